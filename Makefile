@@ -1,0 +1,132 @@
+# sse - Server-Sent Events toolkit
+.SUFFIXES:
+
+VERSION      = 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wstrict-prototypes -Wwrite-strings -Wundef -Wpointer-arith \
+           -Wcast-align -Wvla -Wimplicit-fallthrough -Wmissing-declarations \
+           -Wredundant-decls -Wold-style-definition
+STD      = -std=c11 -D_GNU_SOURCE -DSSE_VERSION='"$(VERSION)"'
+PKGS     = libcurl libmicrohttpd jansson
+
+# SAN=1: the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN     ?=
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+           -fno-omit-frame-pointer
+BIN      = $(BUILD)/sse
+else
+BUILD   ?= build
+SANFLAGS =
+BIN      = sse
+endif
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+LIBSSE   := $(BUILD)/libsse.a
+
+ALL_CFLAGS = $(STD) $(CPPFLAGS) $(CFLAGS) $(WARN) $(SANFLAGS)
+
+all: $(BIN)
+
+$(BIN): $(CMD_OBJ) $(LIBSSE)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIBSSE) $(PKG_LIBS) -lpthread -lm
+
+$(LIBSSE): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+# lib/ is pure: compiled without the libcurl and libmicrohttpd include paths.
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilib -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSSE) tests/unit/tap.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIBSSE) -lm
+
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
+
+deps:
+	@tools/deps.sh build test
+
+unit: $(UNIT_BIN)
+
+# The README's test command. Unit tests and bats suites through one TAP
+# harness, so that there is one summary at the end.
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	SSE_BIN=$(abspath $(BIN)) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
+
+check-san:
+	@$(MAKE) --no-print-directory check SAN=1
+
+FUZZ_BIN = build-fuzz/fuzz_parser
+FUZZ_SECONDS ?= 60
+$(FUZZ_BIN): tests/fuzz/fuzz_parser.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -o $@ \
+	    tests/fuzz/fuzz_parser.c $(LIB_SRC)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p build-fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/sse.dict \
+	    -max_len=4096 build-fuzz/corpus tests/fuzz/seeds tests/fixtures
+
+lint:
+	tools/lint
+
+bench: all
+	bench/run
+
+bench-quick: all
+	bench/run --quick
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	tools/demo
+
+install: $(BIN)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp $(BIN) $(DESTDIR)$(BINDIR)/sse
+	chmod 755 $(DESTDIR)$(BINDIR)/sse
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp completions/sse.bash $(DESTDIR)$(BASHCOMPDIR)/sse
+	cp completions/_sse $(DESTDIR)$(ZSHCOMPDIR)/_sse
+	cp completions/sse.fish $(DESTDIR)$(FISHCOMPDIR)/sse.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sse $(DESTDIR)$(BASHCOMPDIR)/sse \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_sse $(DESTDIR)$(FISHCOMPDIR)/sse.fish
+	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
+
+clean:
+	rm -rf build build-san build-fuzz sse
+
+.PHONY: all deps unit check check-san fuzz lint bench bench-quick demo \
+	install uninstall clean

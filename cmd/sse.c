@@ -1,0 +1,125 @@
+/*
+ * sse: main, the command table, and the options every command shares.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct cmd_entry *const commands[] = {
+    &cmd_listen_entry,
+    &cmd_serve_entry,
+    &cmd_replay_entry,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char usage_line[] = "usage: sse [-hV] <command> [<args>]\n";
+
+static void
+main_help(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp,
+	    "%s\n"
+	    "sse is a toolkit for Server-Sent Events (text/event-stream).\n\n"
+	    "Commands:\n",
+	    usage_line);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(
+		    fp, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(fp, "  %-8s %s\n", "help", "show the help of a command");
+	fprintf(fp,
+	    "\nOptions:\n"
+	    "  -h, --help     show this help and exit\n"
+	    "  -V, --version  show the version and exit\n\n"
+	    "Run 'sse help <command>' or 'sse <command> --help' for the\n"
+	    "options of a command; man sse(1) for the whole story.\n");
+}
+
+static int
+main_usage(void)
+{
+	fputs(usage_line, stderr);
+	fputs("Run 'sse --help' for the list of commands.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static const struct cmd_entry *
+find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+int
+cmd_usage(const struct cmd_entry *c)
+{
+	const char *nl = strchr(c->help, '\n');
+	int n = nl ? (int)(nl - c->help) : (int)strlen(c->help);
+
+	fprintf(stderr, "%.*s\n", n, c->help);
+	fprintf(
+	    stderr, "Run 'sse %s --help' for the list of options.\n", c->name);
+	return EXIT_USAGE;
+}
+
+int
+cmd_help(const struct cmd_entry *c)
+{
+	fputs(c->help, stdout);
+	return EXIT_OK;
+}
+
+static int
+version(void)
+{
+	printf("sse %s\n", SSE_VERSION);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd_entry *c;
+	const char *arg;
+	int rc;
+
+	if (argc < 2)
+		return main_usage();
+	arg = argv[1];
+	if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+		main_help(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0)
+		return version();
+	if (strcmp(arg, "help") == 0) {
+		if (argc == 2) {
+			main_help(stdout);
+			return EXIT_OK;
+		}
+		if ((c = find(argv[2])) == NULL) {
+			fprintf(stderr, "sse: help: unknown command '%s'\n",
+			    argv[2]);
+			return main_usage();
+		}
+		return cmd_help(c);
+	}
+	if (arg[0] == '-') {
+		fprintf(stderr, "sse: unknown option '%s'\n", arg);
+		return main_usage();
+	}
+	if ((c = find(arg)) == NULL) {
+		fprintf(stderr, "sse: unknown command '%s'\n", arg);
+		return main_usage();
+	}
+	rc = c->exec(argc - 1, argv + 1);
+	if (fflush(stdout) == EOF && rc == EXIT_OK)
+		rc = EXIT_ERROR;
+	return rc;
+}

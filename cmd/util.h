@@ -1,0 +1,27 @@
+/* Checked parsing of option values, shared by every command. */
+#ifndef SSE_UTIL_H
+#define SSE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Each returns 0 and sets *out, or -1 after printing
+ * "sse: OPTION: invalid value 'ARG': REASON" to stderr.
+ */
+int opt_int(const char *opt, const char *arg, long long min, long long max,
+    long long *out);
+/* Seconds as a decimal number ("1.5"), >= 0, stored in milliseconds. */
+int opt_seconds(const char *opt, const char *arg, int64_t *ms);
+/* A size with an optional K, M or G suffix (powers of 1024). */
+int opt_size(const char *opt, const char *arg, size_t min, size_t *out);
+/* A positive float, e.g. a speed factor. */
+int opt_double(
+    const char *opt, const char *arg, double min, double max, double *out);
+
+/* Monotonic and wall clocks in milliseconds. */
+int64_t now_mono_ms(void);
+int64_t now_wall_ms(void);
+
+#endif

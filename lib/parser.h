@@ -1,0 +1,85 @@
+/*
+ * Incremental text/event-stream parser, exact to the WHATWG HTML Standard,
+ * "Server-sent events", sections "Parsing an event stream" and
+ * "Interpreting an event stream".
+ *
+ * Caller-owned state: bytes go in through sse_parser_feed() in chunks of any
+ * size; each dispatched event comes out through a callback with views that
+ * are valid only during the callback. Chunk boundaries never change the
+ * events. Steady state allocates nothing: buffers are reused between events.
+ * Every buffer is capped by max_event; going past it is a sticky error.
+ */
+#ifndef SSE_PARSER_H
+#define SSE_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "event.h"
+
+enum sse_status {
+	SSE_OK = 0,
+	SSE_ERR_TOO_BIG = -1, /* a line or an event passed max_event */
+	SSE_ERR_NOMEM = -2,
+	SSE_ERR_ABORTED = -3, /* a callback returned non-zero */
+	SSE_ERR_INVALID = -4, /* bad argument (serializer, formatter) */
+};
+
+struct sse_parser_cb {
+	/* A dispatched event. Return non-zero to stop: feed returns ABORTED. */
+	int (*event)(void *ctx, const struct sse_event *ev);
+	/* A valid retry field: the new reconnection time in milliseconds. */
+	void (*retry)(void *ctx, uint64_t ms);
+	/* A comment line, without its leading colon. Optional. */
+	void (*comment)(void *ctx, const char *text, size_t len);
+	void *ctx;
+};
+
+#define SSE_DEFAULT_MAX_EVENT (1024u * 1024u) /* 1 MiB */
+
+struct sse_parser {
+	struct sse_parser_cb cb;
+	size_t max_event;
+	struct sse_buf line; /* a line that straddles two feeds */
+	struct sse_buf data; /* data buffer */
+	struct sse_buf type; /* event type buffer */
+	struct sse_buf idbuf; /* last event ID buffer */
+	struct sse_buf lastid; /* last event ID string */
+	struct sse_buf utf8; /* scratch for lines that need U+FFFD */
+	bool id_seen; /* an id field in this event */
+	bool bom_done; /* past the start of the stream */
+	bool skip_lf; /* last line ended with CR */
+	int err; /* sticky enum sse_status */
+	uint64_t nevents;
+	uint64_t nbytes;
+};
+
+/* max_event 0 means SSE_DEFAULT_MAX_EVENT. Allocates nothing. */
+void sse_parser_init(
+    struct sse_parser *, const struct sse_parser_cb *, size_t max_event);
+void sse_parser_release(struct sse_parser *);
+/* Feed len bytes. Returns SSE_OK or the sticky error. */
+int sse_parser_feed(struct sse_parser *, const void *buf, size_t len);
+/*
+ * End of one stream (connection closed): an incomplete event is discarded,
+ * the next bytes start a new stream (a BOM is skipped again), and the last
+ * event ID string is kept, as a browser's EventSource keeps it across
+ * reconnections. Clears a sticky error.
+ */
+void sse_parser_end(struct sse_parser *);
+/* Set the last event ID string (e.g. from --last-event-id). */
+int sse_parser_set_last_id(struct sse_parser *, const char *, size_t);
+const char *sse_parser_last_id(const struct sse_parser *, size_t *len);
+const char *sse_strerror(int status);
+
+/*
+ * Decode a byte span as UTF-8 the WHATWG way (each maximal invalid subpart
+ * becomes U+FFFD). Returns 0 and leaves out untouched if the span is valid
+ * UTF-8; otherwise writes the repaired text to out and returns 1; -1 when
+ * out's cap is reached.
+ */
+int sse_utf8_repair(const char *s, size_t len, struct sse_buf *out);
+
+#endif

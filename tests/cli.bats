@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# The command-line surface shared by every command: help, version, usage
+# errors and their exit status (2).
+
+setup() {
+	load helper
+}
+
+@test "cli: --help and -h print the commands on stdout and exit 0" {
+	for flag in --help -h; do
+		run --separate-stderr sse "$flag"
+		assert_success
+		assert_line --partial 'usage: sse'
+		assert_line --regexp '^  listen +'
+		assert_line --regexp '^  serve +'
+		assert_line --regexp '^  replay +'
+		[ -z "$stderr" ]
+	done
+}
+
+@test "cli: --version and -V print the version" {
+	local want
+	want=$(sed -n 's/^VERSION *= *//p' "$ROOT_DIR/Makefile")
+	for flag in --version -V; do
+		run sse "$flag"
+		assert_success
+		assert_output "sse $want"
+	done
+}
+
+@test "cli: no command is a usage error (exit 2, usage on stderr)" {
+	run --separate-stderr sse
+	assert_failure 2
+	assert_output ''
+	[[ $stderr == *"usage: sse"* ]]
+}
+
+@test "cli: unknown command exits 2 and names it" {
+	run --separate-stderr sse frobnicate
+	assert_failure 2
+	[[ $stderr == *"unknown command 'frobnicate'"* ]]
+	[[ $stderr == *"usage: sse"* ]]
+}
+
+@test "cli: unknown global option exits 2 and names it" {
+	run --separate-stderr sse --frob
+	assert_failure 2
+	[[ $stderr == *"unknown option '--frob'"* ]]
+}
+
+@test "cli: help CMD and CMD --help print the same text" {
+	for cmd in listen serve replay; do
+		run sse help "$cmd"
+		assert_success
+		local a=$output
+		run sse "$cmd" --help
+		assert_success
+		[ "$a" = "$output" ]
+		assert_line --partial "usage: sse $cmd"
+	done
+}
+
+@test "cli: help of an unknown command exits 2" {
+	run --separate-stderr sse help nope
+	assert_failure 2
+	[[ $stderr == *"unknown command 'nope'"* ]]
+}
+
+@test "cli: an unknown option of a command exits 2 with its usage" {
+	for cmd in listen serve replay; do
+		run --separate-stderr sse "$cmd" --no-such-option
+		assert_failure 2
+		[[ $stderr == *"usage: sse $cmd"* ]] || fail "$cmd: $stderr"
+	done
+}
+
+@test "cli: a closed stdout is not an error for --help" {
+	run bash -c 'sse --help | head -c1 >/dev/null; echo "${PIPESTATUS[0]}"'
+	assert_success
+	assert_output 0
+}
