@@ -1,0 +1,52 @@
+/*
+ * Output formats for the client (listen, replay): how one dispatched event
+ * is written to stdout.
+ *
+ *   raw     canonical text/event-stream (the serializer's bytes)
+ *   json    one JSON object a line: {"event":..,"data":..,"id":..}; id is
+ *           the last event ID, as MessageEvent.lastEventId reports it
+ *   data    the data alone, then LF
+ *   data0   the data alone, then NUL (multi-line data stays unambiguous)
+ *   pretty  for people: time, type, id and data; ANSI colour when asked
+ *   TEMPLATE  any other spec containing '{': placeholders {event}, {data},
+ *           {id}, {time} (ISO 8601 UTC, milliseconds) and {json} (the
+ *           event as the json format's object); escapes \n \t \\ and
+ *           {{ }} for literal braces. Nothing is added at the end.
+ */
+#ifndef SSE_FORMAT_H
+#define SSE_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "event.h"
+
+enum sse_format_kind {
+	SSE_FMT_RAW,
+	SSE_FMT_JSON,
+	SSE_FMT_DATA,
+	SSE_FMT_DATA0,
+	SSE_FMT_PRETTY,
+	SSE_FMT_TEMPLATE,
+};
+
+struct sse_format {
+	enum sse_format_kind	 kind;
+	bool			 color;	/* pretty: ANSI colours; the caller decides */
+	void			*tmpl;	/* compiled template, owned */
+};
+
+/*
+ * Parse a format spec. Returns 0, or -1 with a message naming what is
+ * wrong written to err (e.g. "unknown placeholder '{foo}'").
+ */
+int	sse_format_init(struct sse_format *, const char *spec, char *err,
+	    size_t errlen);
+void	sse_format_release(struct sse_format *);
+/* Append ev formatted to out; unix_ms is when it was received. */
+int	sse_format_event(const struct sse_format *, struct sse_buf *out,
+	    const struct sse_event *ev, int64_t unix_ms);
+
+#endif
