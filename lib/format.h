@@ -33,20 +33,20 @@ enum sse_format_kind {
 };
 
 struct sse_format {
-	enum sse_format_kind	 kind;
-	bool			 color;	/* pretty: ANSI colours; the caller decides */
-	void			*tmpl;	/* compiled template, owned */
+	enum sse_format_kind kind;
+	bool color; /* pretty: ANSI colours; the caller decides */
+	void *tmpl; /* compiled template, owned */
 };
 
 /*
  * Parse a format spec. Returns 0, or -1 with a message naming what is
  * wrong written to err (e.g. "unknown placeholder '{foo}'").
  */
-int	sse_format_init(struct sse_format *, const char *spec, char *err,
-	    size_t errlen);
-void	sse_format_release(struct sse_format *);
+int sse_format_init(
+    struct sse_format *, const char *spec, char *err, size_t errlen);
+void sse_format_release(struct sse_format *);
 /* Append ev formatted to out; unix_ms is when it was received. */
-int	sse_format_event(const struct sse_format *, struct sse_buf *out,
-	    const struct sse_event *ev, int64_t unix_ms);
+int sse_format_event(const struct sse_format *, struct sse_buf *out,
+    const struct sse_event *ev, int64_t unix_ms);
 
 #endif

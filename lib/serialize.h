@@ -19,9 +19,9 @@
  * the type or id contains CR or LF or the id contains NUL, since those
  * would inject fields; SSE_ERR_TOO_BIG when out's cap is reached.
  */
-int	sse_serialize(struct sse_buf *out, const struct sse_event *ev,
-	    const char **why);
+int sse_serialize(
+    struct sse_buf *out, const struct sse_event *ev, const char **why);
 /* Append a comment (": text\n" for each line of text). */
-int	sse_serialize_comment(struct sse_buf *out, const char *text, size_t len);
+int sse_serialize_comment(struct sse_buf *out, const char *text, size_t len);
 
 #endif

@@ -18,7 +18,8 @@ main(void)
 	ok(b.len == 10, "a refused add changes nothing");
 	sse_buf_reset(&b);
 	ok(sse_buf_addf(&b, "%d-%s", 42, "x") == 0 && b.len == 4 &&
-	    memcmp(b.p, "42-x", 4) == 0, "addf appends formatted text");
+		memcmp(b.p, "42-x", 4) == 0,
+	    "addf appends formatted text");
 	ok(sse_buf_addf(&b, "%s", "0123456789") == -1 && b.len == 4,
 	    "addf past the cap is refused and changes nothing");
 	sse_buf_release(&b);
