@@ -1,0 +1,427 @@
+/*
+ * Output formats for the client. A template is compiled once, at init, into
+ * a list of literal spans and placeholders, so that formatting an event is a
+ * walk over that list with no parsing.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "json.h"
+#include "parser.h"
+#include "serialize.h"
+
+enum op_kind {
+	OP_LIT,
+	OP_EVENT,
+	OP_DATA,
+	OP_ID,
+	OP_TIME,
+	OP_JSON,
+};
+
+struct op {
+	enum op_kind kind;
+	size_t off, len; /* OP_LIT: span of tmpl->lit */
+};
+
+struct tmpl {
+	struct op *ops;
+	size_t nops;
+	struct sse_buf lit;
+};
+
+static const struct {
+	const char *name;
+	enum op_kind kind;
+} placeholders[] = {
+    {"event", OP_EVENT},
+    {"data", OP_DATA},
+    {"id", OP_ID},
+    {"time", OP_TIME},
+    {"json", OP_JSON},
+};
+
+static const struct {
+	const char *name;
+	enum sse_format_kind kind;
+} names[] = {
+    {"raw", SSE_FMT_RAW},
+    {"json", SSE_FMT_JSON},
+    {"data", SSE_FMT_DATA},
+    {"data0", SSE_FMT_DATA0},
+    {"pretty", SSE_FMT_PRETTY},
+};
+
+static void
+tmpl_free(struct tmpl *t)
+{
+	if (t == NULL)
+		return;
+	free(t->ops);
+	sse_buf_release(&t->lit);
+	free(t);
+}
+
+static int
+tmpl_push(struct tmpl *t, enum op_kind kind, size_t off, size_t len)
+{
+	struct op *o;
+
+	/* Adjacent literal text is one span. */
+	if (kind == OP_LIT && t->nops > 0 &&
+	    t->ops[t->nops - 1].kind == OP_LIT) {
+		t->ops[t->nops - 1].len += len;
+		return 0;
+	}
+	if ((o = realloc(t->ops, (t->nops + 1) * sizeof(*o))) == NULL)
+		return -1;
+	t->ops = o;
+	o[t->nops].kind = kind;
+	o[t->nops].off = off;
+	o[t->nops].len = len;
+	t->nops++;
+	return 0;
+}
+
+/* Append one literal byte to the template. */
+static int
+tmpl_lit(struct tmpl *t, char c)
+{
+	if (sse_buf_addch(&t->lit, c) == -1)
+		return -1;
+	return tmpl_push(t, OP_LIT, t->lit.len - 1, 1);
+}
+
+static struct tmpl *
+tmpl_compile(const char *s, char *err, size_t errlen)
+{
+	struct tmpl *t;
+	const char *close;
+	size_t i, n;
+	char c;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		goto nomem;
+	sse_buf_init(&t->lit, 0);
+	while (*s != '\0') {
+		c = *s++;
+		if (c == '\\') {
+			switch (*s) {
+			case 'n':
+				c = '\n';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case '\\':
+				c = '\\';
+				break;
+			case '\0':
+				snprintf(err, errlen,
+				    "template ends with a lone '\\'");
+				goto fail;
+			default:
+				snprintf(err, errlen,
+				    "unknown escape '\\%c' in template (use "
+				    "\\n, "
+				    "\\t or \\\\)",
+				    *s);
+				goto fail;
+			}
+			s++;
+		} else if (c == '{' && *s == '{') {
+			s++;
+		} else if (c == '}') {
+			if (*s != '}') {
+				snprintf(err, errlen,
+				    "single '}' in template (use '}}' for a "
+				    "literal brace)");
+				goto fail;
+			}
+			s++;
+		} else if (c == '{') {
+			if ((close = strchr(s, '}')) == NULL) {
+				snprintf(err, errlen,
+				    "unterminated placeholder '{%s' in "
+				    "template",
+				    s);
+				goto fail;
+			}
+			n = (size_t)(close - s);
+			for (i = 0;
+			     i < sizeof(placeholders) / sizeof(placeholders[0]);
+			     i++)
+				if (strlen(placeholders[i].name) == n &&
+				    memcmp(placeholders[i].name, s, n) == 0)
+					break;
+			if (i ==
+			    sizeof(placeholders) / sizeof(placeholders[0])) {
+				snprintf(err, errlen,
+				    "unknown placeholder '{%.*s}' (known: "
+				    "{event}, {data}, {id}, {time}, {json})",
+				    (int)(n > 200 ? 200 : n), s);
+				goto fail;
+			}
+			if (tmpl_push(t, placeholders[i].kind, 0, 0) == -1)
+				goto nomem;
+			s = close + 1;
+			continue;
+		}
+		if (tmpl_lit(t, c) == -1)
+			goto nomem;
+	}
+	return t;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	tmpl_free(t);
+	return NULL;
+}
+
+int
+sse_format_init(
+    struct sse_format *f, const char *spec, char *err, size_t errlen)
+{
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	if (errlen > 0)
+		err[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(spec, names[i].name) == 0) {
+			f->kind = names[i].kind;
+			return 0;
+		}
+	}
+	if (strchr(spec, '{') == NULL) {
+		snprintf(err, errlen,
+		    "unknown format '%.200s' (expected raw, json, data, data0, "
+		    "pretty or a template such as '{event}\\t{data}')",
+		    spec);
+		return -1;
+	}
+	f->kind = SSE_FMT_TEMPLATE;
+	if ((f->tmpl = tmpl_compile(spec, err, errlen)) == NULL)
+		return -1;
+	return 0;
+}
+
+void
+sse_format_release(struct sse_format *f)
+{
+	tmpl_free(f->tmpl);
+	f->tmpl = NULL;
+}
+
+static int
+add_json(struct sse_buf *out, const struct sse_event *ev)
+{
+	if (sse_buf_add(out, "{\"event\":", 9) == -1 ||
+	    sse_json_str(out, ev->type, ev->type_len) == -1 ||
+	    sse_buf_add(out, ",\"data\":", 8) == -1 ||
+	    sse_json_str(out, ev->data, ev->data_len) == -1 ||
+	    sse_buf_add(out, ",\"id\":", 6) == -1 ||
+	    sse_json_str(out, ev->id, ev->id_len) == -1 ||
+	    sse_buf_addch(out, '}') == -1)
+		return -1;
+	return 0;
+}
+
+/* Split unix_ms into a struct tm (UTC or local) and milliseconds. */
+static void
+split_time(int64_t unix_ms, bool local, struct tm *tm, int *ms)
+{
+	int64_t sec = unix_ms / 1000, rem = unix_ms % 1000;
+	time_t t;
+
+	if (rem < 0) {
+		rem += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
+	memset(tm, 0, sizeof(*tm));
+	if (local)
+		localtime_r(&t, tm);
+	else
+		gmtime_r(&t, tm);
+	*ms = (int)rem;
+}
+
+/* ISO 8601, UTC, milliseconds: 2024-05-01T12:34:56.789Z */
+static int
+add_time(struct sse_buf *out, int64_t unix_ms)
+{
+	struct tm tm;
+	int ms;
+
+	split_time(unix_ms, false, &tm, &ms);
+	return sse_buf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ms);
+}
+
+/* The pretty format's colours (SGR). */
+#define C_TIME "\033[2m"
+#define C_TYPE "\033[1;36m"
+#define C_ID "\033[33m"
+#define C_ESC "\033[7m"
+#define C_OFF "\033[0m"
+
+/*
+ * Text that came from the network goes to a terminal: control characters
+ * (C0, DEL, and the C1 range U+0080..U+009F that some terminals obey) are
+ * shown as \xNN / \u00NN so that a stream cannot move the cursor, retitle
+ * the window or worse. Tab and, where allowed, LF pass through.
+ */
+static int
+add_visible(struct sse_buf *out, const char *s, size_t len, bool color,
+    const char *indent)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, run;
+	int rc;
+
+	while (i < len) {
+		for (run = i; run < len; run++) {
+			if ((u[run] < 0x20 && u[run] != '\t') || u[run] == 0x7F)
+				break;
+			if (u[run] == 0xC2 && run + 1 < len &&
+			    u[run + 1] >= 0x80 && u[run + 1] <= 0x9F)
+				break;
+		}
+		if (sse_buf_add(out, u + i, run - i) == -1)
+			return -1;
+		if ((i = run) == len)
+			break;
+		if (u[i] == '\n' && indent != NULL) {
+			rc = sse_buf_addch(out, '\n') == -1 ||
+			    sse_buf_addstr(out, indent) == -1;
+			i++;
+		} else if (u[i] == 0xC2) {
+			rc = sse_buf_addf(out, "%s\\u00%02X%s",
+			    color ? C_ESC : "", u[i + 1], color ? C_OFF : "");
+			i += 2;
+		} else {
+			rc = sse_buf_addf(out, "%s\\x%02X%s",
+			    color ? C_ESC : "", u[i], color ? C_OFF : "");
+			i++;
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ *   12:34:56.789 update id=42
+ *     first data line
+ *     second data line
+ *
+ * Local time of day; the type and id on the header line; the data below,
+ * indented, so that where one event ends and the next starts is plain
+ * (empty data: the header line alone).
+ */
+static int
+add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
+    bool color)
+{
+	struct tm tm;
+	int ms;
+
+	split_time(unix_ms, true, &tm, &ms);
+	if (sse_buf_addf(out, "%s%02d:%02d:%02d.%03d%s %s", color ? C_TIME : "",
+		tm.tm_hour, tm.tm_min, tm.tm_sec, ms, color ? C_OFF : "",
+		color ? C_TYPE : "") == -1 ||
+	    add_visible(out, ev->type, ev->type_len, color, NULL) == -1 ||
+	    sse_buf_addstr(out, color ? C_OFF : "") == -1)
+		return -1;
+	if (ev->id_len > 0 &&
+	    (sse_buf_addf(out, " %sid=", color ? C_ID : "") == -1 ||
+		add_visible(out, ev->id, ev->id_len, color, NULL) == -1 ||
+		sse_buf_addstr(out, color ? C_OFF : "") == -1))
+		return -1;
+	if (ev->data_len > 0 &&
+	    (sse_buf_add(out, "\n  ", 3) == -1 ||
+		add_visible(out, ev->data, ev->data_len, color, "  ") == -1))
+		return -1;
+	return sse_buf_addch(out, '\n');
+}
+
+static int
+add_template(struct sse_buf *out, const struct tmpl *t,
+    const struct sse_event *ev, int64_t unix_ms)
+{
+	const struct op *o;
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; i < t->nops && rc == 0; i++) {
+		o = &t->ops[i];
+		switch (o->kind) {
+		case OP_LIT:
+			rc = sse_buf_add(out, t->lit.p + o->off, o->len);
+			break;
+		case OP_EVENT:
+			rc = sse_buf_add(out, ev->type, ev->type_len);
+			break;
+		case OP_DATA:
+			rc = sse_buf_add(out, ev->data, ev->data_len);
+			break;
+		case OP_ID:
+			rc = sse_buf_add(out, ev->id, ev->id_len);
+			break;
+		case OP_TIME:
+			rc = add_time(out, unix_ms);
+			break;
+		case OP_JSON:
+			rc = add_json(out, ev);
+			break;
+		}
+	}
+	return rc;
+}
+
+int
+sse_format_event(const struct sse_format *f, struct sse_buf *out,
+    const struct sse_event *ev, int64_t unix_ms)
+{
+	size_t old = out->len;
+	int rc = 0;
+
+	switch (f->kind) {
+	case SSE_FMT_RAW:
+		rc = sse_serialize(out, ev, NULL);
+		break;
+	case SSE_FMT_JSON:
+		rc = add_json(out, ev) == -1 || sse_buf_addch(out, '\n') == -1;
+		break;
+	case SSE_FMT_DATA:
+		rc = sse_buf_add(out, ev->data, ev->data_len) == -1 ||
+		    sse_buf_addch(out, '\n') == -1;
+		break;
+	case SSE_FMT_DATA0:
+		rc = sse_buf_add(out, ev->data, ev->data_len) == -1 ||
+		    sse_buf_addch(out, '\0') == -1;
+		break;
+	case SSE_FMT_PRETTY:
+		rc = add_pretty(out, ev, unix_ms, f->color) == -1;
+		break;
+	case SSE_FMT_TEMPLATE:
+		if (f->tmpl == NULL)
+			return SSE_ERR_INVALID;
+		rc = add_template(out, f->tmpl, ev, unix_ms) == -1;
+		break;
+	default:
+		return SSE_ERR_INVALID;
+	}
+	if (rc == 0)
+		return SSE_OK;
+	out->len = old;
+	/* The serializer says why itself; everything else is the cap. */
+	return rc < 0 ? rc : SSE_ERR_TOO_BIG;
+}

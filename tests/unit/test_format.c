@@ -1,0 +1,348 @@
+/*
+ * The output formats (lib/format.h): raw, json, data, data0, pretty and
+ * templates, their errors, and strictly valid JSON for any bytes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "event.h"
+#include "format.h"
+#include "parser.h"
+#include "serialize.h"
+#include "jsoncheck.h"
+#include "tap.h"
+
+/* 2024-05-01T12:34:56.789Z */
+#define T0 INT64_C(1714566896789)
+
+static struct sse_buf out;
+
+static struct sse_event
+ev_make(const char *type, const char *data, const char *id)
+{
+	struct sse_event ev;
+
+	sse_event_init(&ev);
+	if (type != NULL) {
+		ev.type = type;
+		ev.type_len = strlen(type);
+	}
+	ev.data = data;
+	ev.data_len = strlen(data);
+	if (id != NULL) {
+		ev.id = id;
+		ev.id_len = strlen(id);
+		ev.has_id = true;
+	}
+	return ev;
+}
+
+/* Format ev with spec and compare with want (want_len bytes). */
+static void
+fmt_is(const char *spec, bool color, const struct sse_event *ev,
+    const char *want, size_t want_len, const char *name)
+{
+	struct sse_format f;
+	char err[256];
+
+	sse_buf_reset(&out);
+	if (!ok(sse_format_init(&f, spec, err, sizeof(err)) == 0,
+		"%s: init '%s'", name, spec)) {
+		printf("#   error: %s\n", err);
+		return;
+	}
+	f.color = color;
+	ok(sse_format_event(&f, &out, ev, T0) == SSE_OK, "%s: SSE_OK", name);
+	is_mem(out.p, out.len, want, want_len, name);
+	sse_format_release(&f);
+}
+
+/* Format ev with spec into out, no checks (for tests that look inside). */
+static int
+fmt_out(const char *spec, bool color, const struct sse_event *ev)
+{
+	struct sse_format f;
+	int rc;
+
+	sse_buf_reset(&out);
+	if (sse_format_init(&f, spec, NULL, 0) == -1)
+		return -1;
+	f.color = color;
+	rc = sse_format_event(&f, &out, ev, T0);
+	sse_format_release(&f);
+	sse_buf_addch(&out, '\0');
+	out.len--;
+	return rc;
+}
+
+#define FMT_IS(spec, ev, want, name)                                           \
+	fmt_is(spec, false, ev, want, sizeof(want) - 1, name)
+
+static void
+init_fails(const char *spec, const char *want_err, const char *name)
+{
+	struct sse_format f;
+	char err[256];
+
+	err[0] = '\0';
+	ok(sse_format_init(&f, spec, err, sizeof(err)) == -1, "%s: refused",
+	    name);
+	ok(strcmp(err, want_err) == 0, "%s: message is '%s'", name, want_err);
+	if (strcmp(err, want_err) != 0)
+		printf("#   got: '%s'\n", err);
+	sse_format_release(&f);
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1Du;
+
+static unsigned
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng >> 32);
+}
+
+/*
+ * The json format for events of random bytes: each output line is one
+ * strictly valid JSON object, and its strings decode to the WHATWG UTF-8
+ * decoding of the event's fields.
+ */
+static void
+json_random(void)
+{
+	struct sse_format f;
+	struct sse_event ev;
+	char type[16], data[64], id[16], err[64], dec[512];
+	struct sse_buf want = SSE_BUF_INIT;
+	int i, bad = 0, baddec = 0;
+	size_t k;
+	const char *key;
+	long dn;
+
+	sse_format_init(&f, "json", err, sizeof(err));
+	for (i = 0; i < 5000; i++) {
+		sse_event_init(&ev);
+		ev.type_len = rnd() % sizeof(type);
+		ev.data_len = rnd() % sizeof(data);
+		ev.id_len = rnd() % sizeof(id);
+		for (k = 0; k < sizeof(data); k++) {
+			data[k] = (char)(rnd() & 0xFF);
+			if (k < sizeof(type)) {
+				type[k] = (char)(rnd() & 0xFF);
+				id[k] = (char)(rnd() % 2 ? rnd() & 0xFF : 0xE2);
+			}
+		}
+		ev.type = type;
+		ev.data = data;
+		ev.id = id;
+		sse_buf_reset(&out);
+		if (sse_format_event(&f, &out, &ev, T0) != SSE_OK ||
+		    out.len == 0 || out.p[out.len - 1] != '\n' ||
+		    memchr(out.p, '\n', out.len - 1) != NULL ||
+		    !json_valid(out.p, out.len - 1)) {
+			bad++;
+			continue;
+		}
+		/* {"event":"..."} - the data string starts after ,"data": */
+		key = strstr(out.p, "\",\"data\":\"");
+		if (key == NULL) {
+			baddec++;
+			continue;
+		}
+		key += 9;
+		dn = json_unquote(key,
+		    (size_t)(strstr(key + 1, "\",\"id\":\"") - key + 1), dec,
+		    sizeof(dec));
+		if (sse_utf8_repair(data, ev.data_len, &want) == 0)
+			sse_buf_set(&want, data, ev.data_len);
+		if (dn != (long)want.len || memcmp(dec, want.p, want.len) != 0)
+			baddec++;
+	}
+	ok(bad == 0,
+	    "json: 5000 events of random bytes, each one line of strictly "
+	    "valid JSON (%d bad)",
+	    bad);
+	ok(baddec == 0, "json: data decodes to the WHATWG decoding (%d bad)",
+	    baddec);
+	sse_buf_release(&want);
+	sse_format_release(&f);
+}
+
+int
+main(void)
+{
+	struct sse_event ev, multi, hostile, empty, utf8;
+	struct sse_format f;
+	struct sse_buf small, ser = SSE_BUF_INIT;
+	char err[256];
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	sse_buf_init(&out, 0);
+	ev = ev_make("update", "hello", "42");
+	multi = ev_make(NULL, "line one\nline two", NULL);
+	hostile = ev_make("a\033]0;x\007",
+	    "\033[2J\r\xC2\x9B"
+	    "1m\tok",
+	    "\x01");
+	empty = ev_make(NULL, "", NULL);
+	utf8 = ev_make(NULL, "caf\xC3\xA9 \xE2\x82\xAC", NULL);
+
+	/* raw: exactly the serializer's bytes. */
+	sse_serialize(&ser, &ev, NULL);
+	fmt_is(
+	    "raw", false, &ev, ser.p, ser.len, "raw: the serializer's bytes");
+	FMT_IS("raw", &multi, "data: line one\ndata: line two\n\n",
+	    "raw: multi-line data");
+
+	/* json */
+	FMT_IS("json", &ev,
+	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"42\"}\n",
+	    "json: one object a line");
+	FMT_IS("json", &multi,
+	    "{\"event\":\"message\",\"data\":\"line one\\nline "
+	    "two\",\"id\":\"\"}\n",
+	    "json: default type, LF escaped, empty id");
+	FMT_IS("json", &hostile,
+	    "{\"event\":\"a\\u001b]0;x\\u0007\",\"data\":\"\\u001b["
+	    "2J\\r\xC2\x9B"
+	    "1m\\tok\",\"id\":\"\\u0001\"}\n",
+	    "json: controls escaped");
+	ev.id = "7";
+	ev.id_len = 1;
+	ev.has_id = false;
+	FMT_IS("json", &ev,
+	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"7\"}\n",
+	    "json: id is the last event ID even when this event had no id "
+	    "field");
+	ev = ev_make("update", "hello", "42");
+	json_random();
+
+	/* data, data0 */
+	FMT_IS("data", &multi, "line one\nline two\n", "data: data then LF");
+	FMT_IS("data", &empty, "\n", "data: empty data is an empty line");
+	fmt_is("data0", false, &multi, "line one\nline two\0", 18,
+	    "data0: data then NUL");
+
+	/* pretty */
+	FMT_IS("pretty", &ev, "12:34:56.789 update id=42\n  hello\n",
+	    "pretty: time, type, id, then the data indented");
+	FMT_IS("pretty", &multi,
+	    "12:34:56.789 message\n  line one\n  line two\n",
+	    "pretty: no id, every data line indented");
+	FMT_IS("pretty", &empty, "12:34:56.789 message\n",
+	    "pretty: empty data, header line alone");
+	FMT_IS("pretty", &hostile,
+	    "12:34:56.789 a\\x1B]0;x\\x07 id=\\x01\n  \\x1B[2J\\x0D\\u009B"
+	    "1m\tok\n",
+	    "pretty: terminal controls (C0, C1) shown, not obeyed");
+	FMT_IS("pretty", &utf8,
+	    "12:34:56.789 message\n  caf\xC3\xA9 \xE2\x82\xAC\n",
+	    "pretty: non-ASCII text shown as is");
+	ok(fmt_out("pretty", true, &ev) == SSE_OK, "pretty colour: SSE_OK");
+	ok(out.len > 0 && strstr(out.p, "\033[") != NULL &&
+		strstr(out.p, "\033[0m") != NULL,
+	    "pretty colour: ANSI SGR sequences present and reset");
+	{
+		/* Strip the SGR sequences: the same text as without colour. */
+		char plain[256];
+		size_t i, n = 0;
+
+		for (i = 0; i < out.len && n < sizeof(plain); i++) {
+			if (out.p[i] == '\033') {
+				while (i < out.len && out.p[i] != 'm')
+					i++;
+				continue;
+			}
+			plain[n++] = out.p[i];
+		}
+		is_mem(plain, n, "12:34:56.789 update id=42\n  hello\n", 34,
+		    "pretty colour: same text once the colours are removed");
+	}
+	fmt_out("pretty", true, &hostile);
+	ok(strstr(out.p, "\033]") == NULL && strstr(out.p, "\033[2J") == NULL,
+	    "pretty colour: hostile controls still not passed through");
+
+	/* templates */
+	FMT_IS("{event}\\t{id}\\t{data}", &ev, "update\t42\thello",
+	    "template: placeholders and \\t, nothing added at the end");
+	FMT_IS("{data}\\n", &multi, "line one\nline two\n",
+	    "template: \\n escape, data as is");
+	FMT_IS("{{{event}}} \\\\ {{}}", &ev, "{update} \\ {}",
+	    "template: {{ }} and \\\\ are literal");
+	FMT_IS("[{time}]", &ev, "[2024-05-01T12:34:56.789Z]",
+	    "template: {time} is ISO 8601 UTC with milliseconds");
+	FMT_IS("{json}", &ev,
+	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"42\"}",
+	    "template: {json} is the json format's object, no LF");
+	FMT_IS("{id}|", &multi, "|", "template: empty id");
+	FMT_IS(
+	    "{data}{data}", &ev, "hellohello", "template: a placeholder twice");
+
+	init_fails("xml",
+	    "unknown format 'xml' (expected raw, json, data, data0, pretty or "
+	    "a "
+	    "template such as '{event}\\t{data}')",
+	    "unknown format");
+	init_fails("",
+	    "unknown format '' (expected raw, json, data, data0, "
+	    "pretty or a template such as '{event}\\t{data}')",
+	    "empty format");
+	init_fails("{event} {foo}",
+	    "unknown placeholder '{foo}' (known: {event}, {data}, {id}, "
+	    "{time}, {json})",
+	    "unknown placeholder named");
+	init_fails("{}",
+	    "unknown placeholder '{}' (known: {event}, {data}, "
+	    "{id}, {time}, {json})",
+	    "empty placeholder");
+	init_fails("{data", "unterminated placeholder '{data' in template",
+	    "unterminated placeholder");
+	init_fails("{data} }",
+	    "single '}' in template (use '}}' for a literal "
+	    "brace)",
+	    "lone closing brace");
+	init_fails("{data}\\q",
+	    "unknown escape '\\q' in template (use \\n, \\t or \\\\)",
+	    "unknown escape");
+	init_fails(
+	    "{data}\\", "template ends with a lone '\\'", "trailing backslash");
+	ok(sse_format_init(&f, "{data}", NULL, 0) == 0,
+	    "err may be NULL with errlen 0");
+	sse_format_release(&f);
+	ok(sse_format_init(&f, "nope", NULL, 0) == -1,
+	    "err NULL: still refused");
+
+	/* the cap: out unchanged */
+	sse_buf_init(&small, 12);
+	sse_buf_addstr(&small, "ab");
+	sse_format_init(&f, "json", err, sizeof(err));
+	ok(sse_format_event(&f, &small, &ev, T0) == SSE_ERR_TOO_BIG &&
+		small.len == 2,
+	    "json past the cap: SSE_ERR_TOO_BIG, out unchanged");
+	sse_format_release(&f);
+	sse_format_init(&f, "{data}{data}{data}", err, sizeof(err));
+	ok(sse_format_event(&f, &small, &ev, T0) == SSE_ERR_TOO_BIG &&
+		small.len == 2,
+	    "template past the cap: out unchanged");
+	sse_format_release(&f);
+	sse_buf_release(&small);
+
+	/* raw refuses what would inject fields */
+	sse_format_init(&f, "raw", err, sizeof(err));
+	ev = ev_make("a\nb", "x", NULL);
+	sse_buf_reset(&out);
+	ok(sse_format_event(&f, &out, &ev, T0) == SSE_ERR_INVALID &&
+		out.len == 0,
+	    "raw: a type with LF is refused");
+	sse_format_release(&f);
+
+	sse_buf_release(&ser);
+	sse_buf_release(&out);
+	return done_testing();
+}
