@@ -21,6 +21,7 @@ sse_parser_init(
 	if (max_event == 0)
 		max_event = SSE_DEFAULT_MAX_EVENT;
 	p->max_event = max_event;
+	p->default_retry = SSE_DEFAULT_RETRY_MS;
 	sse_buf_init(&p->line, max_event);
 	sse_buf_init(&p->data, max_event);
 	sse_buf_init(&p->type, max_event);
@@ -108,13 +109,46 @@ dispatch(struct sse_parser *p)
 	return SSE_OK;
 }
 
+/*
+ * "retry": "If the field value consists of only ASCII digits, then interpret
+ * the field value as an integer in base ten, and set the event stream's
+ * reconnection time to that integer. Otherwise, ignore the field."
+ *
+ * Two corners the standard leaves open are settled as Chromium does
+ * (third_party/blink/renderer/modules/eventsource/event_source_parser.cc):
+ * an empty value ("retry", "retry:" or "retry: ") resets the reconnection
+ * time to the default (EventSource::kDefaultReconnectDelay there, our
+ * default_retry, 3000 ms unless the caller sets it), and a value too large
+ * for 64 bits is ignored (ToUInt64Strict fails), rather than saturated.
+ */
+static void
+retry(struct sse_parser *p, const char *v, size_t vlen)
+{
+	uint64_t ms = 0;
+	unsigned d;
+	size_t i;
+
+	if (vlen == 0) {
+		if (p->cb.retry != NULL)
+			p->cb.retry(p->cb.ctx, p->default_retry);
+		return;
+	}
+	for (i = 0; i < vlen; i++) {
+		d = (unsigned)(unsigned char)v[i] - '0';
+		if (d > 9)
+			return;
+		if (ms > (UINT64_MAX - d) / 10)
+			return; /* overflow: ignored, as Chromium does */
+		ms = ms * 10 + d;
+	}
+	if (p->cb.retry != NULL)
+		p->cb.retry(p->cb.ctx, ms);
+}
+
 static int
 field(struct sse_parser *p, const char *name, size_t nlen, const char *v,
     size_t vlen)
 {
-	uint64_t ms = 0;
-	size_t i;
-
 	switch (nlen) {
 	case 4:
 		/* "data": append the value, then a single LF, to the data
@@ -134,23 +168,7 @@ field(struct sse_parser *p, const char *name, size_t nlen, const char *v,
 			if (sse_buf_set(&p->type, v, vlen) == -1)
 				return fail(p, SSE_ERR_TOO_BIG);
 		} else if (memcmp(name, "retry", 5) == 0) {
-			/*
-			 * "retry": if the value consists of only ASCII digits,
-			 * set the reconnection time; otherwise ignore the
-			 * field.
-			 */
-			if (vlen == 0)
-				break;
-			for (i = 0; i < vlen; i++) {
-				if (v[i] < '0' || v[i] > '9')
-					return SSE_OK;
-				if (ms > (UINT64_MAX - 9) / 10)
-					ms = UINT64_MAX; /* saturate */
-				else
-					ms = ms * 10 + (uint64_t)(v[i] - '0');
-			}
-			if (p->cb.retry != NULL)
-				p->cb.retry(p->cb.ctx, ms);
+			retry(p, v, vlen);
 		}
 		break;
 	case 2:
@@ -286,6 +304,12 @@ sse_parser_end(struct sse_parser *p)
 	p->bom_done = false;
 	p->skip_lf = false;
 	p->err = SSE_OK;
+}
+
+void
+sse_parser_set_default_retry(struct sse_parser *p, uint64_t ms)
+{
+	p->default_retry = ms;
 }
 
 int

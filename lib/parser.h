@@ -30,7 +30,11 @@ enum sse_status {
 struct sse_parser_cb {
 	/* A dispatched event. Return non-zero to stop: feed returns ABORTED. */
 	int (*event)(void *ctx, const struct sse_event *ev);
-	/* A valid retry field: the new reconnection time in milliseconds. */
+	/*
+	 * A valid retry field: the new reconnection time in milliseconds. An
+	 * empty retry value gives the default reconnection time (see
+	 * sse_parser_set_default_retry), as Chromium does.
+	 */
 	void (*retry)(void *ctx, uint64_t ms);
 	/* A comment line, without its leading colon. Optional. */
 	void (*comment)(void *ctx, const char *text, size_t len);
@@ -38,6 +42,8 @@ struct sse_parser_cb {
 };
 
 #define SSE_DEFAULT_MAX_EVENT (1024u * 1024u) /* 1 MiB */
+/* Chromium's EventSource::kDefaultReconnectDelay. */
+#define SSE_DEFAULT_RETRY_MS 3000u
 
 struct sse_parser {
 	struct sse_parser_cb cb;
@@ -52,6 +58,7 @@ struct sse_parser {
 	bool bom_done; /* past the start of the stream */
 	bool skip_lf; /* last line ended with CR */
 	int err; /* sticky enum sse_status */
+	uint64_t default_retry; /* what an empty retry field resets to */
 	uint64_t nevents;
 	uint64_t nbytes;
 };
@@ -69,6 +76,11 @@ int sse_parser_feed(struct sse_parser *, const void *buf, size_t len);
  * reconnections. Clears a sticky error.
  */
 void sse_parser_end(struct sse_parser *);
+/*
+ * The reconnection time an empty "retry" field resets to (the client's
+ * default; SSE_DEFAULT_RETRY_MS unless set).
+ */
+void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
 /* Set the last event ID string (e.g. from --last-event-id). */
 int sse_parser_set_last_id(struct sse_parser *, const char *, size_t);
 const char *sse_parser_last_id(const struct sse_parser *, size_t *len);

@@ -1,0 +1,147 @@
+/*
+ * Test helper: run the parser over bytes split in a given way and record
+ * everything it reports as one text log, so that tests compare logs and the
+ * chunking property compares the logs of different splits.
+ *
+ * Log lines:
+ *   TYPE{DATA}#ID      a dispatched event (ID followed by ! when the event
+ *                      carried an id field itself, ev->has_id)
+ *   retry=MS           a retry callback
+ *   :TEXT              a comment callback
+ *   ERR=STATUS         the sticky status feed returned, when not SSE_OK
+ * Bytes below 0x20, backslash and DEL are escaped (\n, \r, \0, \\, \xNN).
+ */
+#ifndef SSE_RECORD_H
+#define SSE_RECORD_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "parser.h"
+
+struct rec {
+	struct sse_buf log;
+	struct sse_parser p;
+	int stop_after; /* abort from the event callback after this many */
+	int nevents;
+};
+
+static void
+rec_esc(struct sse_buf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (u[i]) {
+		case '\n':
+			sse_buf_add(b, "\\n", 2);
+			break;
+		case '\r':
+			sse_buf_add(b, "\\r", 2);
+			break;
+		case '\0':
+			sse_buf_add(b, "\\0", 2);
+			break;
+		case '\\':
+			sse_buf_add(b, "\\\\", 2);
+			break;
+		default:
+			if (u[i] < 0x20 || u[i] == 0x7F)
+				sse_buf_addf(b, "\\x%02X", u[i]);
+			else
+				sse_buf_addch(b, (char)u[i]);
+		}
+	}
+}
+
+static int
+rec_event(void *ctx, const struct sse_event *ev)
+{
+	struct rec *r = ctx;
+
+	rec_esc(&r->log, ev->type, ev->type_len);
+	sse_buf_addch(&r->log, '{');
+	rec_esc(&r->log, ev->data, ev->data_len);
+	sse_buf_add(&r->log, "}#", 2);
+	rec_esc(&r->log, ev->id, ev->id_len);
+	sse_buf_addstr(&r->log, ev->has_id ? "!\n" : "\n");
+	r->nevents++;
+	return r->stop_after > 0 && r->nevents >= r->stop_after;
+}
+
+static void
+rec_retry(void *ctx, uint64_t ms)
+{
+	struct rec *r = ctx;
+
+	sse_buf_addf(&r->log, "retry=%llu\n", (unsigned long long)ms);
+}
+
+static void
+rec_comment(void *ctx, const char *text, size_t len)
+{
+	struct rec *r = ctx;
+
+	sse_buf_addch(&r->log, ':');
+	rec_esc(&r->log, text, len);
+	sse_buf_addch(&r->log, '\n');
+}
+
+static void
+rec_init(struct rec *r, size_t max_event)
+{
+	struct sse_parser_cb cb = {rec_event, rec_retry, rec_comment, r};
+
+	memset(r, 0, sizeof(*r));
+	sse_buf_init(&r->log, 0);
+	sse_parser_init(&r->p, &cb, max_event);
+}
+
+static void
+rec_release(struct rec *r)
+{
+	sse_parser_release(&r->p);
+	sse_buf_release(&r->log);
+}
+
+/* Feed s[0..n) in pieces ending at the offsets cuts[0..ncuts). */
+static int
+rec_feed_cuts(
+    struct rec *r, const char *s, size_t n, const size_t *cuts, size_t ncuts)
+{
+	size_t i, at = 0, to;
+	int rc = SSE_OK;
+
+	for (i = 0; i <= ncuts && rc == SSE_OK; i++) {
+		to = i < ncuts ? cuts[i] : n;
+		rc = sse_parser_feed(&r->p, s + at, to - at);
+		at = to;
+	}
+	if (rc != SSE_OK)
+		sse_buf_addf(&r->log, "ERR=%d\n", rc);
+	return rc;
+}
+
+/* Feed s[0..n) in pieces of step bytes (step 0: whole). */
+static int
+rec_feed_step(struct rec *r, const char *s, size_t n, size_t step)
+{
+	size_t at = 0, k;
+	int rc = SSE_OK;
+
+	if (step == 0)
+		step = n ? n : 1;
+	do {
+		k = n - at < step ? n - at : step;
+		rc = sse_parser_feed(&r->p, s + at, k);
+		at += k;
+	} while (at < n && rc == SSE_OK);
+	if (rc != SSE_OK)
+		sse_buf_addf(&r->log, "ERR=%d\n", rc);
+	return rc;
+}
+
+#endif

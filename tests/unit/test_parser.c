@@ -1,0 +1,562 @@
+/*
+ * The event stream parser against the WHATWG HTML Standard, section 9.2
+ * "Server-sent events": 9.2.5 "Parsing an event stream" (PARSE below) and
+ * 9.2.6 "Interpreting an event stream" (INTERPRET below), plus the
+ * parsing cases of web-platform-tests eventsource/format-*.any.js (each
+ * named by its file). Where the standard leaves a corner open we follow
+ * Chromium's EventSource (third_party/blink/renderer/modules/eventsource/
+ * event_source_parser.cc) and say so.
+ *
+ * Every case is also run split at every offset, byte by byte, and (for
+ * short inputs) at every pair of offsets, and must give the same log: the
+ * chunking invariance property, case by case. Logs are described in
+ * record.h: TYPE{DATA}#ID (! when the event had an id field), retry=MS,
+ * :COMMENT, ERR=STATUS.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser.h"
+#include "record.h"
+#include "tap.h"
+
+#define PARSE "PARSE: "
+#define INTERPRET "INTERPRET: "
+#define WPT "WPT eventsource/"
+
+/*
+ * The log of s fed whole, then checked against every other way of cutting
+ * it up. Returns the whole-feed log in *out (caller releases).
+ */
+static bool
+all_splits_agree(
+    const char *s, size_t n, size_t max, struct sse_buf *out, size_t *nsplits)
+{
+	struct rec r;
+	size_t cuts[2], i, j;
+	bool same = true;
+
+	rec_init(&r, max);
+	rec_feed_step(&r, s, n, 0);
+	sse_buf_set(out, r.log.p, r.log.len);
+	rec_release(&r);
+	*nsplits = 1;
+
+#define AGAINST(feed)                                                          \
+	do {                                                                   \
+		rec_init(&r, max);                                             \
+		feed;                                                          \
+		if (r.log.len != out->len ||                                   \
+		    (out->len && memcmp(r.log.p, out->p, out->len) != 0))      \
+			same = false;                                          \
+		rec_release(&r);                                               \
+		(*nsplits)++;                                                  \
+	} while (0)
+
+	AGAINST(rec_feed_step(&r, s, n, 1));
+	for (i = 0; i <= n; i++) {
+		cuts[0] = i;
+		AGAINST(rec_feed_cuts(&r, s, n, cuts, 1));
+	}
+	if (n <= 48)
+		for (i = 0; i <= n; i++)
+			for (j = i; j <= n; j++) {
+				cuts[0] = i;
+				cuts[1] = j;
+				AGAINST(rec_feed_cuts(&r, s, n, cuts, 2));
+			}
+#undef AGAINST
+	return same;
+}
+
+static void
+parse_is_max(
+    const char *s, size_t n, size_t max, const char *want, const char *name)
+{
+	struct sse_buf log = SSE_BUF_INIT;
+	size_t nsplits;
+	bool same;
+
+	same = all_splits_agree(s, n, max, &log, &nsplits);
+	is_mem(log.p, log.len, want, strlen(want), name);
+	ok(same, "  same log whatever the chunking (%zu ways)", nsplits);
+	sse_buf_release(&log);
+}
+
+/* s is a string literal (it may hold NULs); want is the expected log. */
+#define T(s, want, name) parse_is_max(s, sizeof(s) - 1, 0, want, name)
+#define TMAX(s, max, want, name) parse_is_max(s, sizeof(s) - 1, max, want, name)
+
+/*
+ * Several streams on one parser, sse_parser_end() between them: how a
+ * client sees reconnections. streams is a NULL-terminated list.
+ */
+static void
+streams_are(const char *const *streams, const char *want, const char *name)
+{
+	struct rec r;
+	size_t i;
+
+	rec_init(&r, 0);
+	for (i = 0; streams[i] != NULL; i++) {
+		rec_feed_step(&r, streams[i], strlen(streams[i]), 0);
+		sse_parser_end(&r.p);
+	}
+	is_mem(r.log.p, r.log.len, want, strlen(want), name);
+	rec_release(&r);
+}
+
+#define STREAMS(want, name, ...)                                               \
+	streams_are((const char *const[]){__VA_ARGS__, NULL}, want, name)
+
+static void
+line_endings(void)
+{
+	T("data:a\n\n", "message{a}#\n", PARSE "a line ends at LF (U+000A)");
+	T("data:a\r\n\r\n", "message{a}#\n",
+	    PARSE "a line ends at CRLF, the pair counts once");
+	T("data:a\r\r", "message{a}#\n",
+	    PARSE "a line ends at a lone CR (U+000D)");
+	T("data:a\rdata:b\ndata:c\r\n\r\n", "message{a\\nb\\nc}#\n",
+	    PARSE "CR, LF and CRLF mixed in one stream");
+	T("data:a\r\ndata:b\r\n\r\n", "message{a\\nb}#\n",
+	    PARSE "CRLF is one line end, not a line end and a blank line");
+	T("data:a\n\rdata:b\n\n", "message{a}#\nmessage{b}#\n",
+	    PARSE "LF then CR is two line ends (a blank line)");
+	T("data:a\r\r\n\r\n", "message{a}#\n",
+	    PARSE "CR CR LF: the LF goes with the second CR");
+	T("\r\n\r\n\n\r", "", INTERPRET "blank lines alone dispatch nothing");
+	{
+		/* The split CRLF by hand, as a network read would cut it. */
+		struct rec r;
+		size_t cut = 7;
+
+		rec_init(&r, 0);
+		rec_feed_cuts(&r, "data:a\r\ndata:b\r\n\r\n", 19, &cut, 1);
+		is_mem(r.log.p, r.log.len, "message{a\\nb}#\n", 15,
+		    PARSE "CRLF split across two feeds is still one line end");
+		rec_release(&r);
+	}
+	T("data:test\r\ndata\ndata:test\r\n\r\n", "message{test\\n\\ntest}#\n",
+	    WPT "format-newlines.any.js");
+}
+
+static void
+bom(void)
+{
+	T("\xEF\xBB\xBF"
+	  "data:a\n\n",
+	    "message{a}#\n", PARSE "one leading BOM is ignored (UTF-8 decode)");
+	T("\xEF\xBB\xBF\n"
+	  "data:a\n\n",
+	    "message{a}#\n", PARSE "a BOM then at once a line end");
+	T("\xEF\xBB\xBF"
+	  "data:1\n\n\xEF\xBB\xBF"
+	  "data:2\n\ndata:3\n\n\n",
+	    "message{1}#\nmessage{3}#\n",
+	    WPT "format-bom.any.js: a BOM later on is part of a field name");
+	T("\xEF\xBB\xBF\xEF\xBB\xBF"
+	  "data:1\n\ndata:2\n\ndata:3\n\n\n",
+	    "message{2}#\nmessage{3}#\n",
+	    WPT "format-bom-2.any.js: only one BOM is ignored");
+	T("\n\xEF\xBB\xBF"
+	  "data:a\n\n",
+	    "", PARSE "a BOM after the first line is not ignored");
+	T(":\xEF\xBB\xBF\n", ":\xEF\xBB\xBF\n",
+	    PARSE "a BOM inside a comment is text");
+	T("\xEF\xBB"
+	  "data:a\n\n",
+	    "", PARSE "half a BOM is a U+FFFD in the field name");
+	STREAMS("message{a}#\nmessage{b}#\n",
+	    PARSE "each stream may start with a BOM (after sse_parser_end)",
+	    "\xEF\xBB\xBF"
+	    "data:a\n\n",
+	    "\xEF\xBB\xBF"
+	    "data:b\n\n");
+	STREAMS("",
+	    PARSE "a CR ending one stream does not eat the next one's "
+		  "first LF (so a BOM after it is not at the start)",
+	    "x\r",
+	    "\n\xEF\xBB\xBF"
+	    "data:b\n\n");
+}
+
+static void
+fields(void)
+{
+	T("data:a:b: c\n\n", "message{a:b: c}#\n",
+	    INTERPRET "the field name ends at the first colon");
+	T("data: a\n\n", "message{a}#\n",
+	    INTERPRET "one leading space is removed from the value");
+	T("data:  a\n\n", "message{ a}#\n",
+	    INTERPRET "only one leading space is removed");
+	T("data:\ta\n\n", "message{\\x09a}#\n",
+	    INTERPRET "a leading tab is not a space");
+	T("data:a \n\n", "message{a }#\n",
+	    INTERPRET "trailing spaces are kept");
+	T("data:\ttest\rdata: \ndata:test\n\n\n",
+	    "message{\\x09test\\n\\ntest}#\n",
+	    WPT "format-leading-space.any.js");
+	T("data\n\n", "message{}#\n",
+	    INTERPRET "no colon: the whole line is the field name, the value "
+		      "is empty");
+	T("data:\n\ndata\ndata\n\ndata:test\n\n\n",
+	    "message{}#\nmessage{\\n}#\nmessage{test}#\n",
+	    WPT "format-field-data.any.js");
+	T("data:a\ndata:\ndata:b\n\n", "message{a\\n\\nb}#\n",
+	    INTERPRET "data: append the value, then an LF, to the data buffer");
+	T("data:a\ndata:\n\n", "message{a\\n}#\n",
+	    INTERPRET "dispatch step 3: only the last LF is removed");
+	T(" data:x\n\n", "", INTERPRET "' data' is not 'data'");
+	T("Data:x\nDATA:y\n\n", "",
+	    INTERPRET "field names are compared exactly (case matters)");
+	T("foo:bar\nfoo\ndata:x\n\n", "message{x}#\n",
+	    INTERPRET "unknown fields are ignored");
+	T("data:test\n "
+	  "data\ndata\nfoobar:xxx\njustsometext\n:thisisacommentyay\n"
+	  "data:test\n\n\n",
+	    ":thisisacommentyay\nmessage{test\\n\\ntest}#\n",
+	    WPT "format-field-unknown.any.js");
+	T("data:\0\ndata:  2\rData:1\ndata\0:2\ndata:1\r\0data:4\nda-ta:3\r"
+	  "data_5\ndata:3\rdata:\r\n data:32\ndata:4\n\n",
+	    "message{\\0\\n 2\\n1\\n3\\n\\n4}#\n",
+	    WPT "format-field-parsing.any.js");
+	T("data:\0\n\n\n\n\n", "message{\\0}#\n",
+	    WPT "format-null-character.any.js: NUL is data");
+	T("data:1\r:\0\n:\r\ndata:2\n:"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "\rdata:3\n:data:fail\r:"
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	  "\ndata:4\n\n",
+	    ":\\0\n:\n:"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "\n:data:fail\n:"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "\nmessage{1\\n2\\n3\\n4}#\n",
+	    WPT "format-comments.any.js (2 KiB comments cut to 64 bytes)");
+}
+
+static void
+comments(void)
+{
+	T(": hello\n", ": hello\n",
+	    INTERPRET "a line starting with a colon is a comment (callback "
+		      "gets it without the colon)");
+	T(":\n", ":\n", INTERPRET "an empty comment");
+	T("data:a\n:c\ndata:b\n\n", ":c\nmessage{a\\nb}#\n",
+	    INTERPRET "a comment inside an event changes nothing");
+	T(":data:x\n\n", ":data:x\n", INTERPRET "a comment is never a field");
+	T(":\xFF\n", ":\xEF\xBF\xBD\n",
+	    PARSE "comments are decoded as UTF-8 too");
+}
+
+static void
+event_type(void)
+{
+	T("event:test\ndata:x\n\ndata:x\n\n\n", "test{x}#\nmessage{x}#\n",
+	    WPT "format-field-event.any.js: the type is reset after dispatch");
+	T("event: \ndata:data\n\n\n", "message{data}#\n",
+	    WPT "format-field-event-empty.any.js");
+	T("data:x\n\n", "message{x}#\n",
+	    INTERPRET "dispatch step 5: the type is 'message' by default");
+	T("event:a\n\ndata:x\n\n", "message{x}#\n",
+	    INTERPRET "dispatch step 2: an empty data buffer also resets the "
+		      "event type buffer");
+	T("event:a\nevent:b\ndata:x\n\n", "b{x}#\n",
+	    INTERPRET "event: set the event type buffer (last one wins)");
+	T("event\ndata:x\n\n", "message{x}#\n",
+	    INTERPRET "'event' without a value: empty type, so 'message'");
+	T("event:\xC3\xA9t\xC3\xA9\ndata:x\n\n", "\xC3\xA9t\xC3\xA9{x}#\n",
+	    INTERPRET "a non-ASCII event type");
+}
+
+static void
+ids(void)
+{
+	T("id: 1\ndata:x\n\n", "message{x}#1!\n",
+	    INTERPRET "id: set the last event ID buffer; dispatch step 1 sets "
+		      "the last event ID string");
+	T("id: 1\ndata: 1\n\ndata:2\n\n", "message{1}#1!\nmessage{2}#1\n",
+	    WPT "format-field-id-3.window.js (persists)");
+	T("id: 1\ndata: 1\n\nid: 2\ndata:2\n\ndata:3\n\n",
+	    "message{1}#1!\nmessage{2}#2!\nmessage{3}#2\n",
+	    WPT "format-field-id-3.window.js (changes and persists)");
+	T("id: 1\ndata: 1\n\nid:\ndata:2\n\ndata:3\n\n",
+	    "message{1}#1!\nmessage{2}#!\nmessage{3}#\n",
+	    WPT "format-field-id-3.window.js (an empty id resets it)");
+	T("id\ndata:x\n\n", "message{x}#!\n",
+	    INTERPRET "'id' without a colon is an empty id");
+	T("id:7\n\ndata:x\n\n", "message{x}#7\n",
+	    INTERPRET "dispatch step 1 runs before step 2: an id-only block "
+		      "updates the last event ID without dispatching");
+	T("id:1\ndata:a\n\nid:2\0\ndata:b\n\n", "message{a}#1!\nmessage{b}#1\n",
+	    INTERPRET "an id containing NUL is ignored");
+	T("id: \0\0\nretry: 200\ndata: hello\n\n",
+	    "retry=200\nmessage{hello}#\n",
+	    WPT "format-field-id-null.window.js (\\0\\0)");
+	T("id: x\0\nretry: 200\ndata: hello\n\n",
+	    "retry=200\nmessage{hello}#\n",
+	    WPT "format-field-id-null.window.js (x\\0)");
+	T("id: \0x\nretry: 200\ndata: hello\n\n",
+	    "retry=200\nmessage{hello}#\n",
+	    WPT "format-field-id-null.window.js (\\0x)");
+	T("id: x\0x\nretry: 200\ndata: hello\n\n",
+	    "retry=200\nmessage{hello}#\n",
+	    WPT "format-field-id-null.window.js (x\\0x)");
+	T("id:  \0\nretry: 200\ndata: hello\n\n",
+	    "retry=200\nmessage{hello}#\n",
+	    WPT "format-field-id-null.window.js (space \\0)");
+	T("id:\xFF\ndata:x\n\n", "message{x}#\xEF\xBF\xBD!\n",
+	    PARSE "ids are decoded as UTF-8 (U+FFFD)");
+	T("id:a\nid:b\ndata:x\n\n", "message{x}#b!\n",
+	    INTERPRET "the last id field in a block wins");
+
+	/* Across streams: as Chromium's EventSource, the last event ID
+	 * survives a reconnection and the next stream starts with it. */
+	STREAMS("retry=200\nmessage{hello}#\xE2\x80\xA6!\n"
+		"message{\xE2\x80\xA6}#\xE2\x80\xA6\n",
+	    WPT "format-field-id.any.js: the last event ID persists across a "
+		"reconnection",
+	    "id: \xE2\x80\xA6\nretry: 200\ndata: hello\n\n",
+	    "data: \xE2\x80\xA6\n\n");
+	STREAMS("retry=200\nmessage{hello}#\xE2\x80\xA6!\n"
+		"message{\xE2\x80\xA6}#\xE2\x80\xA6\n"
+		"message{\xE2\x80\xA6}#\xE2\x80\xA6\n",
+	    WPT "format-field-id-2.any.js (two reconnections)",
+	    "id: \xE2\x80\xA6\nretry: 200\ndata: hello\n\n",
+	    "data: \xE2\x80\xA6\n\n", "data: \xE2\x80\xA6\n\n");
+	STREAMS("retry=1000\nmessage{test1}#\nretry=1000\nmessage{test1}#\n",
+	    WPT "format-data-before-final-empty-line.any.js: an id in an "
+		"event cut off by the end of the stream is discarded",
+	    "retry:1000\ndata:test1\n\nid:test\ndata:test2\n",
+	    "retry:1000\ndata:test1\n\nid:test\ndata:test2\n");
+	STREAMS("message{a}#5!\n:\nmessage{b}#5\n",
+	    PARSE "the last event ID carries into the next stream",
+	    "id:5\ndata:a\n\n", ":\n\ndata:b\n\n");
+
+	{
+		struct rec r;
+		size_t len;
+		const char *id;
+
+		rec_init(&r, 0);
+		ok(sse_parser_set_last_id(&r.p, "abc", 3) == SSE_OK,
+		    "sse_parser_set_last_id (e.g. --last-event-id)");
+		rec_feed_step(&r, "data:x\n\n", 8, 0);
+		is_mem(r.log.p, r.log.len, "message{x}#abc\n", 15,
+		    "  events carry it as their last event ID");
+		id = sse_parser_last_id(&r.p, &len);
+		is_mem(id, len, "abc", 3, "  sse_parser_last_id returns it");
+		rec_feed_step(&r, "id:z\n\n", 6, 0);
+		id = sse_parser_last_id(&r.p, &len);
+		is_mem(id, len, "z", 1, "  and then what the stream set");
+		ok(sse_parser_set_last_id(&r.p, "a\0b", 3) == SSE_ERR_INVALID,
+		    "  an id with NUL is refused (it could never be one)");
+		sse_parser_end(&r.p);
+		id = sse_parser_last_id(&r.p, &len);
+		is_mem(id, len, "z", 1, "  sse_parser_end keeps it");
+		rec_release(&r);
+	}
+}
+
+static void
+retries(void)
+{
+	T("retry:1000\ndata:x\n\n", "retry=1000\nmessage{x}#\n",
+	    INTERPRET "retry: all ASCII digits set the reconnection time");
+	T("retry:03000\ndata:x\n\n\n", "retry=3000\nmessage{x}#\n",
+	    WPT "format-field-retry.any.js: base ten, leading zeros");
+	T("retry:3000\nretry:1000x\ndata:x\n\n\n", "retry=3000\nmessage{x}#\n",
+	    WPT "format-field-retry-bogus.any.js: not only digits, ignored");
+	T("retry: -1\nretry:1.5\nretry:+5\nretry:0x10\nretry:  5\nretry:5 \n"
+	  "retry:\xD9\xA1\n",
+	    "",
+	    INTERPRET "retry: anything but ASCII digits is ignored (sign, "
+		      "point, hex, extra space, Arabic-Indic digit)");
+	T("retry:10\ndata:x", "retry=10\n",
+	    INTERPRET "retry takes effect at its line, even in an event that "
+		      "is never dispatched");
+	T("retry:0\n", "retry=0\n", INTERPRET "retry: 0 is a value");
+	/*
+	 * Empty value: the standard's "only ASCII digits" is vacuously true
+	 * of "" but "" is no integer; Chromium resets the reconnection time
+	 * to its default (kDefaultReconnectDelay, 3000 ms). We do the same.
+	 */
+	T("retry\ndata:test\n\n\n", "retry=3000\nmessage{test}#\n",
+	    WPT "format-field-retry-empty.any.js (Chromium: back to the "
+		"default)");
+	T("retry:\nretry: \n", "retry=3000\nretry=3000\n",
+	    "Chromium: 'retry:' and 'retry: ' also reset to the default");
+	/* Chromium: ToUInt64Strict; a value past 2^64-1 is ignored. */
+	T("retry:18446744073709551615\n", "retry=18446744073709551615\n",
+	    "Chromium: 2^64-1 is still a value");
+	T("retry:18446744073709551616\nretry:99999999999999999999999\n", "",
+	    "Chromium: values past 2^64-1 are ignored");
+	{
+		struct rec r;
+
+		rec_init(&r, 0);
+		sse_parser_set_default_retry(&r.p, 5000);
+		rec_feed_step(&r, "retry:\n", 7, 0);
+		is_mem(r.log.p, r.log.len, "retry=5000\n", 11,
+		    "sse_parser_set_default_retry: what an empty retry "
+		    "resets to");
+		rec_release(&r);
+	}
+}
+
+static void
+dispatching(void)
+{
+	T("data:a\n", "",
+	    PARSE "end of stream: an incomplete event is "
+		  "discarded (no blank line)");
+	T("data:a", "", PARSE "end of stream: an unterminated line too");
+	STREAMS("", PARSE "sse_parser_end discards the pending event",
+	    "data:a\n", "\n");
+	STREAMS("", PARSE "sse_parser_end discards a pending line", "data:a",
+	    "\n\n");
+	STREAMS("message{b}#\n",
+	    PARSE "sse_parser_end discards the event type buffer", "event:a\n",
+	    "data:b\n\n");
+	T("data:a\n\n\n\ndata:b\n\n", "message{a}#\nmessage{b}#\n",
+	    INTERPRET "dispatch step 2: blank lines with an empty data buffer "
+		      "dispatch nothing");
+	T("data:a\ndata:b\n\ndata:c\n\n", "message{a\\nb}#\nmessage{c}#\n",
+	    INTERPRET "dispatch step 7: the data buffer is reset");
+	T("data:1\n\ndata:2\n\ndata:3\n\ndata:4\n\n",
+	    "message{1}#\nmessage{2}#\nmessage{3}#\nmessage{4}#\n",
+	    INTERPRET "several events in one read");
+	{
+		struct rec r;
+		int rc;
+
+		rec_init(&r, 0);
+		r.stop_after = 1;
+		rc = rec_feed_step(&r, "data:a\n\ndata:b\n\n", 16, 0);
+		ok(rc == SSE_ERR_ABORTED,
+		    "an event callback returning non-zero stops the parser");
+		is_mem(r.log.p, r.log.len, "message{a}#\nERR=-3\n", 19,
+		    "  no event after it");
+		ok(sse_parser_feed(&r.p, "data:c\n\n", 8) == SSE_ERR_ABORTED,
+		    "  and the error is sticky");
+		sse_parser_end(&r.p);
+		r.stop_after = 0;
+		ok(sse_parser_feed(&r.p, "data:d\n\n", 8) == SSE_OK,
+		    "  until sse_parser_end");
+		rec_release(&r);
+	}
+}
+
+static void
+utf8(void)
+{
+	T("data:ok\xE2\x80\xA6\n\n\n", "message{ok\xE2\x80\xA6}#\n",
+	    WPT "format-utf-8.any.js: always UTF-8");
+	T("data:a\xFF"
+	  "b\n\n",
+	    "message{a\xEF\xBF\xBD"
+	    "b}#\n",
+	    PARSE "an invalid byte becomes U+FFFD (UTF-8 decode)");
+	T("data:\xF0\x9F\x98\n\n", "message{\xEF\xBF\xBD}#\n",
+	    PARSE "a truncated sequence before the line end: one U+FFFD");
+	T("data:\xE2\x82"
+	  "A\n\n",
+	    "message{\xEF\xBF\xBD"
+	    "A}#\n",
+	    PARSE "maximal subpart E2 82, then A decoded afresh");
+	T("data:\xC0\x80\n\n", "message{\xEF\xBF\xBD\xEF\xBF\xBD}#\n",
+	    PARSE "overlong C0 80: two U+FFFD");
+	T("data:\xED\xA0\x80\n\n",
+	    "message{\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD}#\n",
+	    PARSE "surrogate ED A0 80: three U+FFFD");
+	T("data:\xF4\x90\x80\x80\n\n",
+	    "message{\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD}#\n",
+	    PARSE "past U+10FFFF: four U+FFFD");
+	T("data:\xE2\r\n\r\n", "message{\xEF\xBF\xBD}#\n",
+	    PARSE "a CR cuts a sequence short and still ends the line");
+	T("data:\xF0\x9F\x98\x80 \xE2\x82\xAC\n\n",
+	    "message{\xF0\x9F\x98\x80 \xE2\x82\xAC}#\n",
+	    PARSE "valid 4- and 3-byte sequences, however they are split");
+	T("d\xFF"
+	  "ata:x\n\n",
+	    "", PARSE "an invalid byte in a field name: an unknown field");
+	T("event:\xFE\ndata:x\n\n", "\xEF\xBF\xBD{x}#\n",
+	    PARSE "an invalid byte in the event type");
+	{
+		struct rec r;
+		size_t cut = 7;
+
+		rec_init(&r, 0);
+		rec_feed_cuts(&r, "data:\xF0\x9F\x98\x80\n\n", 11, &cut, 1);
+		is_mem(r.log.p, r.log.len, "message{\xF0\x9F\x98\x80}#\n", 15,
+		    PARSE "a sequence split across two feeds is one character");
+		rec_release(&r);
+	}
+}
+
+static void
+caps(void)
+{
+	/* max_event 16: lines and buffers up to 16 bytes. */
+	TMAX("data:12345678901\n\n", 16, "message{12345678901}#\n",
+	    "cap: a line of exactly max_event bytes is fine");
+	TMAX("data:123456789012\n\n", 16, "ERR=-1\n",
+	    "cap: a line one byte longer is SSE_ERR_TOO_BIG");
+	TMAX("data:a\n\ndata:123456789012345678901234567890", 16,
+	    "message{a}#\nERR=-1\n",
+	    "cap: a long line with no line end: error as soon as it passes "
+	    "the cap, events before it delivered");
+	TMAX("data:aaaa\ndata:bbbb\ndata:cccc\ndata:dddd\n\n", 16, "ERR=-1\n",
+	    "cap: data accumulated over many lines past the cap");
+	TMAX("id:12345678901234567890\ndata:x\n\n", 16, "ERR=-1\n",
+	    "cap: a huge id");
+	TMAX("event:12345678901234567890\ndata:x\n\n", 16, "ERR=-1\n",
+	    "cap: a huge event type");
+	TMAX(":123456789012345678901234567890\ndata:x\n\n", 16, "ERR=-1\n",
+	    "cap: a huge comment line");
+	{
+		struct rec r;
+		static char big[4096];
+
+		rec_init(&r, 16);
+		memset(big, 'x', sizeof(big));
+		ok(sse_parser_feed(&r.p, "data:", 5) == SSE_OK &&
+			sse_parser_feed(&r.p, big, sizeof(big)) ==
+			    SSE_ERR_TOO_BIG,
+		    "cap: a line growing over several feeds");
+		ok(sse_parser_feed(&r.p, "\n\ndata:y\n\n", 10) ==
+			    SSE_ERR_TOO_BIG &&
+			r.log.len == 0,
+		    "cap: the error is sticky, nothing more is dispatched");
+		ok(r.p.line.cap <= 17 && r.p.data.cap <= 17,
+		    "cap: no buffer grew past the cap (line %zu, data %zu)",
+		    r.p.line.cap, r.p.data.cap);
+		sse_parser_end(&r.p);
+		ok(sse_parser_feed(&r.p, "data:y\n\n", 8) == SSE_OK &&
+			r.log.len == 12,
+		    "cap: sse_parser_end clears the error, parsing goes on");
+		rec_release(&r);
+	}
+	ok(strcmp(sse_strerror(SSE_ERR_TOO_BIG), "event too large") == 0 &&
+		strcmp(sse_strerror(SSE_ERR_ABORTED), "stopped by callback") ==
+		    0,
+	    "sse_strerror names the errors");
+}
+
+int
+main(void)
+{
+	line_endings();
+	bom();
+	fields();
+	comments();
+	event_type();
+	ids();
+	retries();
+	dispatching();
+	utf8();
+	caps();
+	return done_testing();
+}
