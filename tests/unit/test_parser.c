@@ -10,7 +10,7 @@
  * Every case is also run split at every offset, byte by byte, and (for
  * short inputs) at every pair of offsets, and must give the same log: the
  * chunking invariance property, case by case. Logs are described in
- * record.h: TYPE{DATA}#ID (! when the event had an id field), retry=MS,
+ * parselog.h: TYPE{DATA}#ID (! when the event had an id field), retry=MS,
  * :COMMENT, ERR=STATUS.
  */
 #include <stdint.h>
@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "parser.h"
-#include "record.h"
+#include "parselog.h"
 #include "tap.h"
 
 #define PARSE "PARSE: "

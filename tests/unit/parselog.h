@@ -11,8 +11,8 @@
  *   ERR=STATUS         the sticky status feed returned, when not SSE_OK
  * Bytes below 0x20, backslash and DEL are escaped (\n, \r, \0, \\, \xNN).
  */
-#ifndef SSE_RECORD_H
-#define SSE_RECORD_H
+#ifndef SSE_PARSELOG_H
+#define SSE_PARSELOG_H
 
 #include <stdint.h>
 #include <stdio.h>
