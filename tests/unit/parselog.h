@@ -10,10 +10,12 @@
  *   :TEXT              a comment callback
  *   ERR=STATUS         the sticky status feed returned, when not SSE_OK
  * Bytes below 0x20, backslash and DEL are escaped (\n, \r, \0, \\, \xNN).
+ * With plain set, only TYPE{DATA}#ID lines (no !, retries or comments).
  */
 #ifndef SSE_PARSELOG_H
 #define SSE_PARSELOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,7 @@ struct rec {
 	struct sse_parser p;
 	int stop_after; /* abort from the event callback after this many */
 	int nevents;
+	bool plain;
 };
 
 static void
@@ -67,7 +70,7 @@ rec_event(void *ctx, const struct sse_event *ev)
 	rec_esc(&r->log, ev->data, ev->data_len);
 	sse_buf_add(&r->log, "}#", 2);
 	rec_esc(&r->log, ev->id, ev->id_len);
-	sse_buf_addstr(&r->log, ev->has_id ? "!\n" : "\n");
+	sse_buf_addstr(&r->log, ev->has_id && !r->plain ? "!\n" : "\n");
 	r->nevents++;
 	return r->stop_after > 0 && r->nevents >= r->stop_after;
 }
@@ -77,6 +80,8 @@ rec_retry(void *ctx, uint64_t ms)
 {
 	struct rec *r = ctx;
 
+	if (r->plain)
+		return;
 	sse_buf_addf(&r->log, "retry=%llu\n", (unsigned long long)ms);
 }
 
@@ -85,6 +90,8 @@ rec_comment(void *ctx, const char *text, size_t len)
 {
 	struct rec *r = ctx;
 
+	if (r->plain)
+		return;
 	sse_buf_addch(&r->log, ':');
 	rec_esc(&r->log, text, len);
 	sse_buf_addch(&r->log, '\n');

@@ -1,0 +1,289 @@
+/*
+ * Properties over every fixture, the *.sse files in tests/fixtures:
+ *
+ * 1. Chunking invariance: the same bytes fed whole, byte by byte, split at
+ *    every offset (at 1024 of them for fixtures over 16 KiB), in chunks
+ *    of 1 to 16 bytes and of a few prime sizes,
+ *    at every pair of offsets (fixtures up to 256 bytes) and in random
+ *    chunks give identical events, retries, comments and errors; also with
+ *    a small max_event, where the cap error must come at the same point.
+ * 2. Round trip: parse -> sse_serialize -> parse gives the same events
+ *    (type, data, last event ID), and serializing those again gives the
+ *    same bytes.
+ *
+ * SSE_FIXTURES overrides the fixture directory (default tests/fixtures,
+ * found from the working directory or from the test binary's path).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser.h"
+#include "parselog.h"
+#include "serialize.h"
+#include "tap.h"
+
+#define SMALL_MAX 256 /* max_event for the cap runs */
+
+static uint64_t rng = 0x853C49E6748FEA9Bu;
+
+static size_t
+rnd(size_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? (size_t)(rng % n) : 0;
+}
+
+static bool
+same_log(const struct rec *r, const struct sse_buf *want)
+{
+	return r->log.len == want->len &&
+	    (want->len == 0 || memcmp(r->log.p, want->p, want->len) == 0);
+}
+
+/* Number of ways tried; *bad counts those that disagreed with want. */
+static size_t
+check_splits(const char *s, size_t n, size_t max, const struct sse_buf *want,
+    size_t *bad)
+{
+	static const size_t primes[] = {61, 127, 509, 4093, 65521};
+	struct rec r;
+	size_t cuts[64], i, j, k, ways = 0, stride;
+
+#define TRY(feed)                                                              \
+	do {                                                                   \
+		rec_init(&r, max);                                             \
+		feed;                                                          \
+		*bad += !same_log(&r, want);                                   \
+		rec_release(&r);                                               \
+		ways++;                                                        \
+	} while (0)
+
+	/* Fixed chunk sizes: 1 to 16 bytes, then a few primes. */
+	for (k = 1; k <= 16; k++)
+		TRY(rec_feed_step(&r, s, n, k));
+	for (k = 0; k < sizeof(primes) / sizeof(primes[0]); k++)
+		TRY(rec_feed_step(&r, s, n, primes[k]));
+	/*
+	 * Single cuts: every offset, or, for fixtures over 16 KiB (where that
+	 * is quadratic), every offset near the ends and 1024 in between; the
+	 * byte-by-byte run above already puts a boundary at every offset.
+	 */
+	stride = n <= 16384 ? 1 : n / 1024;
+	for (i = 0; i <= n; i++) {
+		if (stride > 1 && i > 64 && i + 64 < n && i % stride != 0)
+			continue;
+		cuts[0] = i;
+		TRY(rec_feed_cuts(&r, s, n, cuts, 1));
+	}
+	if (n <= 256)
+		for (i = 0; i <= n; i++)
+			for (j = i; j <= n; j++) {
+				cuts[0] = i;
+				cuts[1] = j;
+				TRY(rec_feed_cuts(&r, s, n, cuts, 2));
+			}
+	/* Random chunkings: up to 64 sorted random cuts. */
+	for (k = 0; k < 20; k++) {
+		size_t m = 1 + rnd(64), a, b, t;
+
+		for (i = 0; i < m; i++)
+			cuts[i] = rnd(n + 1);
+		for (a = 1; a < m; a++)
+			for (b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
+				t = cuts[b];
+				cuts[b] = cuts[b - 1];
+				cuts[b - 1] = t;
+			}
+		TRY(rec_feed_cuts(&r, s, n, cuts, m));
+	}
+#undef TRY
+	return ways;
+}
+
+/* Round trip state: the parse log plus the events serialized again. */
+struct rt {
+	struct rec r; /* first: the parser's ctx is this struct */
+	struct sse_buf ser;
+	struct sse_buf previd;
+	int bad;
+};
+
+static int
+rt_event(void *ctx, const struct sse_event *ev)
+{
+	struct rt *t = ctx;
+	struct sse_event out = *ev;
+	const char *why;
+
+	rec_event(&t->r, ev);
+	/*
+	 * The id field is written when the event had one, and also when the
+	 * last event ID changed without one (an id-only block before it),
+	 * so that the reparsed events carry the same last event ID.
+	 */
+	out.has_id = ev->has_id || ev->id_len != t->previd.len ||
+	    (ev->id_len > 0 && memcmp(ev->id, t->previd.p, ev->id_len) != 0);
+	sse_buf_set(&t->previd, ev->id, ev->id_len);
+	if (sse_serialize(&t->ser, &out, &why) != SSE_OK)
+		t->bad++;
+	return 0;
+}
+
+static void
+rt_parse(struct rt *t, const char *s, size_t n)
+{
+	rec_init(&t->r, 0);
+	t->r.plain = true;
+	t->r.p.cb.event = rt_event;
+	sse_buf_init(&t->ser, 0);
+	sse_buf_init(&t->previd, 0);
+	t->bad = 0;
+	rec_feed_step(&t->r, s, n, 0);
+}
+
+static void
+rt_release(struct rt *t)
+{
+	rec_release(&t->r);
+	sse_buf_release(&t->ser);
+	sse_buf_release(&t->previd);
+}
+
+static void
+round_trip(const char *name, const char *s, size_t n)
+{
+	struct rt a, b;
+
+	rt_parse(&a, s, n);
+	rt_parse(&b, a.ser.p, a.ser.len);
+	ok(a.bad == 0 && b.bad == 0 && same_log(&b.r, &a.r.log),
+	    "%s: parse -> serialize -> parse gives the same %d events", name,
+	    a.r.nevents);
+	ok(a.ser.len == b.ser.len &&
+		(a.ser.len == 0 || memcmp(a.ser.p, b.ser.p, a.ser.len) == 0),
+	    "%s: and serializing them again gives the same bytes", name);
+	rt_release(&a);
+	rt_release(&b);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p = NULL, *np;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if ((np = realloc(p, cap)) == NULL)
+				break;
+			p = np;
+		}
+		if ((got = fread(p + n, 1, cap - n, f)) == 0)
+			break;
+		n += got;
+	}
+	fclose(f);
+	*len = n;
+	return p != NULL ? p : malloc(1);
+}
+
+static void
+fixture(const char *dir, const char *file)
+{
+	char path[8192];
+	struct sse_buf want = SSE_BUF_INIT;
+	struct rec r;
+	size_t n = 0, ways, bad = 0;
+	char *s;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if (!ok((s = slurp(path, &n)) != NULL, "%s: read", file))
+		return;
+
+	rec_init(&r, 0);
+	rec_feed_step(&r, s, n, 0);
+	sse_buf_set(&want, r.log.p, r.log.len);
+	rec_release(&r);
+	ways = check_splits(s, n, 0, &want, &bad);
+	ok(bad == 0, "%s (%zu bytes): the same log in all %zu chunkings", file,
+	    n, ways);
+	if (bad != 0)
+		printf("#   %zu of them differed\n", bad);
+
+	rec_init(&r, SMALL_MAX);
+	rec_feed_step(&r, s, n, 0);
+	sse_buf_set(&want, r.log.p, r.log.len);
+	rec_release(&r);
+	bad = 0;
+	ways = check_splits(s, n, SMALL_MAX, &want, &bad);
+	ok(bad == 0, "%s: with max_event %d too (%zu chunkings%s)", file,
+	    SMALL_MAX, ways,
+	    memmem(want.p ? want.p : "", want.len, "ERR=", 4) ? ", cap hit"
+							      : "");
+
+	round_trip(file, s, n);
+	sse_buf_release(&want);
+	free(s);
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+main(int argc, char **argv)
+{
+	char dir[4096], *names[256];
+	const char *env = getenv("SSE_FIXTURES");
+	struct dirent *de;
+	DIR *d = NULL;
+	size_t i, nnames = 0, len;
+
+	if (env != NULL)
+		snprintf(dir, sizeof(dir), "%s", env);
+	else {
+		snprintf(dir, sizeof(dir), "tests/fixtures");
+		if ((d = opendir(dir)) == NULL && argc > 0) {
+			/* build/tests/test_chunking -> tests/fixtures */
+			snprintf(dir, sizeof(dir), "%s/../../tests/fixtures",
+			    argv[0]);
+			if (strrchr(argv[0], '/') != NULL) {
+				len = (size_t)(strrchr(argv[0], '/') - argv[0]);
+				snprintf(dir, sizeof(dir),
+				    "%.*s/../../tests/fixtures", (int)len,
+				    argv[0]);
+			}
+		}
+		if (d != NULL)
+			closedir(d);
+	}
+	if ((d = opendir(dir)) == NULL) {
+		ok(0, "open fixture directory %s: %s", dir, strerror(errno));
+		return done_testing();
+	}
+	while ((de = readdir(d)) != NULL && nnames < 256) {
+		len = strlen(de->d_name);
+		if (len > 4 && strcmp(de->d_name + len - 4, ".sse") == 0)
+			names[nnames++] = strdup(de->d_name);
+	}
+	closedir(d);
+	ok(nnames >= 10, "found %zu fixtures in %s", nnames, dir);
+	qsort(names, nnames, sizeof(names[0]), by_name);
+	for (i = 0; i < nnames; i++) {
+		fixture(dir, names[i]);
+		free(names[i]);
+	}
+	return done_testing();
+}
