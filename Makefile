@@ -87,15 +87,18 @@ check-san:
 
 FUZZ_BIN = build-fuzz/fuzz_parser
 FUZZ_SECONDS ?= 60
-$(FUZZ_BIN): tests/fuzz/fuzz_parser.c $(LIB_SRC) $(wildcard lib/*.h)
+$(FUZZ_BIN): tests/fuzz/fuzz_parser.c $(LIB_SRC) $(wildcard lib/*.h) \
+    tests/unit/parselog.h tests/unit/jsoncheck.h
 	@mkdir -p $(@D)
-	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -o $@ \
+	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -Ilib -o $@ \
 	    tests/fuzz/fuzz_parser.c $(LIB_SRC)
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p build-fuzz/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/sse.dict \
-	    -max_len=4096 build-fuzz/corpus tests/fuzz/seeds tests/fixtures
+	    -max_len=4096 -artifact_prefix=build-fuzz/ \
+	    build-fuzz/corpus tests/fuzz/seeds tests/fixtures
 
 lint:
 	tools/lint

@@ -238,11 +238,14 @@ line(struct sse_parser *p, const char *l, size_t n)
 int
 sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 {
-	const char *s = buf, *end = s + len, *eol, *lf = NULL, *cr = NULL;
+	const char *s = buf, *end, *eol, *lf = NULL, *cr = NULL;
 	int rc;
 
 	if (p->err != SSE_OK)
 		return p->err;
+	if (len == 0)
+		return SSE_OK; /* buf may be NULL */
+	end = s + len;
 	p->nbytes += len;
 	/* A CRLF split across two feeds: the LF belongs to the CR already seen.
 	 */

@@ -1,0 +1,176 @@
+/*
+ * libFuzzer target for the event stream parser (make fuzz). Besides
+ * memory safety (ASan, UBSan) it checks, abort()ing on a mismatch:
+ *
+ * - chunking invariance: the input fed whole, split at two offsets derived
+ *   from the data, in chunks of a size derived from the data, and byte by
+ *   byte gives the same events, retries, comments and final status, with
+ *   the default max_event and with a small one derived from the data (so
+ *   that the cap error must come at the same point however it is split);
+ * - everything dispatched is valid UTF-8 (the WHATWG decode);
+ * - the json format of every event is strictly valid JSON;
+ * - the round trip parse -> sse_serialize -> parse gives the same events,
+ *   and serializing them again gives the same bytes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SSE_HARNESS __attribute__((no_sanitize("coverage")))
+
+#include "format.h"
+#include "json.h"
+#include "parser.h"
+#include "serialize.h"
+#include "../unit/jsoncheck.h"
+#include "../unit/parselog.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct sse_buf want, scratch, jsonbuf;
+static struct sse_format json_fmt;
+static bool json_ready;
+
+SSE_HARNESS static void
+check_utf8(const char *s, size_t n)
+{
+	if (n > 0 && sse_utf8_repair(s, n, &scratch) != 0)
+		abort(); /* the parser let invalid UTF-8 through */
+}
+
+/* The log of one way of feeding; abort() unless it matches want. */
+SSE_HARNESS static void
+same_as_want(const struct rec *r)
+{
+	if (r->log.len != want.len ||
+	    (want.len > 0 && memcmp(r->log.p, want.p, want.len) != 0))
+		abort(); /* chunking changed what the parser reported */
+}
+
+SSE_HARNESS static void
+splits(
+    const char *s, size_t n, size_t max, size_t cut1, size_t cut2, size_t step)
+{
+	struct rec r;
+	size_t cuts[2];
+
+	rec_init(&r, max);
+	rec_feed_step(&r, s, n, 0);
+	sse_buf_set(&want, r.log.p, r.log.len);
+	rec_release(&r);
+
+	cuts[0] = cut1 < cut2 ? cut1 : cut2;
+	cuts[1] = cut1 < cut2 ? cut2 : cut1;
+	rec_init(&r, max);
+	rec_feed_cuts(&r, s, n, cuts, 1);
+	same_as_want(&r);
+	rec_release(&r);
+
+	rec_init(&r, max);
+	rec_feed_cuts(&r, s, n, cuts, 2);
+	same_as_want(&r);
+	rec_release(&r);
+
+	rec_init(&r, max);
+	rec_feed_step(&r, s, n, step);
+	same_as_want(&r);
+	rec_release(&r);
+
+	rec_init(&r, max);
+	rec_feed_step(&r, s, n, 1);
+	same_as_want(&r);
+	rec_release(&r);
+}
+
+/* Round trip: events logged (plain) and serialized again as they come. */
+struct rt {
+	struct rec r; /* first: it is the parser's ctx */
+	struct sse_buf ser, previd;
+};
+
+SSE_HARNESS static int
+rt_event(void *ctx, const struct sse_event *ev)
+{
+	struct rt *t = ctx;
+	struct sse_event out = *ev;
+	const char *why;
+
+	check_utf8(ev->type, ev->type_len);
+	check_utf8(ev->data, ev->data_len);
+	check_utf8(ev->id, ev->id_len);
+	sse_buf_reset(&jsonbuf);
+	if (sse_format_event(&json_fmt, &jsonbuf, ev, 0) != SSE_OK ||
+	    jsonbuf.len == 0 || jsonbuf.p[jsonbuf.len - 1] != '\n' ||
+	    !json_valid(jsonbuf.p, jsonbuf.len - 1))
+		abort(); /* the json format wrote something that is not JSON */
+	rec_event(&t->r, ev);
+	/* Write the id when it changed, even if by an id-only block. */
+	out.has_id = ev->has_id || ev->id_len != t->previd.len ||
+	    (ev->id_len > 0 && memcmp(ev->id, t->previd.p, ev->id_len) != 0);
+	sse_buf_set(&t->previd, ev->id, ev->id_len);
+	if (sse_serialize(&t->ser, &out, &why) != SSE_OK)
+		abort(); /* a parsed event must always serialize */
+	return 0;
+}
+
+SSE_HARNESS static void
+rt_run(struct rt *t, const char *s, size_t n)
+{
+	rec_init(&t->r, 0);
+	t->r.plain = true;
+	t->r.p.cb.event = rt_event;
+	sse_buf_init(&t->ser, 0);
+	sse_buf_init(&t->previd, 0);
+	rec_feed_step(&t->r, s, n, 0);
+}
+
+SSE_HARNESS static void
+rt_release(struct rt *t)
+{
+	rec_release(&t->r);
+	sse_buf_release(&t->ser);
+	sse_buf_release(&t->previd);
+}
+
+SSE_HARNESS static void
+round_trip(const char *s, size_t n)
+{
+	struct rt a, b;
+
+	rt_run(&a, s, n);
+	rt_run(&b, a.ser.p, a.ser.len);
+	if (a.r.log.len != b.r.log.len ||
+	    (a.r.log.len > 0 && memcmp(a.r.log.p, b.r.log.p, a.r.log.len) != 0))
+		abort(); /* parse -> serialize -> parse changed the events */
+	if (a.ser.len != b.ser.len ||
+	    (a.ser.len > 0 && memcmp(a.ser.p, b.ser.p, a.ser.len) != 0))
+		abort(); /* serializing is not a fixed point */
+	rt_release(&a);
+	rt_release(&b);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+	size_t cut1 = 0, cut2 = 0, step = 1, max = 16;
+	char err[64];
+
+	if (!json_ready) {
+		if (sse_format_init(&json_fmt, "json", err, sizeof(err)) != 0)
+			abort();
+		json_ready = true;
+	}
+	/* Split points and sizes from the first and last bytes, so that the
+	 * fuzzer steers them too. */
+	if (size > 0) {
+		cut1 = ((size_t)data[0] * 131 + data[size - 1]) % (size + 1);
+		cut2 = ((size_t)data[size - 1] * 257 + size) % (size + 1);
+		step = 1 + (size_t)data[size / 2] % 64;
+		max = 4 + (size_t)data[size - 1] % 256;
+	}
+	splits(s, size, 0, cut1, cut2, step);
+	splits(s, size, max, cut1, cut2, step);
+	round_trip(s, size);
+	return 0;
+}
