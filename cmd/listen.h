@@ -1,0 +1,153 @@
+/*
+ * sse listen: the SSE client over libcurl. Shared by its files:
+ *
+ *   listen.c          options, the event loop (curl multi), reconnection
+ *   listen_request.c  the request: options become curl_easy_setopt calls
+ *   listen_header.c   the header callback: status and content type checks
+ *   listen_write.c    the write callback: body bytes -> parser -> output
+ *
+ * Observers (recording with --record) attach through struct listen_hooks.
+ */
+#ifndef SSE_LISTEN_H
+#define SSE_LISTEN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "output.h"
+#include "parser.h"
+
+/* The reconnection time before any retry: field (Chromium uses 3 s). */
+#define LISTEN_RETRY_DEFAULT_MS 3000
+/* Backoff for consecutive failures stops growing here. */
+#define LISTEN_BACKOFF_MAX_MS 30000
+/* Backoff grows from at least this, even when retry: is 0. */
+#define LISTEN_BACKOFF_MIN_MS 100
+/* Redirects followed per connection, as the Fetch standard allows. */
+#define LISTEN_MAX_REDIRS 20
+/* The response headers kept for -v and the hooks. */
+#define LISTEN_MAX_HEADERS (256 * 1024)
+
+/* What a connection that was accepted looks like (the open hook). */
+struct listen_conn {
+	const char *url; /* the URL asked for */
+	const char *final_url; /* after redirects */
+	long status; /* 200 */
+	const char *headers; /* the response headers, "Name: value\r\n"... */
+	size_t headers_len;
+	unsigned long attempt; /* 1 for the first connection */
+	int64_t unix_ms; /* when the headers arrived */
+};
+
+/* How a connection ended (the close hook). */
+struct listen_end {
+	const char *reason; /* "stream ended", or the error */
+	bool opened; /* whether it had been accepted */
+	int64_t reconnect_ms; /* delay before the next attempt; -1: none */
+	int exit_status; /* when listen ends now: its exit status, else -1 */
+	int64_t unix_ms;
+};
+
+/*
+ * Observers of a session, for recording (--record). Any may be NULL. For
+ * each connection: open once it is accepted (status 200, an event stream),
+ * then chunk for each piece of body bytes as received (before parsing),
+ * event for each dispatched event (before -e and the other filters), and
+ * close when it ends, with whether and when listen reconnects. A refused or
+ * failed attempt gets close without open. A hook returns 0, or non-zero
+ * (after printing its own message) to end listen with EXIT_ERROR.
+ */
+struct listen_hooks {
+	int (*open)(void *ctx, const struct listen_conn *);
+	int (*chunk)(void *ctx, const char *buf, size_t len, int64_t unix_ms);
+	int (*event)(void *ctx, const struct sse_event *, int64_t unix_ms);
+	int (*close)(void *ctx, const struct listen_end *);
+	void *ctx;
+};
+
+struct listen_opts {
+	const char *url;
+	struct curl_slist *headers; /* -H, in order */
+	const char *method; /* -X */
+	struct sse_buf body; /* -d, --data-binary, --json */
+	bool has_body;
+	bool json;
+	const char *user;
+	const char *bearer;
+	const char *cacert;
+	const char *proxy;
+	const char *user_agent;
+	const char *last_event_id;
+	bool insecure;
+	bool reconnect;
+	bool retry_http;
+	int verbose; /* -v */
+	bool quiet; /* -q */
+	long max_redirs;
+	int64_t connect_timeout_ms; /* 0: libcurl's default */
+	int64_t idle_timeout_ms; /* -1: none */
+	int64_t retry_delay_ms;
+	int64_t retry_max_ms;
+	long long max_reconnects; /* -1: no limit */
+	size_t max_event;
+	struct output_opts out;
+};
+
+/* One session: the state of the current connection and what persists. */
+struct listen {
+	const struct listen_opts *o;
+	CURL *easy;
+	CURLM *multi;
+	struct curl_slist *req_headers; /* this attempt's request headers */
+	struct sse_parser parser;
+	struct output out;
+	struct listen_hooks hooks;
+
+	/* this connection */
+	long status; /* status of the current header block */
+	struct sse_buf ctype; /* its Content-Type */
+	struct sse_buf headers; /* its header lines */
+	bool location; /* it has a Location header */
+	bool opened; /* accepted: 200 and an event stream */
+	bool http_retry; /* refused, but --retry-on-http-error applies */
+	int64_t last_byte_ms; /* monotonic: last bytes received */
+	int64_t chunk_ms; /* wall clock of the chunk being parsed */
+
+	/* the session */
+	unsigned long attempts;
+	long long reconnects;
+	unsigned failures; /* consecutive attempts that did not open */
+	bool ever_opened; /* some connection was accepted */
+	uint64_t retry_ms; /* the reconnection time */
+	int stop; /* exit status to end with; -1 while going on */
+	volatile sig_atomic_t signal;
+};
+
+/* listen_request.c */
+int listen_request_setup(struct listen *);
+int listen_request_headers(struct listen *);
+int listen_load_body(
+    struct listen_opts *, const char *opt, const char *arg, int mode);
+enum { BODY_DATA, BODY_BINARY, BODY_JSON };
+
+/* listen_header.c */
+size_t listen_header_cb(char *buf, size_t size, size_t n, void *ctx);
+void listen_conn_reset(struct listen *);
+
+/* listen_write.c */
+size_t listen_write_cb(char *buf, size_t size, size_t n, void *ctx);
+void listen_parser_init(struct listen *);
+
+/* listen.c */
+void listen_log(const struct listen *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void listen_warn(const struct listen *, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void listen_fail(struct listen *, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

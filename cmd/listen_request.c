@@ -1,0 +1,219 @@
+/*
+ * sse listen: the request. Options become curl_easy_setopt() calls once;
+ * the header list is rebuilt for each attempt, since Last-Event-ID changes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "listen.h"
+
+/* The largest request body read from a file or stdin. */
+#define BODY_MAX (1024u * 1024 * 1024)
+
+/* Whether header line h ("Name: value" or curl's "Name;") names name. */
+static bool
+names(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(h, name, n) == 0 && (h[n] == ':' || h[n] == ';');
+}
+
+static bool
+user_has(const struct listen_opts *o, const char *name)
+{
+	const struct curl_slist *h;
+
+	for (h = o->headers; h != NULL; h = h->next)
+		if (names(h->data, name))
+			return true;
+	return false;
+}
+
+static int
+add(struct curl_slist **list, const char *h)
+{
+	struct curl_slist *n;
+
+	if ((n = curl_slist_append(*list, h)) == NULL)
+		return -1;
+	*list = n;
+	return 0;
+}
+
+int
+listen_request_headers(struct listen *l)
+{
+	const struct listen_opts *o = l->o;
+	const struct curl_slist *h;
+	struct curl_slist *list = NULL;
+	struct sse_buf line;
+	const char *id;
+	size_t idlen;
+	int rc = -1;
+
+	sse_buf_init(&line, 0);
+	/* The request of the standard's "EventSource(url)" constructor. */
+	if (!user_has(o, "Accept") && add(&list, "Accept: text/event-stream"))
+		goto out;
+	if (!user_has(o, "Cache-Control") &&
+	    add(&list, "Cache-Control: no-cache"))
+		goto out;
+	if (o->json && !user_has(o, "Content-Type") &&
+	    add(&list, "Content-Type: application/json"))
+		goto out;
+	/* No "Expect: 100-continue" round trip for large bodies. */
+	if (!user_has(o, "Expect") && add(&list, "Expect:"))
+		goto out;
+	for (h = o->headers; h != NULL; h = h->next)
+		if (add(&list, h->data))
+			goto out;
+	/*
+	 * "If the EventSource object's last event ID string is not the empty
+	 * string, set (`Last-Event-ID`, last event ID string, encoded as UTF-8)
+	 * in request's header list."
+	 */
+	id = sse_parser_last_id(&l->parser, &idlen);
+	if (idlen > 0) {
+		if (sse_buf_addstr(&line, "Last-Event-ID: ") == -1 ||
+		    sse_buf_add(&line, id, idlen) == -1 ||
+		    sse_buf_addch(&line, '\0') == -1 || add(&list, line.p))
+			goto out;
+		listen_log(l, "> Last-Event-ID: %.*s", (int)idlen, id);
+	}
+	if (curl_easy_setopt(l->easy, CURLOPT_HTTPHEADER, list) != CURLE_OK)
+		goto out;
+	curl_slist_free_all(l->req_headers);
+	l->req_headers = list;
+	list = NULL;
+	rc = 0;
+out:
+	curl_slist_free_all(list);
+	sse_buf_release(&line);
+	if (rc == -1)
+		fprintf(stderr, "sse: listen: out of memory\n");
+	return rc;
+}
+
+#define SET(opt, val)                                                          \
+	do {                                                                   \
+		if ((cc = curl_easy_setopt(e, opt, val)) != CURLE_OK)          \
+			goto fail;                                             \
+	} while (0)
+
+int
+listen_request_setup(struct listen *l)
+{
+	const struct listen_opts *o = l->o;
+	CURL *e = l->easy;
+	CURLcode cc;
+
+	SET(CURLOPT_URL, o->url);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 1L);
+	SET(CURLOPT_MAXREDIRS, o->max_redirs);
+	/* A proxy's CONNECT response is not the server's answer. */
+	SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	SET(CURLOPT_USERAGENT,
+	    o->user_agent ? o->user_agent : "sse/" SSE_VERSION);
+	SET(CURLOPT_BUFFERSIZE, 64L * 1024);
+	SET(CURLOPT_HEADERFUNCTION, listen_header_cb);
+	SET(CURLOPT_HEADERDATA, l);
+	SET(CURLOPT_WRITEFUNCTION, listen_write_cb);
+	SET(CURLOPT_WRITEDATA, l);
+	if (o->has_body) {
+		/* Not copied: the body lives as long as the session. */
+		SET(CURLOPT_POSTFIELDS, o->body.p ? o->body.p : "");
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body.len);
+	}
+	if (o->method != NULL)
+		SET(CURLOPT_CUSTOMREQUEST, o->method);
+	if (o->user != NULL)
+		SET(CURLOPT_USERPWD, o->user);
+	if (o->bearer != NULL) {
+		SET(CURLOPT_XOAUTH2_BEARER, o->bearer);
+		SET(CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+	}
+	if (o->insecure) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->cacert != NULL)
+		SET(CURLOPT_CAINFO, o->cacert);
+	if (o->proxy != NULL)
+		SET(CURLOPT_PROXY, o->proxy);
+	if (o->connect_timeout_ms > 0)
+		SET(CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+	if (o->verbose >= 2)
+		SET(CURLOPT_VERBOSE, 1L);
+	return 0;
+fail:
+	fprintf(stderr, "sse: listen: cannot set up the request: %s\n",
+	    curl_easy_strerror(cc));
+	return -1;
+}
+
+static int
+read_file(const char *opt, const char *path, struct sse_buf *b, bool strip)
+{
+	FILE *fp = stdin;
+	char chunk[8192];
+	size_t n, i;
+	int rc = 0;
+
+	if (strcmp(path, "-") != 0 && (fp = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "sse: listen: %s: cannot read '%s': %s\n", opt,
+		    path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		for (i = 0; i < n && rc == 0; i++)
+			/* curl's -d @file drops carriage returns and newlines
+			 */
+			if (!strip || (chunk[i] != '\r' && chunk[i] != '\n'))
+				rc = sse_buf_addch(b, chunk[i]);
+	if (rc == -1)
+		fprintf(
+		    stderr, "sse: listen: %s: '%s' is too large\n", opt, path);
+	else if (ferror(fp)) {
+		fprintf(stderr, "sse: listen: %s: cannot read '%s': %s\n", opt,
+		    path, strerror(errno));
+		rc = -1;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+/*
+ * -d, --data-binary and --json, as curl does them: several -d join with
+ * '&', several --json are concatenated; "@file" reads a file ("@-" stdin).
+ */
+int
+listen_load_body(
+    struct listen_opts *o, const char *opt, const char *arg, int mode)
+{
+	struct sse_buf *b = &o->body;
+
+	if (b->max == 0)
+		sse_buf_init(b, BODY_MAX);
+	if (mode != BODY_JSON && b->len > 0 && sse_buf_addch(b, '&') == -1)
+		return -1;
+	if (mode == BODY_JSON)
+		o->json = true;
+	o->has_body = true;
+	if (arg[0] == '@')
+		return read_file(opt, arg + 1, b, mode == BODY_DATA);
+	if (sse_buf_addstr(b, arg) == -1) {
+		fprintf(stderr, "sse: listen: %s: body too large\n", opt);
+		return -1;
+	}
+	return 0;
+}

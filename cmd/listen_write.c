@@ -1,0 +1,107 @@
+/*
+ * sse listen: the write callback. Body bytes go to the parser as they come;
+ * each dispatched event goes to the output buffer, which is written out
+ * once per chunk received, never once per event.
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "listen.h"
+#include "util.h"
+
+/*
+ * The parser's cap is --max-event-size plus room for a field name, so that
+ * the limit reads as "the data of an event": `data: ` and SIZE bytes is
+ * one line the parser must take whole.
+ */
+#define FIELD_SLACK 64
+
+static void
+too_big(struct listen *l)
+{
+	listen_fail(l, EXIT_STREAM,
+	    "'%s': event larger than --max-event-size (%zu bytes)", l->o->url,
+	    l->o->max_event);
+}
+
+static int
+on_event(void *ctx, const struct sse_event *ev)
+{
+	struct listen *l = ctx;
+	enum output_result r;
+
+	if (ev->data_len > l->o->max_event) {
+		too_big(l);
+		return 1;
+	}
+	if (l->hooks.event != NULL &&
+	    l->hooks.event(l->hooks.ctx, ev, l->chunk_ms) != 0) {
+		l->stop = EXIT_ERROR;
+		return 1;
+	}
+	if ((r = output_event(&l->out, ev, l->chunk_ms)) != OUTPUT_CONTINUE) {
+		l->stop = output_status(r);
+		return 1;
+	}
+	return 0;
+}
+
+/* "If the field value consists of only ASCII digits, then interpret the
+ * field value as an integer in base ten, and set the event stream's
+ * reconnection time to that integer." */
+static void
+on_retry(void *ctx, uint64_t ms)
+{
+	struct listen *l = ctx;
+
+	l->retry_ms = ms;
+	listen_log(
+	    l, "* retry: reconnection time %llu ms", (unsigned long long)ms);
+}
+
+static void
+on_comment(void *ctx, const char *text, size_t len)
+{
+	struct listen *l = ctx;
+
+	if (l->o->verbose > 0 && !l->o->quiet)
+		fprintf(stderr, "* comment:%.*s\n", (int)len, text);
+}
+
+void
+listen_parser_init(struct listen *l)
+{
+	struct sse_parser_cb cb = {on_event, on_retry, on_comment, l};
+
+	sse_parser_init(&l->parser, &cb, l->o->max_event + FIELD_SLACK);
+}
+
+size_t
+listen_write_cb(char *buf, size_t size, size_t nitems, void *ctx)
+{
+	struct listen *l = ctx;
+	size_t n = size * nitems;
+	enum output_result r;
+	int rc;
+
+	l->last_byte_ms = now_mono_ms();
+	/* The body of a response that was refused is not a stream. */
+	if (!l->opened || l->stop >= 0)
+		return l->stop >= 0 ? 0 : n;
+	l->chunk_ms = now_wall_ms();
+	if (l->hooks.chunk != NULL &&
+	    l->hooks.chunk(l->hooks.ctx, buf, n, l->chunk_ms) != 0) {
+		l->stop = EXIT_ERROR;
+		return 0;
+	}
+	rc = sse_parser_feed(&l->parser, buf, n);
+	/* Every event of the chunk reaches stdout before we wait again. */
+	r = output_flush(&l->out);
+	if (rc == SSE_ERR_TOO_BIG && l->stop < 0)
+		too_big(l);
+	else if (rc == SSE_ERR_NOMEM && l->stop < 0)
+		listen_fail(l, EXIT_ERROR, "out of memory");
+	if (r != OUTPUT_CONTINUE && l->stop < 0)
+		l->stop = output_status(r);
+	return l->stop >= 0 ? 0 : n;
+}

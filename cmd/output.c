@@ -1,0 +1,213 @@
+/*
+ * The client output pipeline shared by listen and replay; see output.h.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "output.h"
+#include "util.h"
+
+/* One event's formatted text may not pass this (a template can repeat). */
+#define OUTPUT_MAX (256u * 1024 * 1024)
+
+void
+output_opts_init(struct output_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = -1;
+}
+
+void
+output_opts_release(struct output_opts *o)
+{
+	free(o->types);
+	free(o->until);
+	o->types = o->until = NULL;
+	o->ntypes = o->nuntil = 0;
+}
+
+static int
+push(const char *cmd, const char ***v, size_t *n, const char *s)
+{
+	const char **nv;
+
+	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL) {
+		fprintf(stderr, "sse: %s: out of memory\n", cmd);
+		return -1;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+	return 1;
+}
+
+int
+output_opt(struct output_opts *o, const char *cmd, int ch, const char *arg)
+{
+	long long n;
+
+	switch (ch) {
+	case 'f':
+		o->format = arg;
+		return 1;
+	case 'e':
+		return push(cmd, &o->types, &o->ntypes, arg);
+	case OUTPUT_OPT_UNTIL:
+		return push(cmd, &o->until, &o->nuntil, arg);
+	case 'n':
+		if (opt_int("--max-events", arg, 1, INT64_MAX, &n) == -1)
+			return -1;
+		o->max_events = (uint64_t)n;
+		return 1;
+	case OUTPUT_OPT_TIMEOUT:
+		if (opt_seconds("--timeout", arg, &o->timeout_ms) == -1)
+			return -1;
+		return 1;
+	}
+	return 0;
+}
+
+static bool
+color_wanted(int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fd) && (nc == NULL || *nc == '\0');
+}
+
+int
+output_init(
+    struct output *out, const struct output_opts *o, int fd, const char *cmd)
+{
+	char err[256];
+	const char *spec = o->format;
+
+	memset(out, 0, sizeof(*out));
+	out->opts = o;
+	out->fd = fd;
+	out->cmd = cmd;
+	out->state = OUTPUT_CONTINUE;
+	sse_buf_init(&out->buf, OUTPUT_MAX);
+	if (spec == NULL)
+		spec = isatty(fd) ? "pretty" : "raw";
+	err[0] = '\0';
+	if (sse_format_init(&out->fmt, spec, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sse: %s: invalid format '%s': %s\n", cmd, spec,
+		    err[0] ? err : "unknown format");
+		return -1;
+	}
+	out->fmt.color = out->fmt.kind == SSE_FMT_PRETTY && color_wanted(fd);
+	/* A closed stdout must be a write error we can see, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+void
+output_release(struct output *out)
+{
+	sse_format_release(&out->fmt);
+	sse_buf_release(&out->buf);
+}
+
+static bool
+in(const char *const *v, size_t n, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strncmp(v[i], s, len) == 0 && v[i][len] == '\0')
+			return true;
+	return false;
+}
+
+bool
+output_wants(const struct output *out, const char *type, size_t len)
+{
+	const struct output_opts *o = out->opts;
+
+	return o->ntypes == 0 || in(o->types, o->ntypes, type, len);
+}
+
+enum output_result
+output_event(struct output *out, const struct sse_event *ev, int64_t unix_ms)
+{
+	const struct output_opts *o = out->opts;
+	enum output_result r = OUTPUT_CONTINUE;
+
+	if (out->state != OUTPUT_CONTINUE)
+		return out->state;
+	if (output_wants(out, ev->type, ev->type_len)) {
+		if (out->buf.len >= OUTPUT_BATCH &&
+		    (r = output_flush(out)) != OUTPUT_CONTINUE)
+			return r;
+		if (sse_format_event(&out->fmt, &out->buf, ev, unix_ms) != 0) {
+			fprintf(stderr,
+			    "sse: %s: cannot format an event of %zu bytes\n",
+			    out->cmd, ev->data_len);
+			return out->state = OUTPUT_FAILED;
+		}
+		out->nwritten++;
+		if (o->max_events > 0 && out->nwritten >= o->max_events)
+			r = OUTPUT_DONE;
+	}
+	if (o->nuntil > 0 && in(o->until, o->nuntil, ev->type, ev->type_len))
+		r = OUTPUT_DONE;
+	return r;
+}
+
+/* Wait until fd takes more bytes (stdout may have been left non-blocking). */
+static void
+wait_writable(int fd)
+{
+	struct pollfd pfd = {fd, POLLOUT, 0};
+
+	(void)poll(&pfd, 1, -1);
+}
+
+enum output_result
+output_flush(struct output *out)
+{
+	const char *p = out->buf.p;
+	size_t left = out->buf.len;
+	ssize_t n;
+
+	if (out->state != OUTPUT_CONTINUE) {
+		sse_buf_reset(&out->buf);
+		return out->state;
+	}
+	while (left > 0) {
+		if ((n = write(out->fd, p, left)) >= 0) {
+			p += n;
+			left -= (size_t)n;
+			continue;
+		}
+		if (errno == EINTR &&
+		    (out->interrupted == NULL || *out->interrupted == 0))
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			wait_writable(out->fd);
+			continue;
+		}
+		sse_buf_reset(&out->buf);
+		if (errno == EINTR)
+			return OUTPUT_CLOSED; /* a signal ends a stuck write */
+		if (errno == EPIPE)
+			return out->state = OUTPUT_CLOSED;
+		fprintf(stderr, "sse: %s: cannot write to stdout: %s\n",
+		    out->cmd, strerror(errno));
+		return out->state = OUTPUT_FAILED;
+	}
+	sse_buf_reset(&out->buf);
+	return OUTPUT_CONTINUE;
+}
+
+int
+output_status(enum output_result r)
+{
+	return r == OUTPUT_FAILED ? EXIT_ERROR : EXIT_OK;
+}

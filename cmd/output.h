@@ -1,0 +1,162 @@
+/*
+ * The client output pipeline shared by `sse listen` and `sse replay`: the
+ * --format choice and its defaults, the filters and exit conditions
+ * (-e/--event, -n/--max-events, --until, --timeout), and writing formatted
+ * events to stdout in batches.
+ *
+ * Use:
+ *
+ *	struct output_opts oo;
+ *	struct output out;
+ *
+ *	output_opts_init(&oo);
+ *	while ((ch = getopt_long(argc, argv, "..." OUTPUT_SHORTOPTS, longopts,
+ *	    NULL)) != -1) {
+ *		switch (output_opt(&oo, "listen", ch, optarg)) {
+ *		case 1: continue;		   (one of ours, parsed)
+ *		case -1: return EXIT_USAGE;	   (bad value, message printed)
+ *		}
+ *		switch (ch) { ... the command's own options ... }
+ *	}
+ *	if (output_init(&out, &oo, STDOUT_FILENO, "listen") == -1)
+ *		return EXIT_USAGE;		   (bad --format, message
+ *printed) for each batch of events received: for each event: if ((r =
+ *output_event(&out, &ev, unix_ms)) != OUTPUT_CONTINUE) stop; r =
+ *output_flush(&out);	   (once per batch, not per event) exit with
+ *output_status(r) (after output_flush) ... output_release(&out);
+ *output_opts_release(&oo);
+ *
+ * The long options go in the command's table with OUTPUT_LONGOPTS, its help
+ * text includes OUTPUT_HELP. Output is buffered: nothing reaches stdout
+ * before output_flush(), which the caller calls at least once per batch of
+ * events it received (so an event is never held back while the program
+ * waits for the network) and before it exits. The buffer is also written
+ * out whenever it passes OUTPUT_BATCH bytes, so memory stays bounded
+ * however many events one batch holds. Formatting an event allocates
+ * nothing once the buffer has grown to its working size.
+ *
+ * Defaults: the format is `pretty` when fd is a terminal (ANSI colour
+ * unless NO_COLOR is set and not empty), `raw` otherwise, so that
+ * `sse listen URL | sse serve --input sse` relays a stream unchanged.
+ *
+ * Filters and exit conditions, in this order for each event:
+ *   --until TYPE   (repeatable) after an event of one of these types is
+ *                  handled, output_event() returns OUTPUT_DONE; it looks
+ *                  at every event, whether -e lets it through or not
+ *   -e TYPE        (repeatable) only events of these types are written
+ *   -n N           OUTPUT_DONE once N events have been written
+ *   --timeout SECS parsed here, enforced by the caller (it owns the clock):
+ *                  opts.timeout_ms, -1 when not given; exit EXIT_TIMEOUT
+ *
+ * A closed stdout (the reader went away, as with `| head -1`) is
+ * OUTPUT_CLOSED: the program ends quietly with EXIT_OK. SIGPIPE must be
+ * ignored by the caller (output_init() does it) so that this is seen.
+ */
+#ifndef SSE_OUTPUT_H
+#define SSE_OUTPUT_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "event.h"
+#include "format.h"
+
+/* Long option values for the shared options with no short form. */
+enum {
+	OUTPUT_OPT_UNTIL = 0x4f00,
+	OUTPUT_OPT_TIMEOUT,
+};
+
+#define OUTPUT_SHORTOPTS "e:f:n:"
+
+/* clang-format off */
+#define OUTPUT_LONGOPTS \
+	{"event", required_argument, NULL, 'e'}, \
+	{"format", required_argument, NULL, 'f'}, \
+	{"max-events", required_argument, NULL, 'n'}, \
+	{"until", required_argument, NULL, OUTPUT_OPT_UNTIL}, \
+	{"timeout", required_argument, NULL, OUTPUT_OPT_TIMEOUT}
+
+/* The --help lines of the shared options (tests/docs.bats reads them). */
+#define OUTPUT_HELP \
+	"Output (default: pretty on a terminal, raw otherwise):\n" \
+	"  -f, --format FMT      raw, json, data, data0, pretty, or a template\n" \
+	"                        with {event} {data} {id} {time} {json}\n" \
+	"  -e, --event TYPE      print only events of this type (repeatable)\n" \
+	"  -n, --max-events N    exit 0 after printing N events\n" \
+	"      --until TYPE      exit 0 after an event of this type (repeatable)\n" \
+	"      --timeout SECS    exit 5 after SECS seconds in all\n"
+/* clang-format on */
+
+/* Flush the buffer when it holds this much, even within a batch. */
+#define OUTPUT_BATCH (64 * 1024)
+
+struct output_opts {
+	const char *format; /* NULL: the default for the terminal or pipe */
+	const char **types; /* -e: print only these types */
+	size_t ntypes;
+	const char **until; /* --until: stop after one of these */
+	size_t nuntil;
+	uint64_t max_events; /* -n; 0 means no limit */
+	int64_t timeout_ms; /* --timeout; -1 means none */
+};
+
+enum output_result {
+	OUTPUT_CONTINUE = 0,
+	OUTPUT_DONE, /* -n or --until met: flush, then exit EXIT_OK */
+	OUTPUT_CLOSED, /* stdout closed by its reader: exit EXIT_OK quietly */
+	OUTPUT_FAILED, /* error, message printed: exit EXIT_ERROR */
+};
+
+struct output {
+	struct sse_format fmt;
+	struct sse_buf buf;
+	const struct output_opts *opts;
+	const char *cmd; /* for messages: "sse: CMD: ..." */
+	int fd;
+	uint64_t nwritten; /* events written (after -e) */
+	enum output_result state; /* sticky CLOSED or FAILED */
+	/*
+	 * Optional: a flag set by the caller's signal handler. A write that
+	 * blocks on a stalled reader gives up when a signal arrives and the
+	 * flag is set, so that SIGINT still ends the program.
+	 */
+	const volatile sig_atomic_t *interrupted;
+};
+
+void output_opts_init(struct output_opts *);
+void output_opts_release(struct output_opts *);
+/*
+ * Handle one getopt_long() result: 1 if ch is a shared option (parsed into
+ * o), 0 if it is not one of ours, -1 on a bad value (message printed with
+ * "sse: CMD: ..."; the caller exits EXIT_USAGE).
+ */
+int output_opt(struct output_opts *, const char *cmd, int ch, const char *arg);
+
+/*
+ * Set up output to fd with the options (o must outlive out). -1 with a
+ * message naming what is wrong on a bad --format (exit EXIT_USAGE).
+ */
+int output_init(
+    struct output *, const struct output_opts *o, int fd, const char *cmd);
+void output_release(struct output *);
+
+/* Whether -e lets events of this type through. */
+bool output_wants(const struct output *, const char *type, size_t len);
+/*
+ * Filter, format and buffer one event received at unix_ms (wall clock, ms).
+ * OUTPUT_DONE when an exit condition is met (the event that met it is
+ * already buffered). Once CLOSED or FAILED, every call returns that.
+ */
+enum output_result output_event(
+    struct output *, const struct sse_event *, int64_t unix_ms);
+/* Write what is buffered. CONTINUE, CLOSED or FAILED (message printed). */
+enum output_result output_flush(struct output *);
+/* The exit status for a result: EXIT_OK for DONE and CLOSED. */
+int output_status(enum output_result);
+
+#endif
