@@ -3,14 +3,16 @@
 boundaries and delays, statuses, content types, redirects, dropped
 connections. Standard library only.
 
-Usage: sse_server.py [--log FILE] SCRIPT
+Usage: sse_server.py [--log FILE] [--tls CERT KEY] SCRIPT
 
 It binds 127.0.0.1 on an ephemeral port, prints the port on stdout, and
 answers each request with the next response of SCRIPT (the last one is
 repeated for any further requests). One request per connection. With
 --log, each request is appended to FILE as a JSON line:
-{"n": 1, "method": "GET", "path": "/", "headers": [["Accept", "..."], ...],
- "body": "..."} (the body decoded as Latin-1, so every byte survives).
+{"n": 1, "t": 1700000000.25, "method": "GET", "path": "/",
+ "headers": [["Accept", "..."], ...], "body": "..."}: t is when the request
+arrived (seconds), the body is decoded as Latin-1 so every byte survives.
+With --tls, it speaks HTTPS with that certificate and key (PEM files).
 
 SCRIPT holds responses separated by lines of "---". In a response:
 
@@ -21,8 +23,10 @@ SCRIPT holds responses separated by lines of "---". In a response:
                            chunked (default): each send is one HTTP chunk;
                            close: raw bytes, the end is the connection
                            closing; length: a Content-Length of all sends
-  send LITERAL             send bytes: a Python string or bytes literal,
-                           e.g. send "data: é\\n\\n" or send b"\\xef\\xbb"
+  send LITERAL             send bytes: a Python string or bytes literal
+                           or an expression of them, e.g.
+                           send "data: é\\n\\n", send b"\\xef\\xbb",
+                           send "data: " + "x" * 2000 + "\\n\\n"
   repeat N LITERAL         send LITERAL N times in one write, with {i}
                            replaced by the count (0 .. N-1)
   sleep SECS               pause
@@ -36,9 +40,9 @@ Lines starting with # are comments. Default headers: Content-Type:
 text/event-stream, Cache-Control: no-cache, Connection: close.
 """
 
-import ast
 import json
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -62,7 +66,9 @@ def parse_script(text):
 
 
 def literal(arg):
-    v = ast.literal_eval(arg)
+    # an expression over literals, e.g. "data: " + "x" * 2000 + "\n\n"
+    v = eval(arg, {"__builtins__": {}})  # the test's own script
+
     return v.encode("utf-8") if isinstance(v, str) else v
 
 
@@ -79,6 +85,7 @@ class Server:
             n = self.count
             if self.log:
                 req["n"] = n
+                req["t"] = time.time()
                 with open(self.log, "a", encoding="utf-8") as f:
                     f.write(json.dumps(req) + "\n")
             return self.responses[min(n, len(self.responses)) - 1]
@@ -181,8 +188,10 @@ def respond(conn, steps):
         conn.sendall(b"0\r\n\r\n")
 
 
-def handle(server, conn):
+def handle(server, conn, tls):
     try:
+        if tls is not None:
+            conn = tls.wrap_socket(conn, server_side=True)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         req = read_request(conn)
         if req is not None:
@@ -195,11 +204,18 @@ def handle(server, conn):
 
 def main():
     args = sys.argv[1:]
-    log = None
-    if len(args) >= 2 and args[0] == "--log":
-        log, args = args[1], args[2:]
+    log, tls = None, None
+    while len(args) > 1 and args[0].startswith("--"):
+        if args[0] == "--log":
+            log, args = args[1], args[2:]
+        elif args[0] == "--tls" and len(args) > 3:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(args[1], args[2])
+            args = args[3:]
+        else:
+            break
     if len(args) != 1:
-        sys.exit("usage: sse_server.py [--log FILE] SCRIPT")
+        sys.exit("usage: sse_server.py [--log FILE] [--tls CERT KEY] SCRIPT")
     with open(args[0], encoding="utf-8") as f:
         server = Server(f.read(), log)
     sock = socket.socket()
@@ -209,7 +225,7 @@ def main():
     print(sock.getsockname()[1], flush=True)
     while True:
         conn, _ = sock.accept()
-        threading.Thread(target=handle, args=(server, conn),
+        threading.Thread(target=handle, args=(server, conn, tls),
                          daemon=True).start()
 
 

@@ -1,0 +1,1072 @@
+#!/usr/bin/env bats
+# sse listen against real HTTP servers on 127.0.0.1: tests/sse_server.py
+# (scripted: exact bytes, chunk boundaries, delays, statuses, dropped
+# connections; it logs every request it gets) and a Flask app.
+#
+# Conformance cases are named after their public sources:
+#   WHATWG   the HTML Standard, "Server-sent events" (the rule is quoted)
+#   wpt      web-platform-tests, eventsource/ (file name)
+#   LD       LaunchDarkly sse-contract-tests, ssetests/ (test name)
+# CORS cases of wpt do not apply to a command-line client.
+
+setup() {
+	load helper
+	T=$BATS_TEST_TMPDIR
+}
+
+# serve [--tls] <SCRIPT: start tests/sse_server.py with the script on
+# stdin; sets PORT and URL. The server logs requests to $T/requests.
+serve() {
+	local tls=()
+	if [ "${1:-}" = --tls ]; then
+		make_cert
+		tls=(--tls "$T/cert.pem" "$T/key.pem")
+	fi
+	cat >"$T/script"
+	: >"$T/requests"
+	: >"$T/port"
+	start_bg python3 "$TESTS_DIR/sse_server.py" --log "$T/requests" \
+		"${tls[@]}" "$T/script" >"$T/port"
+	local tries=200
+	until [ -s "$T/port" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the test server did not start"
+		sleep 0.05
+	done
+	PORT=$(head -1 "$T/port")
+	URL=http://127.0.0.1:$PORT/
+	[ -z "${tls[*]}" ] || URL=https://127.0.0.1:$PORT/
+}
+
+make_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+}
+
+# nreq: the number of requests the server got.
+nreq() {
+	wc -l <"$T/requests" | tr -d ' '
+}
+
+# req N EXPR: a Python expression over request N: r (the JSON object) and
+# h (its headers, names in lower case).
+req() {
+	python3 -c 'import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+r = rs[int(sys.argv[2]) - 1]
+h = {k.lower(): v for k, v in r["headers"]}
+print(eval(sys.argv[3]))' "$T/requests" "$1" "$2"
+}
+
+# hdr N NAME: header NAME of request N, or <none>.
+hdr() {
+	req "$1" "h.get('${2,,}', '<none>')"
+}
+
+# gap N: seconds between request N-1 and request N.
+gap() {
+	python3 -c 'import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+n = int(sys.argv[2])
+print("%.3f" % (rs[n - 1]["t"] - rs[n - 2]["t"]))' "$T/requests" "$1"
+}
+
+# ge A B: A >= B, as decimal numbers.
+ge() {
+	python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$1" "$2" ||
+		fail "$1 is not >= $2"
+}
+
+lsn() {
+	timeout 20 sse listen "$@"
+}
+
+# evs ARGS...: sse listen -f json ARGS, each event printed as a JSON
+# array [type, data, lastEventId]; the exit status is sse's.
+evs() {
+	local rc=0
+	timeout 20 sse listen -f json "$@" >"$T/json" 2>"$T/err" || rc=$?
+	python3 -c 'import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    print(json.dumps([e["event"], e["data"], e["id"]], ensure_ascii=False))' <"$T/json"
+	return $rc
+}
+
+# chunks N LITERAL: script lines sending LITERAL's bytes N at a time, 10 ms
+# apart, so that they reach the client as separate reads.
+chunks() {
+	python3 - "$1" "$2" <<'PY'
+import ast, sys
+n = int(sys.argv[1])
+b = ast.literal_eval(sys.argv[2])
+b = b.encode() if isinstance(b, str) else b
+for i in range(0, len(b), n):
+    print("send " + repr(b[i:i + n]))
+    print("sleep 0.01")
+PY
+}
+
+# ---- request -------------------------------------------------------------
+
+@test "request: GET with Accept: text/event-stream, Cache-Control: no-cache, no Last-Event-ID (LD default method and headers; wpt request-accept, request-cache-control)" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	run lsn --no-reconnect "$URL"
+	assert_success
+	[ "$(req 1 'r["method"]')" = GET ]
+	[ "$(hdr 1 Accept)" = text/event-stream ]
+	[ "$(hdr 1 Cache-Control)" = no-cache ]
+	[ "$(hdr 1 Last-Event-ID)" = '<none>' ]
+	[ "$(hdr 1 User-Agent)" = "sse/$(sse --version | cut -d' ' -f2)" ]
+}
+
+@test "request: -H adds headers, and replaces Accept (LD custom headers)" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	run lsn --no-reconnect -H 'header-name-1: value-1' \
+		--header 'header-name-2: value-2' -H 'Accept: text/event-stream, */*' "$URL"
+	assert_success
+	[ "$(hdr 1 header-name-1)" = value-1 ]
+	[ "$(hdr 1 header-name-2)" = value-2 ]
+	[ "$(req 1 "[v for k, v in r['headers'] if k.lower() == 'accept']")" = "['text/event-stream, */*']" ]
+}
+
+@test "request: -H without a colon is a usage error" {
+	run --separate-stderr sse listen -H 'nocolon' http://127.0.0.1:9/
+	assert_failure 2
+	[[ $stderr == *"--header: invalid value 'nocolon'"* ]]
+}
+
+@test "request: -X, -d and --json send the method, body and content type (LD POST request, REPORT request)" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	run lsn --no-reconnect -H 'content-type: application/json; charset=utf-8' \
+		-d '{"hello": "world"}' "$URL"
+	assert_success
+	[ "$(req 1 'r["method"]')" = POST ]
+	[ "$(req 1 'r["body"]')" = '{"hello": "world"}' ]
+	[ "$(hdr 1 Content-Type)" = 'application/json; charset=utf-8' ]
+
+	run lsn --no-reconnect -X REPORT --json '{"a":' --json '1}' "$URL"
+	assert_success
+	[ "$(req 2 'r["method"]')" = REPORT ]
+	[ "$(req 2 'r["body"]')" = '{"a":1}' ]
+	[ "$(hdr 2 Content-Type)" = application/json ]
+	# --json keeps Accept: text/event-stream (curl's --json would not)
+	[ "$(hdr 2 Accept)" = text/event-stream ]
+}
+
+@test "request: -d @FILE drops newlines as curl does, --data-binary keeps them, @- reads stdin, several -d join with &" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	printf 'a=1\nb=2\r\n' >"$T/body"
+	run lsn --no-reconnect -d @"$T/body" "$URL"
+	assert_success
+	[ "$(req 1 'repr(r["body"])')" = "'a=1b=2'" ]
+	run lsn --no-reconnect --data-binary @"$T/body" "$URL"
+	assert_success
+	[ "$(req 2 'repr(r["body"])')" = "'a=1\\nb=2\\r\\n'" ]
+	run bash -c 'printf "from-stdin" | timeout 20 sse listen --no-reconnect -d @- -d x=1 "$1"' _ "$URL"
+	assert_success
+	[ "$(req 3 'r["body"]')" = 'from-stdin&x=1' ]
+	run --separate-stderr sse listen -d @"$T/missing" "$URL"
+	assert_failure 2
+	[[ $stderr == *"--data: cannot read '$T/missing'"* ]]
+}
+
+@test "request: -u, --oauth2-bearer and -A set Authorization and User-Agent" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	run lsn --no-reconnect -u alice:secret -A 'probe/1.0' "$URL"
+	assert_success
+	[ "$(hdr 1 Authorization)" = "Basic $(printf alice:secret | base64)" ]
+	[ "$(hdr 1 User-Agent)" = probe/1.0 ]
+	run lsn --no-reconnect --oauth2-bearer tok-123 --user-agent x/2 "$URL"
+	assert_success
+	[ "$(hdr 2 Authorization)" = 'Bearer tok-123' ]
+	[ "$(hdr 2 User-Agent)" = x/2 ]
+}
+
+@test "request: --last-event-id is sent on the first request (LD sends Last-Event-Id in initial request if set)" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	run lsn --no-reconnect --last-event-id abc "$URL"
+	assert_success
+	[ "$(hdr 1 Last-Event-ID)" = abc ]
+	# -H Last-Event-ID is taken the same way, not sent twice
+	run lsn --no-reconnect -H 'Last-Event-ID: xyz' "$URL"
+	assert_success
+	[ "$(req 2 "[v for k, v in r['headers'] if k.lower() == 'last-event-id']")" = "['xyz']" ]
+}
+
+@test "request: --proxy sends the request through the proxy" {
+	serve <<'EOF'
+send "data: via-proxy\n\n"
+EOF
+	run --separate-stderr lsn --no-reconnect -f data --proxy "http://127.0.0.1:$PORT" http://sse.example.invalid/events
+	assert_success
+	assert_output via-proxy
+	[ "$(req 1 'r["path"]')" = http://sse.example.invalid/events ]
+}
+
+@test "request: the *_proxy environment variables are used" {
+	serve <<'EOF'
+send "data: via-env\n\n"
+EOF
+	run --separate-stderr env http_proxy="http://127.0.0.1:$PORT" \
+		timeout 20 sse listen --no-reconnect -f data http://env.example.invalid/
+	assert_success
+	assert_output via-env
+	[ "$(req 1 'r["path"]')" = http://env.example.invalid/ ]
+}
+
+@test "request: https: verified with --cacert, refused without it (exit 3, no retry), -k skips the check" {
+	serve --tls <<'EOF'
+send "data: secure\n\n"
+EOF
+	run --separate-stderr lsn -f data "$URL"
+	assert_failure 3
+	[[ $stderr == *"cannot connect to '$URL'"* ]]
+	run --separate-stderr lsn --no-reconnect -f data --cacert "$T/cert.pem" "$URL"
+	assert_success
+	assert_output secure
+	run --separate-stderr lsn --no-reconnect -f data -k "$URL"
+	assert_success
+	assert_output secure
+	run --separate-stderr lsn --no-reconnect -f data --insecure "$URL"
+	assert_success
+}
+
+@test "request: --connect-timeout gives up on a server that never answers the TLS handshake (exit 3)" {
+	serve <<'EOF'
+hang 30
+EOF
+	local t0=$SECONDS
+	run --separate-stderr lsn --no-reconnect --connect-timeout 0.5 "https://127.0.0.1:$PORT/"
+	assert_failure 3
+	[ $((SECONDS - t0)) -lt 10 ]
+	[[ $stderr == *"cannot connect to 'https://127.0.0.1:$PORT/'"* ]]
+}
+
+@test "request: redirects 301, 302, 303, 307 are followed (wpt request-redirect)" {
+	local code
+	for code in 301 302 303 307; do
+		serve <<EOF
+status $code Moved
+header Location: /moved
+---
+send "data: after-$code\n\n"
+EOF
+		run --separate-stderr lsn --no-reconnect -f data "$URL"
+		assert_success
+		assert_output "after-$code"
+		[ "$(req 2 'r["path"]')" = /moved ]
+	done
+}
+
+@test "request: --max-redirs limits the redirects followed (exit 4)" {
+	serve <<'EOF'
+status 302 Found
+header Location: /again
+EOF
+	run --separate-stderr lsn --max-redirs 3 "$URL"
+	assert_failure 4
+	[ "$(nreq)" = 4 ]
+	[[ $stderr == *"redirect"* ]] || [[ $stderr == *"Redirect"* ]]
+}
+
+@test "request: a reconnection goes to the URL given, not to where it was redirected" {
+	serve <<'EOF'
+status 307 Temporary Redirect
+header Location: /target
+---
+send "retry: 10\ndata: one\n\n"
+---
+status 307 Temporary Redirect
+header Location: /target
+---
+send "data: two\n\n"
+---
+status 204
+EOF
+	run --separate-stderr lsn -f data "${URL}start"
+	assert_success
+	assert_output $'one\ntwo'
+	[ "$(req 3 'r["path"]')" = /start ]
+	[ "$(req 4 'r["path"]')" = /target ]
+}
+
+# ---- response: status and content type ------------------------------------
+
+@test "response: a status other than 200 fails the connection without reconnecting, naming status and type (wpt request-status-error: 205 210 299 404 410 503)" {
+	local code
+	for code in 205 210 299 404 410 503; do
+		serve <<EOF
+status $code TEST
+header Content-Type: text/html
+send "data: never\n\n"
+EOF
+		run --separate-stderr lsn --retry-delay 0 "$URL"
+		assert_failure 4
+		assert_output ''
+		[[ $stderr == *"HTTP status $code"* ]] || fail "$code: $stderr"
+		[[ $stderr == *"'text/html'"* ]] || fail "$code: $stderr"
+		[ "$(nreq)" = 1 ]
+	done
+}
+
+@test "response: 204 No Content stops the client, exit 0 (WHATWG: a client can be told to stop reconnecting using 204; wpt reconnect-fail)" {
+	serve <<'EOF'
+send "retry: 2\ndata: opened\n\n"
+---
+send "data: reconnected\n\n"
+---
+status 204 NO CONTENT (CLOSE)
+send "data: closed\n\n"
+EOF
+	run --separate-stderr lsn -f data "$URL"
+	assert_success
+	assert_output $'opened\nreconnected'
+	[ "$(nreq)" = 3 ]
+	[ -z "$stderr" ]
+}
+
+@test "response: a wrong content type fails the connection (wpt format-mime-valid-bogus; text/event-stream-foobar; no type)" {
+	local ct
+	for ct in text/x-bogus text/event-stream-foobar text/plain; do
+		serve <<EOF
+header Content-Type: $ct
+send "data: never\n\n"
+EOF
+		run --separate-stderr lsn "$URL"
+		assert_failure 4
+		assert_output ''
+		[[ $stderr == *"content type '$ct'"* ]] || fail "$stderr"
+		[[ $stderr == *"HTTP status 200"* ]] || fail "$stderr"
+		[ "$(nreq)" = 1 ]
+	done
+	serve <<'EOF'
+noheader Content-Type
+send "data: never\n\n"
+EOF
+	run --separate-stderr lsn "$URL"
+	assert_failure 4
+	[[ $stderr == *"content type ''"* ]]
+}
+
+@test "response: content type essence is case-insensitive and parameters are ignored (wpt format-mime-trailing-semicolon)" {
+	local ct
+	for ct in 'text/event-stream;' 'Text/Event-Stream; charset=UTF-8' \
+		'text/event-stream ; charset="utf-8"' 'TEXT/EVENT-STREAM;foo=bar'; do
+		serve <<EOF
+header Content-Type: $ct
+send "data: ok\n\n"
+EOF
+		run --separate-stderr lsn --no-reconnect -f data "$URL"
+		assert_success
+		assert_output ok
+	done
+}
+
+@test "response: a charset other than UTF-8 is refused, as Chromium's EventSource does" {
+	serve <<'EOF'
+header Content-Type: text/event-stream; charset=windows-1251
+send "data: never\n\n"
+EOF
+	run --separate-stderr lsn "$URL"
+	assert_failure 4
+	[[ $stderr == *"charset=windows-1251"* ]]
+}
+
+@test "response: --retry-on-http-error reconnects after 5xx and 429, not after 404" {
+	serve <<'EOF'
+status 503 Service Unavailable
+---
+status 429 Too Many Requests
+---
+send "data: finally\n\n"
+EOF
+	run --separate-stderr lsn --retry-on-http-error --retry-delay 0.05 -f data -n 1 "$URL"
+	assert_success
+	assert_output finally
+	[ "$(nreq)" = 3 ]
+	[[ $stderr == *"HTTP status 503"* ]]
+	serve <<'EOF'
+status 404 Not Found
+EOF
+	run --separate-stderr lsn --retry-on-http-error --retry-delay 0.05 "$URL"
+	assert_failure 4
+	[ "$(nreq)" = 1 ]
+}
+
+# ---- parsing over the network (the parser's own tests are in unit/) --------
+
+@test "parse: events split across reads, one byte at a time (LD one-line message in two chunks; multi-byte characters sent in single-byte pieces)" {
+	serve <<EOF
+$(chunks 1 '"data: €豆腐\n\nevent: greeting\nid: abc\ndata: Hel"')
+send "lo\n\n"
+EOF
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output '["message", "€豆腐", ""]
+["greeting", "Hello", "abc"]'
+}
+
+@test "parse: LF, CRLF and CR separators in 1-byte, 2-byte and whole chunks (LD linefeeds)" {
+	local term n lit
+	for term in '\n' '\r\n' '\r'; do
+		lit="\"data: event 1${term}${term}${term}data: event 2 line 1${term}data: event 2 line 2${term}${term}data:${term}data: line2${term}${term}\""
+		for n in 1 2 1000; do
+			serve <<EOF
+$(chunks "$n" "$lit")
+EOF
+			run evs --no-reconnect "$URL"
+			assert_success
+			assert_output '["message", "event 1", ""]
+["message", "event 2 line 1\nevent 2 line 2", ""]
+["message", "\nline2", ""]'
+		done
+	done
+}
+
+@test "parse: CRLF with the CR at the end of a chunk (LD CRLF where CR is end of 1 chunk)" {
+	serve <<'EOF'
+send "data: Hello\r"
+sleep 0.02
+send "\ndata: World\r"
+sleep 0.02
+send "\n\r\ndata: OK\r"
+sleep 0.02
+send "\n"
+sleep 0.02
+send "\r"
+sleep 0.02
+send "\n"
+EOF
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output '["message", "Hello\nWorld", ""]
+["message", "OK", ""]'
+}
+
+@test "parse: a BOM split byte by byte is stripped once (LD BOM split byte by byte across chunks; only first BOM at start is stripped)" {
+	serve <<'EOF'
+send b"\xef"
+sleep 0.02
+send b"\xbb"
+sleep 0.02
+send b"\xbf"
+sleep 0.02
+send b"data: \xef\xbb\xbfHello\n\n"
+EOF
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output $'["message", "\ufeffHello", ""]'
+}
+
+@test "parse: ids (LD event with ID, ID field is ignored if it contains a null, last ID persists, last ID can be overridden by an empty value; wpt format-field-id-3)" {
+	serve <<'EOF'
+send "id: 1\ndata: 1\n\ndata: 2\n\nid: a\x00bc\ndata: 3\n\nid: 2\ndata: 4\n\nid:\ndata: 5\n\ndata: 6\n\n"
+EOF
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output '["message", "1", "1"]
+["message", "2", "1"]
+["message", "3", "1"]
+["message", "4", "2"]
+["message", "5", ""]
+["message", "6", ""]'
+}
+
+@test "parse: fields (LD fields in reverse order, unknown field is ignored, extra leading space, field with no colon, empty data)" {
+	serve <<'EOF'
+send "data: Hello\nid: abc\nevent: greeting\n\nevent: greeting\ncolor: blue\ndata: Hello\n\nevent:  greeting\ndata:  Hello\n\ndata\n\ndata\ndata\n\ndata:\n\n"
+EOF
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output '["greeting", "Hello", "abc"]
+["greeting", "Hello", "abc"]
+[" greeting", " Hello", "abc"]
+["message", "", "abc"]
+["message", "\n", "abc"]
+["message", "", "abc"]'
+}
+
+@test "parse: 100 events in rapid succession arrive in order (LD many messages in rapid succession)" {
+	serve <<'EOF'
+repeat 100 "data: message {i}\n\n"
+EOF
+	run lsn --no-reconnect -f data "$URL"
+	assert_success
+	[ "${#lines[@]}" = 100 ]
+	[ "${lines[0]}" = 'message 0' ]
+	[ "${lines[99]}" = 'message 99' ]
+}
+
+@test "parse: payloads around buffer sizes, up to 1 MiB, are delivered whole (LD payload of N bytes is delivered promptly)" {
+	local size
+	for size in 1023 4096 8195 65536 1048576; do
+		serve <<EOF
+send "data: " + "x" * $size + "\n\n"
+hang 10
+EOF
+		run --separate-stderr lsn -f data -n 1 "$URL"
+		assert_success
+		[ "${#output}" = "$size" ] || fail "$size: got ${#output} bytes"
+	done
+}
+
+@test "parse: comments go to stderr with -v, never to stdout (LD comments)" {
+	serve <<'EOF'
+send ":Hello\n"
+send "data: Hello\n\n"
+send ":World\n"
+EOF
+	run --separate-stderr lsn --no-reconnect -v -f data "$URL"
+	assert_success
+	assert_output Hello
+	[[ $stderr == *"comment:Hello"* ]]
+	[[ $stderr == *"comment:World"* ]]
+}
+
+# ---- reconnection ----------------------------------------------------------
+
+@test "reconnect: a stream that ends is reestablished (WHATWG: reestablish the connection; wpt eventsource-reconnect)" {
+	serve <<'EOF'
+send "retry: 2\ndata: ok\n\n"
+---
+send "data: data\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 "$URL"
+	assert_success
+	assert_output $'ok\ndata'
+	[ "$(nreq)" = 2 ]
+}
+
+@test "reconnect: the default reconnection time is 3 s (WHATWG: the reconnection time is initially an implementation-defined value)" {
+	serve <<'EOF'
+send "data: one\n\n"
+---
+send "data: two\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 "$URL"
+	assert_success
+	ge "$(gap 2)" 2.95
+}
+
+@test "reconnect: the delay honours retry: and --retry-delay (WHATWG: set the event stream's reconnection time to that integer; wpt format-field-retry)" {
+	# "02000" is 2000 in base ten, not octal; 1 s here to keep it short
+	serve <<'EOF'
+send "retry: 01000\ndata: one\n\n"
+---
+send "data: two\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 --retry-delay 0.05 "$URL"
+	assert_success
+	ge "$(gap 2)" 0.95
+	serve <<'EOF'
+send "data: one\n\n"
+---
+send "data: two\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 --retry-delay 0.6 "$URL"
+	assert_success
+	ge "$(gap 2)" 0.55
+}
+
+@test "reconnect: a bogus retry: value is ignored (wpt format-field-retry-bogus)" {
+	serve <<'EOF'
+send "retry: 800\nretry: 100x\nretry: -1\nretry:\ndata: x\n\n"
+---
+send "data: y\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 --retry-delay 0.05 "$URL"
+	assert_success
+	ge "$(gap 2)" 0.75
+}
+
+@test "reconnect: Last-Event-ID carries the last event ID, persisting across connections (LD sends ID of last received event; ... that had an ID if later events did not)" {
+	serve <<'EOF'
+send "retry: 10\nid: abc\ndata: Hello\n\ndata: World\n\n"
+---
+send "data: no id here\n\n"
+---
+send "id: …\ndata: third\n\n"
+---
+send "data: x\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 5 "$URL"
+	assert_success
+	[ "$(hdr 1 Last-Event-ID)" = '<none>' ]
+	[ "$(hdr 2 Last-Event-ID)" = abc ]
+	[ "$(hdr 3 Last-Event-ID)" = abc ]
+	# wpt format-field-id: a non-ASCII id goes back as UTF-8
+	[ "$(req 4 "h['last-event-id'].encode('latin-1').decode('utf-8')")" = '…' ]
+}
+
+@test "reconnect: no Last-Event-ID once an empty id field cleared it (WHATWG: only if the last event ID string is not the empty string)" {
+	serve <<'EOF'
+send "retry: 10\nid: 1\ndata: one\n\nid\ndata: two\n\n"
+---
+send "data: x\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 3 "$URL"
+	assert_success
+	[ "$(hdr 2 Last-Event-ID)" = '<none>' ]
+}
+
+@test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
+	serve <<'EOF'
+send "retry: 10\ndata: one\n\n"
+---
+send "data: two\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 -H 'content-type: application/json; charset=utf-8' \
+		-d '{"hello": "world"}' "$URL"
+	assert_success
+	[ "$(req 2 'r["method"]')" = POST ]
+	[ "$(req 2 'r["body"]')" = '{"hello": "world"}' ]
+	[ "$(hdr 2 Content-Type)" = 'application/json; charset=utf-8' ]
+}
+
+@test "reconnect: an incomplete event at a disconnect is discarded (WHATWG: once the end of the file is reached, any pending data must be discarded)" {
+	serve <<'EOF'
+send "retry: 10\ndata: complete\n\nevent: x\ndata: partial"
+cut
+---
+send "data: after\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f json -n 2 "$URL"
+	assert_success
+	refute_output --partial partial
+	assert_line --index 1 --partial '"after"'
+	refute_output --partial '"x"'
+}
+
+@test "reconnect: a dropped connection (RST) is retried with a warning; -q silences it" {
+	serve <<'EOF'
+send "retry: 10\ndata: one\n\n"
+drop
+---
+send "data: two\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 "$URL"
+	assert_success
+	assert_output $'one\ntwo'
+	[[ $stderr == *"connection to '$URL' lost"* ]]
+	[[ $stderr == *"reconnecting in"* ]]
+	run --separate-stderr lsn -q -f data -n 2 "$URL"
+	assert_success
+	[ -z "$stderr" ]
+}
+
+@test "reconnect: consecutive failures back off exponentially with jitter, capped by --retry-max-delay" {
+	local port
+	port=$(free_port)
+	run --separate-stderr lsn --retry-delay 0.1 --max-reconnects 4 "http://127.0.0.1:$port/"
+	assert_failure 8
+	# retrying in d1..d4: targets 0.2, 0.4, 0.8, 1.6 s; each in [target/2, target]
+	mapfile -t d < <(grep -o 'retrying in [0-9.]*' <<<"$stderr" | awk '{print $3}')
+	[ "${#d[@]}" = 4 ] || fail "$stderr"
+	ge "${d[0]}" 0.1 && ge 0.2 "${d[0]}"
+	ge "${d[1]}" 0.2 && ge 0.4 "${d[1]}"
+	ge "${d[2]}" 0.4 && ge 0.8 "${d[2]}"
+	ge "${d[3]}" 0.8 && ge 1.6 "${d[3]}"
+	run --separate-stderr lsn --retry-delay 0.1 --retry-max-delay 0.3 --max-reconnects 4 "http://127.0.0.1:$port/"
+	assert_failure 8
+	mapfile -t d < <(grep -o 'retrying in [0-9.]*' <<<"$stderr" | awk '{print $3}')
+	[ "${#d[@]}" = 4 ]
+	ge 0.3 "${d[3]}" && ge "${d[3]}" 0.15
+}
+
+@test "reconnect: an open connection resets the backoff: the next delay is the reconnection time" {
+	serve <<'EOF'
+status 503 Busy
+---
+status 503 Busy
+---
+send "retry: 100\ndata: one\n\n"
+---
+send "data: two\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -v --retry-on-http-error --retry-delay 0.1 -f data -n 2 "$URL"
+	assert_success
+	[[ $stderr == *"stream ended; reconnecting in 0.1 s"* ]] || fail "$stderr"
+}
+
+@test "reconnect: --no-reconnect exits 0 when the stream ends" {
+	serve <<'EOF'
+send "data: one\n\n"
+EOF
+	run --separate-stderr lsn --no-reconnect -f data "$URL"
+	assert_success
+	assert_output one
+	[ "$(nreq)" = 1 ]
+}
+
+@test "reconnect: --max-reconnects N reconnects N times, then exits 8" {
+	serve <<'EOF'
+send "retry: 1\ndata: x\n\n"
+EOF
+	run --separate-stderr lsn --max-reconnects 2 -f data "$URL"
+	assert_failure 8
+	assert_output $'x\nx\nx'
+	[ "$(nreq)" = 3 ]
+	[[ $stderr == *"giving up after 2 reconnects"* ]]
+}
+
+# ---- output, filters and exit conditions -----------------------------------
+
+@test "output: raw is the default in a pipe and relays the stream (ids, types, multi-line data)" {
+	serve <<'EOF'
+send "id: 7\nevent: add\ndata: a\ndata: b\n\n: comment\ndata: plain\n\n"
+EOF
+	run --separate-stderr lsn --no-reconnect "$URL"
+	assert_success
+	assert_output "$(printf 'event: add\nid: 7\ndata: a\ndata: b\n\ndata: plain\n')"
+}
+
+@test "output: pretty on a terminal, with colour unless NO_COLOR is set" {
+	serve <<'EOF'
+send "event: add\ndata: hello-tty\n\n"
+EOF
+	run script -qec "env -u NO_COLOR timeout 20 sse listen --no-reconnect '$URL'" /dev/null
+	assert_success
+	assert_output --partial hello-tty
+	refute_output --partial 'data: hello-tty'
+	[[ $output == *$'\e['* ]] || fail "no colour: $output"
+	run script -qec "NO_COLOR=1 timeout 20 sse listen --no-reconnect '$URL'" /dev/null
+	assert_success
+	assert_output --partial hello-tty
+	[[ $output != *$'\e['* ]] || fail "colour with NO_COLOR: $output"
+}
+
+@test "output: -f json lines for jq, -f data, -f data0" {
+	serve <<'EOF'
+send "id: 1\nevent: add\ndata: {\"n\": 1}\n\ndata: two\ndata: lines\n\n"
+EOF
+	run --separate-stderr bash -c 'timeout 20 sse listen --no-reconnect -f json "$1" | jq -r .data' _ "$URL"
+	assert_success
+	assert_output $'{"n": 1}\ntwo\nlines'
+	run --separate-stderr lsn --no-reconnect --format data "$URL"
+	assert_output $'{"n": 1}\ntwo\nlines'
+	lsn --no-reconnect -f data0 "$URL" >"$T/d0"
+	[ "$(od -An -c "$T/d0" | tr -s ' ' | tr -d '\n')" = ' { " n " : 1 } \0 t w o \n l i n e s \0' ]
+}
+
+@test "output: a bad --format is a usage error" {
+	run --separate-stderr sse listen -f '{nope' http://127.0.0.1:9/
+	assert_failure 2
+	[[ $stderr == *"invalid format"* ]]
+}
+
+@test "filter: -e prints only the given types (repeatable), --until ends after its type whatever -e says" {
+	serve <<'EOF'
+send "event: add\ndata: 1\n\nevent: tick\ndata: 2\n\nevent: del\ndata: 3\n\nevent: done\ndata: 4\n\nevent: add\ndata: 5\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -e add --event del --until done "$URL"
+	assert_success
+	assert_output $'1\n3'
+	run --separate-stderr lsn -f data --until done "$URL"
+	assert_success
+	assert_output $'1\n2\n3\n4'
+}
+
+@test "filter: -n N exits 0 after N printed events" {
+	serve <<'EOF'
+send "data: 1\n\nevent: x\ndata: 2\n\ndata: 3\n\ndata: 4\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -f data -n 2 -e message "$URL"
+	assert_success
+	assert_output $'1\n3'
+	run --separate-stderr sse listen -n 0 "$URL"
+	assert_failure 2
+	[[ $stderr == *"--max-events: invalid value '0'"* ]]
+}
+
+@test "output: events reach stdout as they arrive, not when the stream ends" {
+	serve <<'EOF'
+send "data: early\n\n"
+hang 30
+EOF
+	start_bg timeout 20 sse listen -f data "$URL" >"$T/out"
+	wait_file "$T/out" early
+}
+
+@test "output: many events in one chunk are written with few write(2) calls" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
+	serve <<'EOF'
+repeat 2000 "data: {i}\n\n"
+EOF
+	run strace -f -e trace=write -o "$T/trace" timeout 20 sse listen --no-reconnect -f data "$URL"
+	assert_success
+	[ "${#lines[@]}" = 2000 ]
+	local writes
+	writes=$(grep -c 'write(1,' "$T/trace")
+	[ "$writes" -le 10 ] || fail "$writes writes for 2000 events"
+}
+
+@test "output: a closed stdout ends the program quietly, with status 0" {
+	serve <<'EOF'
+send "data: one\n\n"
+hang 30
+EOF
+	local t0=$SECONDS
+	run bash -c 'timeout 20 sse listen -f data "$1" 2>"$2" | head -1; echo "status ${PIPESTATUS[0]}"' _ "$URL" "$T/err"
+	assert_success
+	assert_output $'one\nstatus 0'
+	[ ! -s "$T/err" ]
+	[ $((SECONDS - t0)) -lt 10 ]
+}
+
+@test "output: -v reports the status and headers on stderr, never on stdout" {
+	serve <<'EOF'
+header X-Probe: yes
+send "data: one\n\n"
+EOF
+	run --separate-stderr lsn -v --no-reconnect -f data "$URL"
+	assert_success
+	assert_output one
+	[[ $stderr == *"< HTTP/1.1 200 OK"* ]]
+	[[ $stderr == *"< X-Probe: yes"* ]]
+	[[ $stderr == *"connecting to $URL"* ]]
+}
+
+@test "output: -vv adds libcurl's trace on stderr" {
+	serve <<'EOF'
+send "data: one\n\n"
+EOF
+	run --separate-stderr lsn -vv --no-reconnect -f data "$URL"
+	assert_success
+	assert_output one
+	[[ $stderr == *"> GET / HTTP/1.1"* ]]
+}
+
+# ---- exit statuses (sse-listen(1), EXIT STATUS) -----------------------------
+
+@test "exit 0: --until met" {
+	serve <<'EOF'
+send "data: a\n\nevent: done\ndata: b\n\n"
+hang 30
+EOF
+	run --separate-stderr lsn -f data --until done "$URL"
+	assert_success
+	assert_output $'a\nb'
+}
+
+@test "exit 1: stdout cannot be written" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	serve <<'EOF'
+send "data: a\n\n"
+hang 30
+EOF
+	run --separate-stderr bash -c 'timeout 20 sse listen -f data "$1" >/dev/full' _ "$URL"
+	assert_failure 1
+	[[ $stderr == *"cannot write to stdout"* ]]
+}
+
+@test "exit 2: bad option values, no URL, a bad URL" {
+	local args
+	for args in "--timeout abc" "--idle-timeout -1" "--max-event-size 1X" \
+		"--max-reconnects -2" "--retry-delay x" "--connect-timeout y" \
+		"--max-redirs z" "--retry-max-delay q"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr sse listen $args http://127.0.0.1:9/
+		assert_failure 2
+		[[ $stderr == *"invalid value"* ]] || fail "$args: $stderr"
+	done
+	run --separate-stderr sse listen
+	assert_failure 2
+	[[ $stderr == *"no URL given"* ]]
+	run --separate-stderr sse listen a b
+	assert_failure 2
+	run --separate-stderr sse listen 'ftp://127.0.0.1/'
+	assert_failure 2
+	[[ $stderr == *"invalid URL 'ftp://127.0.0.1/'"* ]]
+	run --separate-stderr sse listen --timeout
+	assert_failure 2
+	[[ $stderr == *"'--timeout' needs a value"* ]]
+}
+
+@test "exit 3: cannot connect, with --no-reconnect; an unknown host fails at once" {
+	local port
+	port=$(free_port)
+	run --separate-stderr lsn --no-reconnect "http://127.0.0.1:$port/"
+	assert_failure 3
+	[[ $stderr == *"cannot connect to 'http://127.0.0.1:$port/'"* ]]
+	run --separate-stderr lsn --connect-timeout 5 http://sse-no-such-host.invalid/
+	assert_failure 3
+	[[ $stderr == *"cannot connect to 'http://sse-no-such-host.invalid/'"* ]]
+	[[ $stderr != *retrying* ]]
+}
+
+@test "exit 3: the connection is lost mid-stream, with --no-reconnect" {
+	serve <<'EOF'
+send "data: a\n\n"
+drop
+EOF
+	run --separate-stderr lsn --no-reconnect -f data "$URL"
+	assert_failure 3
+	assert_output a
+	[[ $stderr == *"connection to '$URL' lost"* ]]
+}
+
+@test "exit 4: HTTP status refused" {
+	serve <<'EOF'
+status 401 Unauthorized
+header Content-Type: application/json
+EOF
+	run --separate-stderr lsn "$URL"
+	assert_failure 4
+	[[ $stderr == *"'$URL' answered HTTP status 401 (content type 'application/json'), not 200"* ]]
+}
+
+@test "exit 5: --timeout" {
+	serve <<'EOF'
+send "data: a\n\n"
+hang 30
+EOF
+	run --separate-stderr lsn -f data --timeout 0.5 "$URL"
+	assert_failure 5
+	assert_output a
+	[[ $stderr == *"timed out after 0.5 s"* ]]
+}
+
+@test "exit 5: --timeout also bounds the wait between reconnects" {
+	local port
+	port=$(free_port)
+	local t0=$SECONDS
+	run --separate-stderr lsn --timeout 0.5 "http://127.0.0.1:$port/"
+	assert_failure 5
+	[ $((SECONDS - t0)) -lt 3 ]
+}
+
+@test "exit 6: --idle-timeout, counting comments as bytes (LD can set read timeout)" {
+	serve <<'EOF'
+send "data: a\n\n"
+sleep 0.3
+send ": keepalive\n"
+sleep 0.3
+send ": keepalive\n"
+sleep 0.3
+send "data: b\n\n"
+hang 30
+EOF
+	run --separate-stderr lsn -f data --idle-timeout 0.6 "$URL"
+	assert_failure 6
+	assert_output $'a\nb'
+	[[ $stderr == *"nothing received for 0.6 s"* ]]
+}
+
+@test "exit 7: an event larger than --max-event-size, with a message naming the limit" {
+	serve <<'EOF'
+send "data: small\n\n"
+send "data: " + "x" * 2000 + "\n\n"
+hang 30
+EOF
+	run --separate-stderr lsn -f data --max-event-size 1K "$URL"
+	assert_failure 7
+	assert_output small
+	[[ $stderr == *"larger than --max-event-size (1024 bytes)"* ]]
+}
+
+@test "exit 7: memory stays bounded on an endless line (default limit 1 MiB)" {
+	serve <<'EOF'
+send "data: "
+repeat 64 "y" * 65536
+hang 30
+EOF
+	run --separate-stderr lsn -f data "$URL"
+	assert_failure 7
+	[[ $stderr == *"--max-event-size (1048576 bytes)"* ]]
+}
+
+@test "exit 8: reconnects exhausted" {
+	local port
+	port=$(free_port)
+	run --separate-stderr lsn --retry-delay 0.01 --max-reconnects 1 "http://127.0.0.1:$port/"
+	assert_failure 8
+	[[ $stderr == *"giving up after 1 reconnects"* ]]
+}
+
+@test "exit 130 and 143: SIGINT and SIGTERM, with what was received on stdout" {
+	local sig want pid
+	for sig in INT TERM; do
+		serve <<'EOF'
+send "data: before\n\n"
+hang 30
+EOF
+		sse listen -f data "$URL" >"$T/out" 2>"$T/err" &
+		pid=$!
+		BG_PIDS+=("$pid")
+		wait_file "$T/out" before
+		kill -"$sig" "$pid"
+		local rc=0
+		wait "$pid" || rc=$?
+		want=130
+		[ "$sig" = INT ] || want=143
+		[ "$rc" = "$want" ] || fail "SIG$sig: exit $rc, want $want"
+		[ "$(cat "$T/out")" = before ]
+	done
+}
+
+@test "exit 130: SIGINT during the wait between reconnects" {
+	serve <<'EOF'
+send "retry: 60000\ndata: one\n\n"
+EOF
+	sse listen -f data "$URL" >"$T/out" 2>"$T/err" &
+	local pid=$! rc=0
+	BG_PIDS+=("$pid")
+	wait_file "$T/out" one
+	sleep 0.2
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" = 130 ]
+}
+
+# ---- interoperability -----------------------------------------------------
+
+@test "interop: a Flask /stream endpoint (id, event: add, JSON data, a final done event) with --until done" {
+	python3 -c 'import flask' 2>/dev/null || skip "python3-flask is not installed"
+	: >"$T/port"
+	start_bg python3 "$TESTS_DIR/flask_stream.py" >"$T/port" 2>"$T/flask.log"
+	local tries=200
+	until [ -s "$T/port" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "flask did not start: $(cat "$T/flask.log")"
+		sleep 0.05
+	done
+	PORT=$(head -1 "$T/port")
+	run evs --until done "http://127.0.0.1:$PORT/stream"
+	assert_success
+	assert_output '["add", "{\"n\": 1, \"item\": \"apple\"}", "1"]
+["add", "{\"n\": 2, \"item\": \"pear\"}", "2"]
+["add", "{\"n\": 3, \"item\": \"fig\"}", "3"]
+["done", "{\"count\": 3}", "4"]'
+	# and the data is JSON that jq reads
+	run bash -c 'timeout 20 sse listen -f json -e add --until done "$1" | jq -r ".data | fromjson | .item"' _ "http://127.0.0.1:$PORT/stream"
+	assert_success
+	assert_output $'apple\npear\nfig'
+}
