@@ -74,6 +74,9 @@ listen_parser_init(struct listen *l)
 	struct sse_parser_cb cb = {on_event, on_retry, on_comment, l};
 
 	sse_parser_init(&l->parser, &cb, l->o->max_event + FIELD_SLACK);
+	/* An empty retry field resets the reconnection time to ours. */
+	sse_parser_set_default_retry(
+	    &l->parser, (uint64_t)l->o->retry_delay_ms);
 }
 
 size_t

@@ -3,7 +3,7 @@
 
 # Each command's options, as its --help lists them (tests/docs.bats checks).
 _sse_opts_main='-h --help -V --version'
-_sse_opts_listen='-h --help'
+_sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size -v --verbose -q --quiet'
 _sse_opts_serve='-h --help'
 _sse_opts_replay='-h --help'
 
@@ -12,6 +12,22 @@ _sse_value() {
 	local cmd=$1 prev=$2 cur=$3
 	case $cmd:$prev in
 	# listen values (section owned by sse-listen)
+	listen:-f | listen:--format)
+		COMPREPLY=($(compgen -W 'raw json data data0 pretty' -- "$cur")) ;;
+	listen:-X | listen:--request)
+		COMPREPLY=($(compgen -W 'GET POST PUT PATCH REPORT' -- "$cur")) ;;
+	listen:-d | listen:--data | listen:--data-binary | listen:--json)
+		[[ $cur == @* ]] && COMPREPLY=($(compgen -P @ -f -- "${cur#@}")) ;;
+	listen:--cacert)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	listen:-H | listen:--header)
+		COMPREPLY=($(compgen -W 'Authorization: Content-Type: Last-Event-ID:' -- "$cur")) ;;
+	listen:-e | listen:--event | listen:-n | listen:--max-events | listen:--until | \
+		listen:--timeout | listen:-u | listen:--user | listen:--oauth2-bearer | \
+		listen:-A | listen:--user-agent | listen:--proxy | listen:--connect-timeout | \
+		listen:--max-redirs | listen:--max-reconnects | listen:--retry-delay | \
+		listen:--retry-max-delay | listen:--last-event-id | listen:--idle-timeout | \
+		listen:--max-event-size) ;;
 	# serve values (section owned by sse-serve)
 	# replay values (section owned by sse-replay)
 	*) return 1 ;;
