@@ -56,15 +56,18 @@ struct listen_end {
  * Observers of a session, for recording (--record). Any may be NULL. For
  * each connection: open once it is accepted (status 200, an event stream),
  * then chunk for each piece of body bytes as received (before parsing),
- * event for each dispatched event (before -e and the other filters), and
- * close when it ends, with whether and when listen reconnects. A refused or
- * failed attempt gets close without open. A hook returns 0, or non-zero
- * (after printing its own message) to end listen with EXIT_ERROR.
+ * event for each dispatched event (before -e and the other filters) and
+ * retry for each retry field, in stream order, and close when it ends, with
+ * whether and when listen reconnects. A refused or failed attempt gets close
+ * without open. A hook returns 0, or non-zero (after printing its own message)
+ * to end listen with EXIT_ERROR.
  */
 struct listen_hooks {
 	int (*open)(void *ctx, const struct listen_conn *);
 	int (*chunk)(void *ctx, const char *buf, size_t len, int64_t unix_ms);
 	int (*event)(void *ctx, const struct sse_event *, int64_t unix_ms);
+	/* A valid retry field: the new reconnection time, in stream order. */
+	void (*retry)(void *ctx, uint64_t ms);
 	int (*close)(void *ctx, const struct listen_end *);
 	void *ctx;
 };

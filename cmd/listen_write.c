@@ -55,6 +55,8 @@ on_retry(void *ctx, uint64_t ms)
 	struct listen *l = ctx;
 
 	l->retry_ms = ms;
+	if (l->hooks.retry != NULL)
+		l->hooks.retry(l->hooks.ctx, ms);
 	listen_log(
 	    l, "* retry: reconnection time %llu ms", (unsigned long long)ms);
 }
