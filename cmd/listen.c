@@ -205,11 +205,10 @@ listen_fail(struct listen *l, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("sse: listen: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(l->why, sizeof(l->why), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "sse: listen: %s\n", l->why);
 	l->stop = status;
 }
 
@@ -322,7 +321,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	if (l->opened)
 		l->ever_opened = true;
 	if (l->stop >= 0) {
-		call_close(l, "stopped", -1);
+		call_close(l, l->why[0] ? l->why : "stopped", -1);
 		return -1;
 	}
 	failed = !l->opened;
@@ -336,7 +335,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		listen_fail(l, EXIT_HTTP,
 		    "'%s' answered HTTP status %ld, not an event stream",
 		    o->url, l->status);
-		call_close(l, "refused", -1);
+		call_close(l, l->why, -1);
 		return -1;
 	} else {
 		snprintf(why, sizeof(why), "%s",
@@ -460,6 +459,7 @@ event_loop(struct listen *l)
 	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
 	char errbuf[CURL_ERROR_SIZE];
 	bool active = false, watch = watch_stdout();
+	const char *why;
 	CURLMsg *msg;
 	int running, left;
 
@@ -523,8 +523,14 @@ event_loop(struct listen *l)
 			break;
 		}
 	}
+	/* A signal wins, even over a write it interrupted. */
+	if (got_signal)
+		l->stop = 128 + got_signal;
 	if (active) {
-		call_close(l, l->stop >= 128 ? "interrupted" : "stopped", -1);
+		why = l->stop >= 128 ? "interrupted"
+		    : l->why[0]	     ? l->why
+				     : "stopped";
+		call_close(l, why, -1);
 		curl_multi_remove_handle(l->multi, l->easy);
 	}
 	(void)output_flush(&l->out);
@@ -566,12 +572,16 @@ check_url(const char *arg)
 {
 	CURLU *u = curl_url();
 	CURLUcode uc;
-	char *scheme = NULL, *out = NULL;
+	char *scheme = NULL, *out = NULL, *full = NULL;
 
 	if (u == NULL)
 		return NULL;
-	uc = curl_url_set(u, CURLUPART_URL, arg,
-	    CURLU_DEFAULT_SCHEME | CURLU_NON_SUPPORT_SCHEME);
+	/* libcurl's own default scheme would be https */
+	if (strstr(arg, "://") == NULL && asprintf(&full, "http://%s", arg) < 0)
+		full = NULL;
+	uc = curl_url_set(
+	    u, CURLUPART_URL, full ? full : arg, CURLU_NON_SUPPORT_SCHEME);
+	free(full);
 	if (uc != CURLUE_OK)
 		fprintf(stderr, "sse: listen: invalid URL '%s': %s\n", arg,
 		    curl_url_strerror(uc));

@@ -127,7 +127,7 @@ struct listen {
 	bool ever_opened; /* some connection was accepted */
 	uint64_t retry_ms; /* the reconnection time */
 	int stop; /* exit status to end with; -1 while going on */
-	volatile sig_atomic_t signal;
+	char why[CURL_ERROR_SIZE + 256]; /* the message that set stop, if any */
 };
 
 /* listen_request.c */

@@ -184,6 +184,12 @@ output_flush(struct output *out)
 		if ((n = write(out->fd, p, left)) >= 0) {
 			p += n;
 			left -= (size_t)n;
+			/* A signal cuts a blocked pipe write short. */
+			if (left > 0 && out->interrupted != NULL &&
+			    *out->interrupted != 0) {
+				sse_buf_reset(&out->buf);
+				return out->state = OUTPUT_CLOSED;
+			}
 			continue;
 		}
 		if (errno == EINTR &&

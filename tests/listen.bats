@@ -1061,6 +1061,38 @@ EOF
 	[ "$rc" = 130 ]
 }
 
+@test "exit 130: SIGINT ends the program even while stdout's reader has stalled" {
+	serve <<'EOF'
+repeat 20000 "data: 0123456789012345678901234567890123456789\n\n"
+hang 30
+EOF
+	mkfifo "$T/fifo"
+	start_bg bash -c 'exec sleep 30 <"$1"' _ "$T/fifo"
+	sse listen -f data "$URL" >"$T/fifo" 2>"$T/err" &
+	local pid=$! rc=0 tries=100
+	BG_PIDS+=("$pid")
+	sleep 1
+	kill -0 "$pid" # still there, blocked writing
+	kill -INT "$pid"
+	while kill -0 "$pid" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "sse did not end on SIGINT"
+		sleep 0.05
+	done
+	wait "$pid" || rc=$?
+	[ "$rc" = 130 ]
+}
+
+@test "request: a URL without a scheme is taken as http://, as curl does" {
+	serve <<'EOF'
+send "data: schemeless\n\n"
+EOF
+	run --separate-stderr lsn --no-reconnect -f data "127.0.0.1:$PORT/x"
+	assert_success
+	assert_output schemeless
+	[ "$(req 1 'r["path"]')" = /x ]
+}
+
 # ---- interoperability -----------------------------------------------------
 
 @test "interop: a Flask /stream endpoint (id, event: add, JSON data, a final done event) with --until done" {
