@@ -103,6 +103,15 @@ fuzz: $(FUZZ_BIN)
 lint:
 	tools/lint
 
+# The parser micro-benchmark (bench only, not part of check).
+PARSE_BENCH = $(BUILD)/bench/parse_bench
+$(PARSE_BENCH): bench/parse_bench.c $(LIBSSE)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ bench/parse_bench.c $(LIBSSE)
+
+parse-bench: $(PARSE_BENCH)
+	$(PARSE_BENCH)
+
 bench: all
 	bench/run
 
@@ -131,5 +140,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz sse
 
-.PHONY: all deps unit check check-san fuzz lint bench bench-quick demo \
+.PHONY: all deps unit check check-san fuzz lint parse-bench bench bench-quick demo \
 	install uninstall clean

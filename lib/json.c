@@ -13,11 +13,270 @@
 
 static const char hex[] = "0123456789abcdef";
 
-/* Bytes that may be copied unchanged: printable ASCII except " and \. */
+/* Bytes copied unchanged: printable ASCII except " and \\. */
+static const unsigned char plain_tab[256] = {
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+};
+
 static bool
 plain(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+	return plain_tab[c] != 0;
 }
 
 /*
@@ -60,79 +319,129 @@ utf8_seq(const unsigned char *u, size_t len, size_t *bad)
 	return need + 1;
 }
 
-static int
-escape_ctl(struct sse_buf *out, unsigned char c)
+/*
+ * What replaces the special byte(s) at u: written to e, returning how many
+ * bytes were written (2 to 6) and setting *used to how many were read.
+ */
+static size_t
+special(const unsigned char *u, size_t left, char e[6], size_t *used)
 {
-	char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+	size_t n, bad;
 
-	switch (c) {
+	*used = 1;
+	if (u[0] >= 0x80) {
+		if ((n = utf8_seq(u, left, &bad)) == 0) {
+			*used = bad;
+			memcpy(e, "\xEF\xBF\xBD", 3);
+			return 3;
+		}
+		*used = n;
+		/* U+2028 and U+2029: valid JSON, not valid JavaScript. */
+		if (n == 3 && u[0] == 0xE2 && u[1] == 0x80 &&
+		    (u[2] == 0xA8 || u[2] == 0xA9)) {
+			memcpy(e, u[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+			return 6;
+		}
+		memcpy(e, u, n);
+		return n;
+	}
+	e[0] = '\\';
+	switch (u[0]) {
 	case '"':
-		return sse_buf_add(out, "\\\"", 2);
 	case '\\':
-		return sse_buf_add(out, "\\\\", 2);
+		e[1] = (char)u[0];
+		return 2;
 	case '\b':
-		return sse_buf_add(out, "\\b", 2);
+		e[1] = 'b';
+		return 2;
 	case '\f':
-		return sse_buf_add(out, "\\f", 2);
+		e[1] = 'f';
+		return 2;
 	case '\n':
-		return sse_buf_add(out, "\\n", 2);
+		e[1] = 'n';
+		return 2;
 	case '\r':
-		return sse_buf_add(out, "\\r", 2);
+		e[1] = 'r';
+		return 2;
 	case '\t':
-		return sse_buf_add(out, "\\t", 2);
+		e[1] = 't';
+		return 2;
 	}
 	/* Other C0 controls and DEL (harmless in JSON, not on a terminal). */
-	return sse_buf_add(out, e, sizeof(e));
+	memcpy(e + 1, "u00", 3);
+	e[4] = hex[u[0] >> 4];
+	e[5] = hex[u[0] & 15];
+	return 6;
 }
 
-static int
-json_body(struct sse_buf *out, const unsigned char *u, size_t len)
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/* Whether all 8 bytes of w are plain (SWAR; a hit may be spurious, never
+ * missed: the caller then looks byte by byte). */
+static bool
+plain8(uint64_t w)
 {
-	size_t i = 0, run, n, bad;
+	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\'),
+		 d = w ^ (ONES * 0x7F);
 
-	while (i < len) {
-		for (run = i; run < len && plain(u[run]); run++)
-			;
-		if (sse_buf_add(out, u + i, run - i) == -1)
-			return -1;
-		if ((i = run) == len)
-			break;
-		if (u[i] < 0x80) {
-			if (escape_ctl(out, u[i]) == -1)
-				return -1;
-			i++;
-		} else if ((n = utf8_seq(u + i, len - i, &bad)) == 0) {
-			if (sse_buf_add(out, "\xEF\xBF\xBD", 3) == -1)
-				return -1;
-			i += bad;
-		} else if (n == 3 && u[i] == 0xE2 && u[i + 1] == 0x80 &&
-		    (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) {
-			/* U+2028 and U+2029: valid JSON, not valid JavaScript.
-			 */
-			if (sse_buf_add(out,
-				u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029",
-				6) == -1)
-				return -1;
-			i += 3;
-		} else {
-			if (sse_buf_add(out, u + i, n) == -1)
-				return -1;
-			i += n;
-		}
-	}
-	return 0;
+	return ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
+		    ((b - ONES) & ~b) | ((d - ONES) & ~d) | w) &
+		   HIGHS) == 0;
 }
 
+/* Make room for n more bytes (the common case inline). */
+static int
+room(struct sse_buf *out, size_t n)
+{
+	if (out->cap > out->len && out->cap - out->len > n)
+		return 0;
+	return sse_buf_reserve(out, n);
+}
+
+/*
+ * The output is never shorter than the input, so room for the rest of the
+ * input, as if plain, and the closing quote is kept at all times; only a
+ * special byte that grows (an escape) asks for more. Plain bytes are
+ * copied 8 at a time while looking at them.
+ */
 int
 sse_json_str(struct sse_buf *out, const char *s, size_t len)
 {
-	size_t old = out->len;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t old = out->len, i = 0, n, used;
+	uint64_t x;
+	char e[6], *w;
 
-	if (sse_buf_addch(out, '"') == -1 ||
-	    json_body(out, (const unsigned char *)s, len) == -1 ||
-	    sse_buf_addch(out, '"') == -1) {
-		out->len = old;
+	if (room(out, len + 2) == -1)
 		return -1;
+	w = out->p + out->len;
+	*w++ = '"';
+	for (;;) {
+		for (; i + 8 <= len; i += 8, w += 8) {
+			memcpy(&x, u + i, 8);
+			if (!plain8(x))
+				break;
+			memcpy(w, &x, 8);
+		}
+		while (i < len && plain(u[i]))
+			*w++ = (char)u[i++];
+		if (i == len)
+			break;
+		n = special(u + i, len - i, e, &used);
+		if (n > used) {
+			out->len = (size_t)(w - out->p);
+			if (room(out, n + (len - i - used) + 1) == -1) {
+				out->len = old;
+				return -1;
+			}
+			w = out->p + out->len;
+		}
+		memcpy(w, e, n);
+		w += n;
+		i += used;
 	}
+	*w++ = '"';
+	out->len = (size_t)(w - out->p);
 	return 0;
 }

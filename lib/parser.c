@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "parser.h"
+#include "scan.h"
 
 static const char bom[] = "\xEF\xBB\xBF";
 
@@ -69,40 +70,73 @@ fail(struct sse_parser *p, int err)
 	return err;
 }
 
+/*
+ * Data lines that lie whole in the caller's buffer are not copied: the
+ * data buffer is then p->dview (the value, its LF implied) until a second
+ * data line comes or the feed returns, when it is copied after all.
+ */
+static int
+materialize(struct sse_parser *p)
+{
+	const char *v = p->dview;
+
+	p->dview = NULL;
+	if (sse_buf_reserve(&p->data, p->dview_len + 1) == -1)
+		return fail(p, SSE_ERR_TOO_BIG);
+	memcpy(p->data.p, v, p->dview_len);
+	p->data.p[p->dview_len] = '\n';
+	p->data.len = p->dview_len + 1;
+	return SSE_OK;
+}
+
 /* "If the line is empty (a blank line): Dispatch the event." */
 static int
 dispatch(struct sse_parser *p)
 {
 	struct sse_event ev;
-	bool had_id = p->id_seen;
 
-	/* Step 1: set the last event ID string to the last event ID buffer. */
+	/*
+	 * Step 1: set the last event ID string to the last event ID buffer.
+	 * The buffer's value matters only until it is copied (id_seen), so
+	 * the two swap instead: no copy per event.
+	 */
+	ev.has_id = p->id_seen;
 	if (p->id_seen) {
+		struct sse_buf t = p->lastid;
+
 		p->id_seen = false;
-		if (sse_buf_set(&p->lastid, p->idbuf.p, p->idbuf.len) == -1)
-			return fail(p, SSE_ERR_TOO_BIG);
+		p->lastid = p->idbuf;
+		p->idbuf = t;
 	}
-	/* Step 2: an empty data buffer resets the buffers and dispatches
-	 * nothing. */
-	if (p->data.len == 0) {
-		sse_buf_reset(&p->type);
+	/*
+	 * Step 2: an empty data buffer resets the buffers and dispatches
+	 * nothing. Step 3: remove the data buffer's last character, always
+	 * an LF.
+	 */
+	if (p->dview != NULL) {
+		ev.data = p->dview;
+		ev.data_len = p->dview_len;
+		p->dview = NULL;
+	} else if (p->data.len > 0) {
+		ev.data = p->data.p;
+		ev.data_len = p->data.len - 1;
+		p->data.len = 0;
+	} else {
+		p->type.len = 0;
 		return SSE_OK;
 	}
-	sse_event_init(&ev);
-	/* Step 3: remove the data buffer's last character, always an LF. */
-	ev.data = p->data.p;
-	ev.data_len = p->data.len - 1;
-	/* Step 5: the type is the event type buffer unless that is empty. */
+	/* Step 5: the type is "message" unless the event type buffer says. */
 	if (p->type.len > 0) {
 		ev.type = p->type.p;
 		ev.type_len = p->type.len;
+		p->type.len = 0; /* step 7; the view stays valid */
+	} else {
+		ev.type = SSE_DEFAULT_TYPE;
+		ev.type_len = sizeof(SSE_DEFAULT_TYPE) - 1;
 	}
 	ev.id = p->lastid.len ? p->lastid.p : "";
 	ev.id_len = p->lastid.len;
-	ev.has_id = had_id;
-	/* Step 6: reset the data and event type buffers (views stay valid). */
-	sse_buf_reset(&p->data);
-	sse_buf_reset(&p->type);
+	ev.retry = -1;
 	p->nevents++;
 	if (p->cb.event != NULL && p->cb.event(p->cb.ctx, &ev) != 0)
 		return fail(p, SSE_ERR_ABORTED);
@@ -145,40 +179,84 @@ retry(struct sse_parser *p, const char *v, size_t vlen)
 		p->cb.retry(p->cb.ctx, ms);
 }
 
+/* "data": append the value, then a single LF, to the data buffer. */
+static int
+data(struct sse_parser *p, const char *v, size_t vlen, bool in_input)
+{
+	struct sse_buf *b = &p->data;
+
+	if (b->len == 0 && p->dview == NULL && in_input) {
+		p->dview = v;
+		p->dview_len = vlen;
+		return SSE_OK;
+	}
+	if (p->dview != NULL && materialize(p) != SSE_OK)
+		return p->err;
+	/* The buffer never grows past max_event + 1, so fitting in it is
+	 * being within the cap. */
+	if (b->len + vlen + 1 >= b->cap && sse_buf_reserve(b, vlen + 1) == -1)
+		return fail(p, SSE_ERR_TOO_BIG);
+	memcpy(b->p + b->len, v, vlen);
+	b->len += vlen;
+	b->p[b->len++] = '\n';
+	return SSE_OK;
+}
+
+/* Set b to v, copying in place when it fits (the common case). */
+static inline int
+set(struct sse_parser *p, struct sse_buf *b, const char *v, size_t vlen)
+{
+	if (vlen < b->cap) {
+		memcpy(b->p, v, vlen);
+		b->len = vlen;
+		return SSE_OK;
+	}
+	if (sse_buf_set(b, v, vlen) == -1)
+		return fail(p, SSE_ERR_TOO_BIG);
+	return SSE_OK;
+}
+
+/* "event": set the event type buffer to the value. */
+static int
+event_type(struct sse_parser *p, const char *v, size_t vlen)
+{
+	return set(p, &p->type, v, vlen);
+}
+
+/* "id": unless the value contains NUL, set the last event ID buffer. */
+static int
+id(struct sse_parser *p, const char *v, size_t vlen)
+{
+	size_t i;
+
+	if (vlen <= 32) {
+		for (i = 0; i < vlen; i++)
+			if (v[i] == '\0')
+				return SSE_OK;
+	} else if (memchr(v, '\0', vlen) != NULL)
+		return SSE_OK;
+	p->id_seen = true;
+	return set(p, &p->idbuf, v, vlen);
+}
+
 static int
 field(struct sse_parser *p, const char *name, size_t nlen, const char *v,
-    size_t vlen)
+    size_t vlen, bool in_input)
 {
 	switch (nlen) {
 	case 4:
-		/* "data": append the value, then a single LF, to the data
-		 * buffer. */
-		if (memcmp(name, "data", 4) != 0)
-			break;
-		if (sse_buf_reserve(&p->data, vlen + 1) == -1)
-			return fail(p, SSE_ERR_TOO_BIG);
-		if (vlen > 0)
-			memcpy(p->data.p + p->data.len, v, vlen);
-		p->data.len += vlen;
-		p->data.p[p->data.len++] = '\n';
+		if (memcmp(name, "data", 4) == 0)
+			return data(p, v, vlen, in_input);
 		break;
 	case 5:
-		if (memcmp(name, "event", 5) == 0) {
-			/* "event": set the event type buffer to the value. */
-			if (sse_buf_set(&p->type, v, vlen) == -1)
-				return fail(p, SSE_ERR_TOO_BIG);
-		} else if (memcmp(name, "retry", 5) == 0) {
+		if (memcmp(name, "event", 5) == 0)
+			return event_type(p, v, vlen);
+		if (memcmp(name, "retry", 5) == 0)
 			retry(p, v, vlen);
-		}
 		break;
 	case 2:
-		/* "id": unless the value contains NUL, set the last event ID
-		 * buffer. */
-		if (memcmp(name, "id", 2) != 0 || memchr(v, '\0', vlen) != NULL)
-			break;
-		if (sse_buf_set(&p->idbuf, v, vlen) == -1)
-			return fail(p, SSE_ERR_TOO_BIG);
-		p->id_seen = true;
+		if (memcmp(name, "id", 2) == 0)
+			return id(p, v, vlen);
 		break;
 	default:
 		/* Any other field is ignored. */
@@ -187,15 +265,19 @@ field(struct sse_parser *p, const char *name, size_t nlen, const char *v,
 	return SSE_OK;
 }
 
+/*
+ * One line, without its line end. ascii: the line is known to be ASCII
+ * (so valid UTF-8); in_input: it lies in the caller's buffer.
+ */
 static int
-line(struct sse_parser *p, const char *l, size_t n)
+line(struct sse_parser *p, const char *l, size_t n, bool ascii, bool in_input)
 {
-	const char *colon, *v;
-	size_t vlen;
+	const char *v;
+	size_t i, k, vlen;
 	int rc;
 
-	/* The UTF-8 decode algorithm strips one leading BOM, at the start only.
-	 */
+	/* The UTF-8 decode algorithm strips one leading BOM, at the start
+	 * only. */
 	if (!p->bom_done) {
 		p->bom_done = true;
 		if (n >= 3 && memcmp(l, bom, 3) == 0) {
@@ -205,11 +287,15 @@ line(struct sse_parser *p, const char *l, size_t n)
 	}
 	if (n == 0)
 		return dispatch(p);
-	if ((rc = sse_utf8_repair(l, n, &p->utf8)) == -1)
-		return fail(p, SSE_ERR_TOO_BIG);
-	if (rc == 1) {
-		l = p->utf8.p;
-		n = p->utf8.len;
+	/* UTF-8 decode: each maximal invalid subpart becomes U+FFFD. */
+	if (!ascii) {
+		if ((rc = sse_utf8_repair(l, n, &p->utf8)) == -1)
+			return fail(p, SSE_ERR_TOO_BIG);
+		if (rc == 1) {
+			l = p->utf8.p;
+			n = p->utf8.len;
+			in_input = false;
+		}
 	}
 	/* "If the line starts with a U+003A COLON character": a comment. */
 	if (l[0] == ':') {
@@ -222,24 +308,80 @@ line(struct sse_parser *p, const char *l, size_t n)
 	 * comes before the first colon, the value what comes after it, less
 	 * one leading U+0020 SPACE. Otherwise the whole line is the field name
 	 * and the value is the empty string.
+	 *
+	 * No field we know has a name longer than five characters, so only
+	 * the first six bytes need looking at: a line with no colon there
+	 * names an unknown field (or, if it is that short, is a name alone).
 	 */
-	if ((colon = memchr(l, ':', n)) != NULL) {
-		v = colon + 1;
-		vlen = n - (size_t)(v - l);
+	k = n < 6 ? n : 6;
+	for (i = 0; i < k && l[i] != ':'; i++)
+		;
+	if (i == k) {
+		if (n > 5)
+			return SSE_OK;
+		return field(p, l, n, "", 0, in_input);
+	}
+	v = l + i + 1;
+	vlen = n - i - 1;
+	if (vlen > 0 && *v == ' ') {
+		v++;
+		vlen--;
+	}
+	return field(p, l, i, v, vlen, in_input);
+}
+
+/*
+ * The common lines, "data:" and "id:" in ASCII, in the caller's buffer,
+ * past the BOM, without the general path's calls.
+ */
+static inline int
+line_fast(struct sse_parser *p, const char *l, size_t n)
+{
+	const char *v;
+	size_t vlen;
+
+	if (n == 0)
+		return dispatch(p);
+	if (n >= 5 && memcmp(l, "data:", 5) == 0) {
+		v = l + 5;
+		vlen = n - 5;
 		if (vlen > 0 && *v == ' ') {
 			v++;
 			vlen--;
 		}
-		return field(p, l, (size_t)(colon - l), v, vlen);
+		if (p->data.len == 0 && p->dview == NULL) {
+			p->dview = v;
+			p->dview_len = vlen;
+			return SSE_OK;
+		}
+		return data(p, v, vlen, true);
 	}
-	return field(p, l, n, "", 0);
+	if (n >= 3 && l[0] == 'i' && l[1] == 'd' && l[2] == ':') {
+		v = l + 3;
+		vlen = n - 3;
+		if (vlen > 0 && *v == ' ') {
+			v++;
+			vlen--;
+		}
+		return id(p, v, vlen);
+	}
+	if (n >= 6 && memcmp(l, "event:", 6) == 0) {
+		v = l + 6;
+		vlen = n - 6;
+		if (vlen > 0 && *v == ' ') {
+			v++;
+			vlen--;
+		}
+		return event_type(p, v, vlen);
+	}
+	return line(p, l, n, true, true);
 }
 
 int
 sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 {
-	const char *s = buf, *end, *eol, *lf = NULL, *cr = NULL;
-	int rc;
+	const char *s = buf, *end, *eol, *hi;
+	int rc = SSE_OK;
 
 	if (p->err != SSE_OK)
 		return p->err;
@@ -247,62 +389,77 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		return SSE_OK; /* buf may be NULL */
 	end = s + len;
 	p->nbytes += len;
-	/* A CRLF split across two feeds: the LF belongs to the CR already seen.
-	 */
-	if (len > 0 && p->skip_lf) {
+	/* A CRLF split across two feeds: the LF belongs to the CR already
+	 * seen. */
+	if (p->skip_lf) {
 		p->skip_lf = false;
-		if (*s == '\n')
-			s++;
+		if (*s == '\n' && ++s == end)
+			return SSE_OK;
 	}
+	/* Lines end at CRLF, LF or CR. A line begun in an earlier feed is
+	 * completed in p->line first. */
+	if (p->line.len > 0) {
+		eol = find_eol(s, end);
+		if (sse_buf_add(&p->line, s, (size_t)(eol - s)) == -1)
+			return fail(p, SSE_ERR_TOO_BIG);
+		if (eol == end)
+			return SSE_OK;
+		rc = line(p, p->line.p, p->line.len, false, false);
+		sse_buf_reset(&p->line);
+		s = eol + 1;
+		if (*eol == '\r') {
+			if (s == end)
+				p->skip_lf = true;
+			else if (*s == '\n')
+				s++;
+		}
+		if (rc != SSE_OK)
+			return rc;
+	}
+	hi = find_high(s, end);
 	while (s < end) {
-		/*
-		 * Lines end at CRLF, LF or CR. Remember where the next of each
-		 * is, so that each memchr runs over the chunk once in all.
-		 */
-		if (lf == NULL || lf < s)
-			if ((lf = memchr(s, '\n', (size_t)(end - s))) == NULL)
-				lf = end;
-		if (cr == NULL || cr < s)
-			if ((cr = memchr(s, '\r', (size_t)(end - s))) == NULL)
-				cr = end;
-		eol = lf < cr ? lf : cr;
+		eol = find_eol(s, end);
+		if ((size_t)(eol - s) > p->max_event)
+			return fail(p, SSE_ERR_TOO_BIG);
 		if (eol == end) {
 			if (sse_buf_add(&p->line, s, (size_t)(end - s)) == -1)
 				return fail(p, SSE_ERR_TOO_BIG);
 			break;
 		}
-		if (p->line.len > 0) {
-			if (sse_buf_add(&p->line, s, (size_t)(eol - s)) == -1)
-				return fail(p, SSE_ERR_TOO_BIG);
-			rc = line(p, p->line.p, p->line.len);
-			sse_buf_reset(&p->line);
-		} else {
-			if ((size_t)(eol - s) > p->max_event)
-				return fail(p, SSE_ERR_TOO_BIG);
-			rc = line(p, s, (size_t)(eol - s));
-		}
+		if (hi < s)
+			hi = find_high(s, end);
+		if (eol <= hi && p->bom_done)
+			rc = line_fast(p, s, (size_t)(eol - s));
+		else
+			rc = line(p, s, (size_t)(eol - s), eol <= hi, true);
 		s = eol + 1;
 		if (*eol == '\r') {
-			if (s < end) {
-				if (*s == '\n')
-					s++;
-			} else
+			if (s == end)
 				p->skip_lf = true;
+			else if (*s == '\n')
+				s++;
 		}
 		if (rc != SSE_OK)
 			return rc;
 	}
+	/* The caller's buffer is about to go: keep a pending data line. */
+	if (p->dview != NULL)
+		return materialize(p);
 	return SSE_OK;
 }
 
 void
 sse_parser_end(struct sse_parser *p)
 {
+	p->dview = NULL;
 	sse_buf_reset(&p->line);
 	sse_buf_reset(&p->data);
 	sse_buf_reset(&p->type);
-	/* A new stream starts with the last event ID the client holds. */
-	(void)sse_buf_set(&p->idbuf, p->lastid.p, p->lastid.len);
+	/*
+	 * A new stream starts with the last event ID the client holds (the
+	 * last event ID buffer is only read when an id field set it, so
+	 * dropping that is enough).
+	 */
 	p->id_seen = false;
 	p->bom_done = false;
 	p->skip_lf = false;
@@ -318,10 +475,9 @@ sse_parser_set_default_retry(struct sse_parser *p, uint64_t ms)
 int
 sse_parser_set_last_id(struct sse_parser *p, const char *id, size_t len)
 {
-	if (memchr(id, '\0', len) != NULL)
+	if (len > 0 && memchr(id, '\0', len) != NULL)
 		return SSE_ERR_INVALID;
-	if (sse_buf_set(&p->lastid, id, len) == -1 ||
-	    sse_buf_set(&p->idbuf, id, len) == -1)
+	if (sse_buf_set(&p->lastid, id, len) == -1)
 		return SSE_ERR_TOO_BIG;
 	return SSE_OK;
 }

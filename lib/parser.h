@@ -54,6 +54,8 @@ struct sse_parser {
 	struct sse_buf idbuf; /* last event ID buffer */
 	struct sse_buf lastid; /* last event ID string */
 	struct sse_buf utf8; /* scratch for lines that need U+FFFD */
+	const char *dview; /* data buffer as a view into the input, or NULL */
+	size_t dview_len;
 	bool id_seen; /* an id field in this event */
 	bool bom_done; /* past the start of the stream */
 	bool skip_lf; /* last line ended with CR */

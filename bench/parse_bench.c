@@ -1,0 +1,202 @@
+/*
+ * Parser micro-benchmark (not part of make check): parse a large in-memory
+ * text/event-stream in 64 KiB chunks, as sse listen gets it from libcurl,
+ * and compare with memchr for LF over the same buffer in the same chunks,
+ * the floor for any line-based parser. Also parse + format (raw, data,
+ * json) into an output buffer flushed every 64 KiB, as listen writes.
+ *
+ *   make parse-bench     (or build/bench/parse_bench [MiB [WHAT]], WHAT
+ *                        one of parse, raw, data, json: that row alone)
+ *
+ * Prints MB/s, events/s and the ratio to memchr; best of 5 runs.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "format.h"
+#include "parser.h"
+
+#define CHUNK (64 * 1024)
+#define RUNS 5
+
+struct sink {
+	uint64_t events, bytes;
+	struct sse_format *fmt;
+	struct sse_buf out;
+};
+
+static int
+on_event(void *ctx, const struct sse_event *ev)
+{
+	struct sink *k = ctx;
+
+	k->events++;
+	k->bytes += ev->data_len + ev->type_len + ev->id_len;
+	if (k->fmt != NULL) {
+		if (sse_format_event(k->fmt, &k->out, ev, 0) != SSE_OK)
+			return 1;
+		if (k->out.len >= CHUNK) {
+			k->bytes += (unsigned char)k->out.p[k->out.len - 1];
+			sse_buf_reset(&k->out);
+		}
+	}
+	return 0;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Fill buf with whole events made from the shape, each '#' in it replaced
+ * by a number (the event's sequence number, then other numbers); returns
+ * the length.
+ */
+static size_t
+make_stream(char *buf, size_t cap, const char *shape, uint64_t *nevents)
+{
+	char num[32], ev[256];
+	size_t len = 0, n, k;
+	const char *c;
+	uint64_t v;
+
+	for (*nevents = 0;; (*nevents)++) {
+		v = *nevents;
+		for (n = 0, c = shape; *c != '\0' && n < sizeof(ev) - 32; c++) {
+			if (*c != '#') {
+				ev[n++] = *c;
+				continue;
+			}
+			k = (size_t)snprintf(
+			    num, sizeof(num), "%llu", (unsigned long long)v);
+			memcpy(ev + n, num, k);
+			n += k;
+			v = v * 7919 + 13;
+		}
+		if (n > cap - len)
+			return len;
+		memcpy(buf + len, ev, n);
+		len += n;
+	}
+}
+
+static double
+run_memchr(const char *buf, size_t len, uint64_t *lines)
+{
+	double t0 = now();
+	const char *p, *end, *q;
+	size_t off, n;
+
+	*lines = 0;
+	for (off = 0; off < len; off += n) {
+		n = len - off < CHUNK ? len - off : CHUNK;
+		p = buf + off;
+		end = p + n;
+		while ((q = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			(*lines)++;
+			p = q + 1;
+		}
+	}
+	return now() - t0;
+}
+
+static double
+run_parser(
+    const char *buf, size_t len, struct sse_format *fmt, uint64_t *events)
+{
+	struct sink k = {0, 0, fmt, SSE_BUF_INIT};
+	struct sse_parser_cb cb = {on_event, NULL, NULL, &k};
+	struct sse_parser p;
+	double t0;
+	size_t off, n;
+
+	sse_buf_init(&k.out, 0);
+	sse_parser_init(&p, &cb, 0);
+	t0 = now();
+	for (off = 0; off < len; off += n) {
+		n = len - off < CHUNK ? len - off : CHUNK;
+		if (sse_parser_feed(&p, buf + off, n) != SSE_OK) {
+			fprintf(stderr, "parse_bench: parser error\n");
+			exit(1);
+		}
+	}
+	t0 = now() - t0;
+	sse_parser_release(&p);
+	sse_buf_release(&k.out);
+	*events = k.events;
+	return t0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name, *shape;
+	} shapes[] = {
+	    {"small json events",
+		"id: #\ndata: {\"seq\":#,\"msg\":\"hello world\"}\n\n"},
+	    {"tiny events", "data: # #\n\n"},
+	    {"typed, CRLF", "event: tick\r\nid: #\r\ndata: #\r\n\r\n"},
+	    {"3-line data", "data: #\ndata: line two\ndata: #\n\n"},
+	};
+	static const char *fmts[] = {"raw", "data", "json"};
+	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 64, len, i, f;
+	const char *only = argc > 2 ? argv[2] : NULL;
+	uint64_t nev, got, lines;
+	double t, tm, tp;
+	struct sse_format fmt;
+	char err[128], *buf;
+	int r;
+
+	if (mib == 0)
+		mib = 64;
+	if ((buf = malloc(mib << 20)) == NULL)
+		return 1;
+	printf("%-18s %-8s %9s %12s %9s\n", "stream", "what", "MB/s",
+	    "events/s", "/memchr");
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		len = make_stream(buf, mib << 20, shapes[i].shape, &nev);
+		for (tm = 1e9, r = 0; r < RUNS; r++)
+			if ((t = run_memchr(buf, len, &lines)) < tm)
+				tm = t;
+		printf("%-18s %-8s %9.0f %12s %9s\n", shapes[i].name, "memchr",
+		    (double)len / tm / 1e6, "", "1.00");
+		for (tp = 1e9, r = 0; r < RUNS; r++) {
+			if (only != NULL && strcmp(only, "parse") != 0)
+				break;
+			if ((t = run_parser(buf, len, NULL, &got)) < tp)
+				tp = t;
+		}
+		if (r > 0 && got != nev) {
+			fprintf(stderr, "parse_bench: %llu events, want %llu\n",
+			    (unsigned long long)got, (unsigned long long)nev);
+			return 1;
+		}
+		printf("%-18s %-8s %9.0f %12.0f %9.2f\n", shapes[i].name,
+		    "parse", (double)len / tp / 1e6, (double)nev / tp, tm / tp);
+		for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+			if (only != NULL && strcmp(only, fmts[f]) != 0)
+				continue;
+			if (sse_format_init(&fmt, fmts[f], err, sizeof(err)) !=
+			    0)
+				return 1;
+			for (tp = 1e9, r = 0; r < RUNS; r++)
+				if ((t = run_parser(buf, len, &fmt, &got)) < tp)
+					tp = t;
+			sse_format_release(&fmt);
+			printf("%-18s +%-7s %9.0f %12.0f %9.2f\n",
+			    shapes[i].name, fmts[f], (double)len / tp / 1e6,
+			    (double)nev / tp, tm / tp);
+		}
+	}
+	free(buf);
+	return 0;
+}
