@@ -113,10 +113,10 @@ parse-bench: $(PARSE_BENCH)
 	$(PARSE_BENCH)
 
 bench: all
-	bench/run
+	SSE_BUILD=$(BUILD) SSE_BIN=$(abspath $(BIN)) bench/run
 
 bench-quick: all
-	bench/run --quick
+	SSE_BUILD=$(BUILD) SSE_BIN=$(abspath $(BIN)) bench/run --quick
 
 demo: deps
 	@$(MAKE) --no-print-directory all
