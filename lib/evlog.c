@@ -1,0 +1,236 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "evlog.h"
+
+struct evlog_rec {
+	uint64_t off; /* absolute offset of the event's first byte */
+	uint64_t id_off; /* absolute offset of its id, when indexed */
+	uint64_t hash;
+	uint32_t len;
+	uint32_t id_len;
+	int indexed;
+};
+
+static uint64_t
+hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+static struct evlog_rec *
+rec(const struct evlog *l, uint64_t seq)
+{
+	return &l->recs[seq % l->max_events];
+}
+
+int
+evlog_init(struct evlog *l, size_t max_events, size_t max_bytes)
+{
+	size_t hsize = 16;
+
+	memset(l, 0, sizeof(*l));
+	if (max_events == 0 || max_bytes == 0 || max_events > SIZE_MAX / 4)
+		return -1;
+	while (hsize < max_events * 2)
+		hsize *= 2;
+	l->ring = malloc(max_bytes);
+	l->recs = calloc(max_events, sizeof(*l->recs));
+	l->htab = calloc(hsize, sizeof(*l->htab));
+	if (l->ring == NULL || l->recs == NULL || l->htab == NULL) {
+		evlog_release(l);
+		return -1;
+	}
+	l->max_bytes = max_bytes;
+	l->max_events = max_events;
+	l->hmask = hsize - 1;
+	l->first = l->next = 1;
+	return 0;
+}
+
+void
+evlog_release(struct evlog *l)
+{
+	free(l->ring);
+	free(l->recs);
+	free(l->htab);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Compare [p, p + n) with the ring bytes at absolute offset off. */
+static int
+ring_eq(const struct evlog *l, uint64_t off, const char *p, size_t n)
+{
+	size_t at = (size_t)(off % l->max_bytes);
+	size_t first = l->max_bytes - at;
+
+	if (first >= n)
+		return memcmp(l->ring + at, p, n) == 0;
+	return memcmp(l->ring + at, p, first) == 0 &&
+	    memcmp(l->ring, p + first, n - first) == 0;
+}
+
+/* The htab slot holding seq, or the empty slot where it would go. */
+static size_t
+slot_of(const struct evlog *l, uint64_t hash, const char *id, size_t len,
+    int *found)
+{
+	size_t i = (size_t)hash & l->hmask;
+	const struct evlog_rec *r;
+
+	for (;; i = (i + 1) & l->hmask) {
+		if (l->htab[i] == 0) {
+			*found = 0;
+			return i;
+		}
+		r = rec(l, l->htab[i] - 1);
+		if (r->hash == hash && r->id_len == len &&
+		    ring_eq(l, r->id_off, id, len)) {
+			*found = 1;
+			return i;
+		}
+	}
+}
+
+/* Remove slot i, shifting later entries of the probe run back (no
+ * tombstones, so lookups stay short however many events pass through). */
+static void
+htab_delete(struct evlog *l, size_t i)
+{
+	size_t j = i, k;
+
+	for (;;) {
+		j = (j + 1) & l->hmask;
+		if (l->htab[j] == 0)
+			break;
+		k = (size_t)rec(l, l->htab[j] - 1)->hash & l->hmask;
+		/* Move j to i unless its home k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		l->htab[i] = l->htab[j];
+		i = j;
+	}
+	l->htab[i] = 0;
+}
+
+static void
+evict_oldest(struct evlog *l)
+{
+	uint64_t seq = l->first;
+	struct evlog_rec *r = rec(l, seq);
+	size_t i;
+
+	/* Unindex it, unless a newer event with the same id took the slot. */
+	if (r->indexed)
+		for (i = (size_t)r->hash & l->hmask; l->htab[i] != 0;
+		     i = (i + 1) & l->hmask)
+			if (l->htab[i] == seq + 1) {
+				htab_delete(l, i);
+				break;
+			}
+	l->tail = r->off + r->len;
+	l->first++;
+}
+
+int
+evlog_append(struct evlog *l, const char *bytes, size_t len, const char *id,
+    size_t id_len)
+{
+	struct evlog_rec *r;
+	size_t at, first, i;
+	int found;
+
+	if (len == 0 || len > l->max_bytes || len > UINT32_MAX)
+		return -1;
+	if (id != NULL &&
+	    (id < bytes || id_len > len || (size_t)(id - bytes) > len - id_len))
+		return -1;
+	while (l->next - l->first >= l->max_events ||
+	    l->head - l->tail + len > l->max_bytes)
+		evict_oldest(l);
+	at = (size_t)(l->head % l->max_bytes);
+	first = l->max_bytes - at;
+	if (first >= len) {
+		memcpy(l->ring + at, bytes, len);
+	} else {
+		memcpy(l->ring + at, bytes, first);
+		memcpy(l->ring, bytes + first, len - first);
+	}
+	r = rec(l, l->next);
+	r->off = l->head;
+	r->len = (uint32_t)len;
+	r->indexed = id != NULL;
+	if (id != NULL) {
+		r->id_off = l->head + (uint64_t)(id - bytes);
+		r->id_len = (uint32_t)id_len;
+		r->hash = hash_bytes(id, id_len);
+	}
+	l->head += len;
+	if (id != NULL) {
+		/* The record is in place, so slot_of can compare ring bytes. */
+		i = slot_of(l, r->hash, id, id_len, &found);
+		l->htab[i] = l->next + 1; /* newest event with that id wins */
+	}
+	l->next++;
+	return 0;
+}
+
+long long
+evlog_read(const struct evlog *l, uint64_t cursor, struct evlog_span *s)
+{
+	size_t n, at, first;
+
+	s->p[0] = s->p[1] = NULL;
+	s->len[0] = s->len[1] = 0;
+	if (cursor < l->tail || cursor > l->head)
+		return EVLOG_LOST;
+	n = (size_t)(l->head - cursor);
+	if (n == 0)
+		return 0;
+	at = (size_t)(cursor % l->max_bytes);
+	first = l->max_bytes - at;
+	s->p[0] = l->ring + at;
+	if (first >= n) {
+		s->len[0] = n;
+	} else {
+		s->len[0] = first;
+		s->p[1] = l->ring;
+		s->len[1] = n - first;
+	}
+	return (long long)n;
+}
+
+int
+evlog_find_id(
+    const struct evlog *l, const char *id, size_t len, uint64_t *cursor)
+{
+	const struct evlog_rec *r;
+	size_t i;
+	int found;
+
+	if (l->htab == NULL)
+		return -1;
+	i = slot_of(l, hash_bytes(id, len), id, len, &found);
+	if (!found)
+		return -1;
+	r = rec(l, l->htab[i] - 1);
+	*cursor = r->off + r->len;
+	return 0;
+}
+
+uint64_t
+evlog_backlog(const struct evlog *l, size_t n)
+{
+	if (n == 0 || l->next == l->first)
+		return l->head;
+	if (n >= l->next - l->first)
+		return l->tail;
+	return rec(l, l->next - n)->off;
+}

@@ -1,0 +1,154 @@
+/*
+ * The event log: cursors, wrap-around spans, eviction by count and by
+ * bytes, lost cursors, lookup by id (duplicates, eviction, collisions in
+ * the index) and the backlog.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evlog.h"
+#include "tap.h"
+
+/* Append "id: ID\ndata: DATA\n\n" indexed by ID. */
+static int
+add(struct evlog *l, const char *id, const char *data)
+{
+	char b[256];
+	int n = snprintf(b, sizeof(b), "id: %s\ndata: %s\n\n", id, data);
+
+	return evlog_append(l, b, (size_t)n, b + 4, strlen(id));
+}
+
+/* Everything from cursor, joined. */
+static size_t
+readall(const struct evlog *l, uint64_t cur, char *out, long long *rc)
+{
+	struct evlog_span s;
+
+	*rc = evlog_read(l, cur, &s);
+	if (*rc <= 0)
+		return 0;
+	memcpy(out, s.p[0], s.len[0]);
+	if (s.len[1])
+		memcpy(out + s.len[0], s.p[1], s.len[1]);
+	return s.len[0] + s.len[1];
+}
+
+int
+main(void)
+{
+	struct evlog l;
+	struct evlog_span s;
+	char out[4096], want[4096], id[32];
+	uint64_t cur, c0;
+	long long rc;
+	size_t n, wn;
+	int i, bad;
+
+	ok(evlog_init(&l, 0, 10) == -1, "zero events is refused");
+	ok(evlog_init(&l, 4, 1000) == 0, "init");
+	ok(evlog_read(&l, 0, &s) == 0 && evlog_count(&l) == 0,
+	    "an empty log reads nothing");
+	ok(evlog_find_id(&l, "1", 1, &cur) == -1, "an empty log knows no id");
+	c0 = evlog_head(&l);
+	ok(add(&l, "1", "a") == 0 && add(&l, "2", "b") == 0, "append two");
+	n = readall(&l, c0, out, &rc);
+	is_mem(out, n, "id: 1\ndata: a\n\nid: 2\ndata: b\n\n", 30,
+	    "a reader gets all pending bytes at once, in order");
+	ok(evlog_find_id(&l, "1", 1, &cur) == 0 && cur == 15,
+	    "find_id gives the cursor just after that event");
+	n = readall(&l, cur, out, &rc);
+	is_mem(out, n, "id: 2\ndata: b\n\n", 15, "resume after id 1");
+	ok(evlog_find_id(&l, "2", 1, &cur) == 0 && cur == evlog_head(&l),
+	    "the newest id resumes at the head");
+	ok(evlog_read(&l, evlog_head(&l), &s) == 0, "caught up: nothing");
+	ok(evlog_read(&l, evlog_head(&l) + 1, &s) == EVLOG_LOST,
+	    "a cursor past the head is refused");
+	ok(evlog_find_id(&l, "3", 1, &cur) == -1, "an unknown id");
+	ok(evlog_find_id(&l, "", 0, &cur) == -1, "the empty id is unknown");
+	ok(evlog_append(&l, "x", 0, NULL, 0) == -1, "an empty append fails");
+	ok(evlog_append(&l, "abc", 3, "zz", 2) == -1,
+	    "an id outside the bytes is refused");
+
+	/* Eviction by count: 4 events max. */
+	add(&l, "3", "c");
+	add(&l, "4", "d");
+	add(&l, "5", "e");
+	ok(evlog_count(&l) == 4, "the ring keeps max_events events");
+	ok(evlog_read(&l, c0, &s) == EVLOG_LOST,
+	    "a cursor on an evicted event is lost");
+	ok(evlog_find_id(&l, "1", 1, &cur) == -1, "an evicted id is gone");
+	ok(evlog_find_id(&l, "2", 1, &cur) == 0, "the oldest held id is found");
+	n = readall(&l, evlog_backlog(&l, 2), out, &rc);
+	is_mem(out, n, "id: 4\ndata: d\n\nid: 5\ndata: e\n\n", 30,
+	    "backlog 2 starts two events back");
+	ok(evlog_backlog(&l, 0) == evlog_head(&l), "backlog 0 is the head");
+	ok(evlog_backlog(&l, 100) == l.tail, "a large backlog is the tail");
+	evlog_release(&l);
+
+	/* Eviction by bytes, and wrap-around into two spans. */
+	ok(evlog_init(&l, 100, 40) == 0, "init a 40-byte ring");
+	add(&l, "1", "aaaa"); /* 18 bytes */
+	add(&l, "2", "bbbb"); /* 36 */
+	cur = evlog_head(&l) - 18;
+	add(&l, "3", "cccc"); /* evicts 1; wraps */
+	ok(evlog_count(&l) == 2, "the byte cap evicts the oldest whole");
+	rc = evlog_read(&l, cur, &s);
+	ok(rc == 36 && s.len[1] > 0 && s.len[0] + s.len[1] == 36,
+	    "bytes that wrap come back as two spans");
+	n = readall(&l, cur, out, &rc);
+	is_mem(out, n, "id: 2\ndata: bbbb\n\nid: 3\ndata: cccc\n\n", 36,
+	    "and the two spans join up in order");
+	ok(evlog_find_id(&l, "3", 1, &cur) == 0 && cur == evlog_head(&l),
+	    "an id that straddles the wrap is found");
+	ok(evlog_append(&l, out, 41, NULL, 0) == -1,
+	    "an event larger than the ring is refused");
+	ok(evlog_count(&l) == 2, "and changes nothing");
+	evlog_release(&l);
+
+	/* Duplicate ids: the newest wins; evicting the old one keeps it. */
+	ok(evlog_init(&l, 3, 1000) == 0, "init");
+	add(&l, "x", "1");
+	add(&l, "x", "2");
+	add(&l, "y", "3");
+	ok(evlog_find_id(&l, "x", 1, &cur) == 0 && cur == 30,
+	    "a duplicate id resumes after the newest event with it");
+	add(&l, "z", "4"); /* evicts the first x */
+	ok(evlog_find_id(&l, "x", 1, &cur) == 0 && cur == 30,
+	    "evicting an older duplicate keeps the newer one indexed");
+	evlog_release(&l);
+
+	/* Many ids through a small ring: the index stays exact. */
+	ok(evlog_init(&l, 50, 1 << 20) == 0, "init");
+	bad = 0;
+	for (i = 1; i <= 10000; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		if (add(&l, id, id) != 0)
+			bad++;
+		if (i > 60) {
+			snprintf(id, sizeof(id), "%d", i - 50);
+			if (evlog_find_id(&l, id, strlen(id), &cur) != -1)
+				bad++;
+			snprintf(id, sizeof(id), "%d", i - 49);
+			if (evlog_find_id(&l, id, strlen(id), &cur) != 0)
+				bad++;
+		}
+	}
+	ok(bad == 0, "10000 events through a 50-event ring: index exact");
+	for (i = 9951, wn = 0; i <= 10000; i++)
+		wn += (size_t)snprintf(
+		    want + wn, sizeof(want) - wn, "id: %d\ndata: %d\n\n", i, i);
+	n = readall(&l, l.tail, out, &rc);
+	is_mem(out, n, want, wn, "the ring holds exactly the last 50");
+	evlog_release(&l);
+
+	/* Events without ids are not indexed but are delivered. */
+	ok(evlog_init(&l, 10, 100) == 0, "init");
+	ok(evlog_append(&l, "data: q\n\n", 9, NULL, 0) == 0, "no id");
+	n = readall(&l, 0, out, &rc);
+	is_mem(out, n, "data: q\n\n", 9, "delivered");
+	ok(evlog_find_id(&l, "data", 4, &cur) == -1, "not indexed");
+	evlog_release(&l);
+	return done_testing();
+}
