@@ -61,6 +61,9 @@ $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# The viewer page is assembled into viewer.o (.incbin): rebuild it with it.
+$(BUILD)/cmd/viewer.o: cmd/viewer.html
+
 $(BUILD)/cmd/%.o: cmd/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Ilib -MMD -MP -c -o $@ $<

@@ -1,7 +1,31 @@
+/*
+ * sse serve: every line on stdin becomes an event broadcast to every
+ * client. Two threads: the input thread reads stdin in big blocks, turns
+ * lines (or SSE, or JSON lines) into events, serializes each once into a
+ * batch, and appends the batch to the event log under one lock; the HTTP
+ * loop thread (httpd.c) copies each client's pending bytes from the log,
+ * from its own cursor, and suspends the clients that are caught up until
+ * the input thread wakes them.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "cmd.h"
+#include "evlog.h"
+#include "httpd.h"
+#include "json.h"
+#include "parser.h"
+#include "serialize.h"
+#include "util.h"
 
 static int cmd_serve_exec(int, char **);
 
@@ -9,21 +33,723 @@ const struct cmd_entry cmd_serve_entry = {
     "serve",
     "broadcast lines from stdin to SSE clients",
     "usage: sse serve [options]\n\n"
-    "Options:\n"
-    "  -h, --help  show this help and exit\n",
+    "Every line on stdin becomes an event sent to every client of\n"
+    "GET /events; GET / is a live viewer page.\n\n"
+    "Input:\n"
+    "      --input KIND        lines (default), sse (stdin is an event\n"
+    "                          stream) or json (one object a line)\n"
+    "  -e, --event TYPE        event type of lines input (default message)\n"
+    "      --id MODE           seq (1, 2, 3...; default) or none\n"
+    "      --retry MS          send 'retry: MS' to every client\n"
+    "      --max-event-size SIZE  longest line or event (default 1M)\n"
+    "      --end-event TYPE    send this event when stdin ends\n"
+    "      --exit-on-eof       exit once stdin ends and clients have it all\n"
+    "History:\n"
+    "      --history N         events kept for resuming (default 100000)\n"
+    "      --history-bytes SIZE  and at most these bytes (default 64M)\n"
+    "      --backlog N         recent events a new client gets first\n"
+    "                          (default 1000)\n"
+    "HTTP:\n" HTTPD_HELP "  -h, --help              show this help and exit\n",
     cmd_serve_exec,
 };
+
+enum input { IN_LINES, IN_SSE, IN_JSON };
+
+enum {
+	OPT_INPUT = 0x100,
+	OPT_ID,
+	OPT_RETRY,
+	OPT_MAX_EVENT,
+	OPT_END_EVENT,
+	OPT_EXIT_ON_EOF,
+	OPT_HISTORY,
+	OPT_HISTORY_BYTES,
+	OPT_BACKLOG,
+};
+
+#define READ_BLOCK (256 * 1024)
+
+/* An event serialized into the batch, waiting for the log. */
+struct pending {
+	size_t off, len;
+	size_t id_off, id_len;
+	bool has_id;
+};
+
+struct serve {
+	/* options */
+	enum input input;
+	const char *event;
+	bool ids;
+	long long retry;
+	size_t max_event;
+	const char *end_event;
+	bool exit_on_eof;
+	long long history, backlog;
+	size_t history_bytes;
+
+	/* shared with the HTTP thread, under mu */
+	pthread_mutex_t mu;
+	struct evlog log;
+	bool ended;
+
+	struct httpd *h;
+	int stopfd; /* tells the input thread to stop */
+
+	/* the input thread's own */
+	uint64_t seq, lineno;
+	struct sse_buf batch;
+	struct pending *pend;
+	size_t npend, cappend;
+	struct sse_parser parser;
+	int64_t retry_in; /* a retry field from SSE input, for the next event */
+	struct sse_buf scratch;
+};
+
+struct client {
+	uint64_t cursor;
+	char *pre; /* sent before the log: retry, the lost signal */
+	size_t pre_len, pre_off;
+};
+
+/* ---- the input thread: events into the batch, the batch into the log */
+
+static void
+warn_line(struct serve *s, const char *what)
+{
+	fprintf(stderr, "sse: serve: line %llu: %s\n",
+	    (unsigned long long)s->lineno, what);
+}
+
+/* The id's place in the serializer's output: "[event: T\n]id: I\n...". */
+static size_t
+id_offset(const char *p, size_t len)
+{
+	const char *nl;
+
+	if (len >= 7 && memcmp(p, "event: ", 7) == 0 &&
+	    (nl = memchr(p, '\n', len)) != NULL)
+		return (size_t)(nl + 1 - p) + 4;
+	return 4;
+}
+
+static int
+emit(struct serve *s, struct sse_event *ev)
+{
+	char idbuf[24];
+	struct pending *pp;
+	const char *why;
+	size_t old = s->batch.len;
+	int n;
+
+	s->seq++;
+	if (!ev->has_id && s->ids) {
+		n = snprintf(
+		    idbuf, sizeof(idbuf), "%llu", (unsigned long long)s->seq);
+		ev->id = idbuf;
+		ev->id_len = (size_t)n;
+		ev->has_id = true;
+	}
+	if (sse_serialize(&s->batch, ev, &why) != SSE_OK) {
+		warn_line(s, why);
+		return -1;
+	}
+	if (s->npend == s->cappend) {
+		size_t ncap = s->cappend ? s->cappend * 2 : 1024;
+
+		if ((pp = realloc(s->pend, ncap * sizeof(*pp))) == NULL) {
+			s->batch.len = old;
+			warn_line(s, "out of memory");
+			return -1;
+		}
+		s->pend = pp;
+		s->cappend = ncap;
+	}
+	pp = &s->pend[s->npend++];
+	pp->off = old;
+	pp->len = s->batch.len - old;
+	pp->has_id = ev->has_id && ev->id_len > 0;
+	pp->id_len = ev->id_len;
+	pp->id_off = old + id_offset(s->batch.p + old, pp->len);
+	return 0;
+}
+
+/* Append the batch to the log in one critical section, then wake. */
+static void
+flush(struct serve *s, bool end)
+{
+	struct pending *pp;
+	size_t i;
+	bool any = s->npend > 0 || end;
+
+	if (!any)
+		return;
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < s->npend; i++) {
+		pp = &s->pend[i];
+		if (evlog_append(&s->log, s->batch.p + pp->off, pp->len,
+			pp->has_id ? s->batch.p + pp->id_off : NULL,
+			pp->id_len) == -1)
+			fprintf(stderr,
+			    "sse: serve: an event of %zu bytes does not fit "
+			    "in --history-bytes, skipped\n",
+			    pp->len);
+	}
+	if (end)
+		s->ended = true;
+	pthread_mutex_unlock(&s->mu);
+	s->npend = 0;
+	sse_buf_reset(&s->batch);
+	httpd_wake_all(s->h);
+}
+
+static void
+line_event(struct serve *s, const char *p, size_t len)
+{
+	struct sse_event ev;
+
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	sse_event_init(&ev);
+	ev.type = s->event;
+	ev.type_len = strlen(s->event);
+	ev.data = p;
+	ev.data_len = len;
+	emit(s, &ev);
+}
+
+static void
+json_event(struct serve *s, const char *p, size_t len)
+{
+	struct sse_event ev;
+	json_error_t jerr;
+	json_t *root, *v;
+	char *dump = NULL, idbuf[32], msg[256];
+
+	while (len > 0 &&
+	    (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return; /* a blank line is no event */
+	if ((root = json_loadb(p, len, 0, &jerr)) == NULL) {
+		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
+		warn_line(s, msg);
+		return;
+	}
+	if (!json_is_object(root)) {
+		warn_line(s, "not a JSON object");
+		goto out;
+	}
+	sse_event_init(&ev);
+	if ((v = json_object_get(root, "event")) != NULL) {
+		if (!json_is_string(v)) {
+			warn_line(s, "\"event\" is not a string");
+			goto out;
+		}
+		ev.type = json_string_value(v);
+		ev.type_len = json_string_length(v);
+	}
+	if ((v = json_object_get(root, "id")) != NULL) {
+		if (json_is_string(v)) {
+			ev.id = json_string_value(v);
+			ev.id_len = json_string_length(v);
+		} else if (json_is_integer(v)) {
+			snprintf(idbuf, sizeof(idbuf), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+			ev.id = idbuf;
+			ev.id_len = strlen(idbuf);
+		} else {
+			warn_line(s, "\"id\" is not a string or an integer");
+			goto out;
+		}
+		ev.has_id = true;
+	}
+	if ((v = json_object_get(root, "retry")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			warn_line(s, "\"retry\" is not a whole number >= 0");
+			goto out;
+		}
+		ev.retry = json_integer_value(v);
+	}
+	if ((v = json_object_get(root, "data")) != NULL) {
+		if (json_is_string(v)) {
+			ev.data = json_string_value(v);
+			ev.data_len = json_string_length(v);
+		} else {
+			dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			if (dump == NULL) {
+				warn_line(s, "out of memory");
+				goto out;
+			}
+			ev.data = dump;
+			ev.data_len = strlen(dump);
+		}
+	}
+	emit(s, &ev);
+out:
+	free(dump);
+	json_decref(root);
+}
+
+static void
+one_line(struct serve *s, const char *p, size_t len)
+{
+	s->lineno++;
+	if (s->input == IN_JSON)
+		json_event(s, p, len);
+	else
+		line_event(s, p, len);
+}
+
+static int
+sse_in_event(void *ctx, const struct sse_event *pev)
+{
+	struct serve *s = ctx;
+	struct sse_event ev = *pev;
+
+	s->lineno++;
+	ev.retry = s->retry_in;
+	s->retry_in = -1;
+	emit(s, &ev);
+	return 0;
+}
+
+static void
+sse_in_retry(void *ctx, uint64_t ms)
+{
+	struct serve *s = ctx;
+
+	s->retry_in = ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
+}
+
+/*
+ * Split a block into lines with memchr; a line that straddles two blocks
+ * waits in scratch; a line longer than max_event is skipped with a
+ * warning (skipping says we are inside one).
+ */
+static void
+feed_lines(struct serve *s, const char *p, size_t n, bool *skipping)
+{
+	const char *end = p + n, *nl;
+	char msg[128];
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			if (!*skipping &&
+			    sse_buf_add(&s->scratch, p, (size_t)(end - p)) ==
+				-1) {
+				s->lineno++;
+				snprintf(msg, sizeof(msg),
+				    "longer than --max-event-size (%zu "
+				    "bytes), skipped",
+				    s->max_event);
+				warn_line(s, msg);
+				s->lineno--;
+				*skipping = true;
+				sse_buf_reset(&s->scratch);
+			}
+			return;
+		}
+		if (*skipping) {
+			s->lineno++;
+			*skipping = false;
+		} else if (s->scratch.len > 0) {
+			if (sse_buf_add(&s->scratch, p, (size_t)(nl - p)) ==
+			    -1) {
+				s->lineno++;
+				snprintf(msg, sizeof(msg),
+				    "longer than --max-event-size (%zu "
+				    "bytes), skipped",
+				    s->max_event);
+				warn_line(s, msg);
+			} else {
+				one_line(s, s->scratch.p, s->scratch.len);
+			}
+			sse_buf_reset(&s->scratch);
+		} else if ((size_t)(nl - p) > s->max_event) {
+			s->lineno++;
+			snprintf(msg, sizeof(msg),
+			    "longer than --max-event-size (%zu bytes), skipped",
+			    s->max_event);
+			warn_line(s, msg);
+		} else {
+			one_line(s, p, (size_t)(nl - p));
+		}
+		p = nl + 1;
+	}
+}
+
+static void
+end_of_input(struct serve *s, bool skipping)
+{
+	struct sse_event ev;
+
+	if (s->input != IN_SSE && s->scratch.len > 0 && !skipping)
+		one_line(s, s->scratch.p, s->scratch.len); /* no final LF */
+	sse_buf_reset(&s->scratch);
+	if (s->end_event != NULL) {
+		sse_event_init(&ev);
+		ev.type = s->end_event;
+		ev.type_len = strlen(s->end_event);
+		emit(s, &ev);
+	}
+	flush(s, true);
+	if (s->exit_on_eof)
+		httpd_drain(s->h);
+}
+
+static void *
+input_main(void *arg)
+{
+	struct serve *s = arg;
+	struct pollfd pfd[2];
+	bool skipping = false;
+	ssize_t n;
+	char *buf;
+	int rc;
+
+	if ((buf = malloc(READ_BLOCK)) == NULL) {
+		fprintf(stderr, "sse: serve: out of memory\n");
+		end_of_input(s, false);
+		return NULL;
+	}
+	pfd[0].fd = 0;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = s->stopfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents != 0)
+			goto stopped;
+		if (pfd[0].revents == 0)
+			continue;
+		n = read(0, buf, READ_BLOCK);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1)
+			fprintf(stderr, "sse: serve: cannot read stdin: %s\n",
+			    strerror(errno));
+		if (n <= 0)
+			break;
+		if (s->input == IN_SSE) {
+			rc = sse_parser_feed(&s->parser, buf, (size_t)n);
+			if (rc != SSE_OK) {
+				fprintf(stderr,
+				    "sse: serve: event %llu: %s, skipped\n",
+				    (unsigned long long)s->lineno + 1,
+				    sse_strerror(rc));
+				sse_parser_end(&s->parser);
+			}
+		} else {
+			feed_lines(s, buf, (size_t)n, &skipping);
+		}
+		flush(s, false);
+	}
+	end_of_input(s, skipping);
+stopped:
+	free(buf);
+	return NULL;
+}
+
+/* ---- the source: what httpd asks for each client ---- */
+
+static void *
+src_open(void *ctx, const char *last_id, int *status)
+{
+	struct serve *s = ctx;
+	struct client *c;
+	struct sse_buf pre = SSE_BUF_INIT;
+	uint64_t cur;
+	bool lost = false, ended, caught_up;
+
+	pthread_mutex_lock(&s->mu);
+	if (last_id == NULL || *last_id == '\0') {
+		cur = evlog_backlog(&s->log, (size_t)s->backlog);
+	} else if (evlog_find_id(&s->log, last_id, strlen(last_id), &cur) ==
+	    -1) {
+		lost = true;
+		cur = s->log.tail;
+	}
+	ended = s->ended;
+	caught_up = cur == evlog_head(&s->log);
+	pthread_mutex_unlock(&s->mu);
+	if (ended && !lost && caught_up) {
+		*status = 204; /* everything was sent: stop reconnecting */
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		*status = 503;
+		return NULL;
+	}
+	c->cursor = cur;
+	if (s->retry >= 0)
+		sse_buf_addf(&pre, "retry: %lld\n\n", s->retry);
+	if (lost) {
+		/* The in-band signal: events between the id and now are gone.
+		 */
+		sse_buf_addstr(
+		    &pre, "event: sse-lost\ndata: {\"lastEventId\":");
+		sse_json_str(&pre, last_id, strlen(last_id));
+		sse_buf_addstr(&pre, "}\n\n");
+	}
+	c->pre = pre.p;
+	c->pre_len = pre.len;
+	return c;
+}
+
+static ssize_t
+src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
+{
+	struct serve *s = ctx;
+	struct client *c = client;
+	struct evlog_span sp;
+	size_t n = 0, k;
+	long long avail;
+	bool ended;
+
+	(void)deadline;
+	if (c->pre_off < c->pre_len) {
+		n = c->pre_len - c->pre_off;
+		if (n > max)
+			n = max;
+		memcpy(buf, c->pre + c->pre_off, n);
+		c->pre_off += n;
+		if (n == max)
+			return (ssize_t)n;
+	}
+	pthread_mutex_lock(&s->mu);
+	avail = evlog_read(&s->log, c->cursor, &sp);
+	ended = s->ended;
+	if (avail == EVLOG_LOST) {
+		pthread_mutex_unlock(&s->mu);
+		return HTTPD_ABORT; /* too slow: it may resume by id */
+	}
+	k = sp.len[0] < max - n ? sp.len[0] : max - n;
+	memcpy(buf + n, sp.p[0], k);
+	n += k;
+	c->cursor += k;
+	if (k == sp.len[0] && sp.len[1] > 0) {
+		k = sp.len[1] < max - n ? sp.len[1] : max - n;
+		memcpy(buf + n, sp.p[1], k);
+		n += k;
+		c->cursor += k;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (n > 0)
+		return (ssize_t)n;
+	return ended ? HTTPD_END : HTTPD_WAIT;
+}
+
+static void
+src_close(void *ctx, void *client)
+{
+	struct client *c = client;
+
+	(void)ctx;
+	free(c->pre);
+	free(c);
+}
+
+/* ---- options and main ---- */
+
+static int
+parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"input", required_argument, NULL, OPT_INPUT},
+	    {"event", required_argument, NULL, 'e'},
+	    {"id", required_argument, NULL, OPT_ID},
+	    {"retry", required_argument, NULL, OPT_RETRY},
+	    {"max-event-size", required_argument, NULL, OPT_MAX_EVENT},
+	    {"end-event", required_argument, NULL, OPT_END_EVENT},
+	    {"exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF},
+	    {"history", required_argument, NULL, OPT_HISTORY},
+	    {"history-bytes", required_argument, NULL, OPT_HISTORY_BYTES},
+	    {"backlog", required_argument, NULL, OPT_BACKLOG},
+	    HTTPD_LONGOPTS,
+	    {NULL, 0, NULL, 0},
+	};
+	int ch, r;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":he:" HTTPD_SHORTOPTS, longopts,
+		    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			cmd_help(&cmd_serve_entry);
+			return -2;
+		case OPT_INPUT:
+			if (strcmp(optarg, "lines") == 0)
+				s->input = IN_LINES;
+			else if (strcmp(optarg, "sse") == 0)
+				s->input = IN_SSE;
+			else if (strcmp(optarg, "json") == 0)
+				s->input = IN_JSON;
+			else {
+				fprintf(stderr,
+				    "sse: serve: --input: invalid value '%s': "
+				    "use lines, sse or json\n",
+				    optarg);
+				return -1;
+			}
+			break;
+		case 'e':
+		case OPT_END_EVENT:
+			if (*optarg == '\0' || strpbrk(optarg, "\r\n")) {
+				fprintf(stderr,
+				    "sse: serve: %s: invalid event type '%s'\n",
+				    ch == 'e' ? "--event" : "--end-event",
+				    optarg);
+				return -1;
+			}
+			if (ch == 'e')
+				s->event = optarg;
+			else
+				s->end_event = optarg;
+			break;
+		case OPT_ID:
+			if (strcmp(optarg, "seq") == 0)
+				s->ids = true;
+			else if (strcmp(optarg, "none") == 0)
+				s->ids = false;
+			else {
+				fprintf(stderr,
+				    "sse: serve: --id: invalid value '%s': use "
+				    "seq or none\n",
+				    optarg);
+				return -1;
+			}
+			break;
+		case OPT_RETRY:
+			if (opt_int("serve: --retry", optarg, 0, INT32_MAX,
+				&s->retry) == -1)
+				return -1;
+			break;
+		case OPT_MAX_EVENT:
+			if (opt_size("serve: --max-event-size", optarg, 16,
+				&s->max_event) == -1)
+				return -1;
+			break;
+		case OPT_EXIT_ON_EOF:
+			s->exit_on_eof = true;
+			break;
+		case OPT_HISTORY:
+			if (opt_int("serve: --history", optarg, 1, 100000000,
+				&s->history) == -1)
+				return -1;
+			break;
+		case OPT_HISTORY_BYTES:
+			if (opt_size("serve: --history-bytes", optarg, 1024,
+				&s->history_bytes) == -1)
+				return -1;
+			break;
+		case OPT_BACKLOG:
+			if (opt_int("serve: --backlog", optarg, 0, 100000000,
+				&s->backlog) == -1)
+				return -1;
+			break;
+		case ':':
+			fprintf(stderr,
+			    "sse: serve: option '%s' needs a value\n",
+			    argv[optind - 1]);
+			return -1;
+		case '?':
+			fprintf(stderr, "sse: serve: unknown option '%s'\n",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			r = httpd_opt(ho, ch, optarg, "serve");
+			if (r <= 0)
+				return -1;
+			break;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "sse: serve: unexpected argument '%s'\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (s->max_event + 4096 > s->history_bytes) {
+		fprintf(stderr,
+		    "sse: serve: --history-bytes must exceed "
+		    "--max-event-size by 4K\n");
+		return -1;
+	}
+	return 0;
+}
 
 static int
 cmd_serve_exec(int argc, char **argv)
 {
-	if (argc > 1 &&
-	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
-		return cmd_help(&cmd_serve_entry);
-	if (argc > 1 && argv[1][0] == '-') {
-		fprintf(stderr, "sse: serve: unknown option '%s'\n", argv[1]);
-		return cmd_usage(&cmd_serve_entry);
+	struct serve s;
+	struct httpd_opts ho;
+	struct httpd_source src;
+	struct sse_parser_cb cb;
+	pthread_t tid;
+	uint64_t one = 1;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.event = SSE_DEFAULT_TYPE;
+	s.ids = true;
+	s.retry = -1;
+	s.max_event = SSE_DEFAULT_MAX_EVENT;
+	s.history = 100000;
+	s.history_bytes = 64u << 20;
+	s.backlog = 1000;
+	s.retry_in = -1;
+	s.stopfd = -1;
+	httpd_opts_init(&ho);
+	if ((rc = parse(&s, &ho, argc, argv)) != 0) {
+		httpd_opts_release(&ho);
+		return rc == -2 ? EXIT_OK : cmd_usage(&cmd_serve_entry);
 	}
-	fprintf(stderr, "sse: serve: not built yet\n");
-	return EXIT_ERROR;
+	if (evlog_init(&s.log, (size_t)s.history, s.history_bytes) == -1) {
+		fprintf(stderr, "sse: serve: cannot allocate the history\n");
+		httpd_opts_release(&ho);
+		return EXIT_ERROR;
+	}
+	pthread_mutex_init(&s.mu, NULL);
+	sse_buf_init(&s.batch, 0);
+	sse_buf_init(&s.scratch, s.max_event);
+	memset(&cb, 0, sizeof(cb));
+	cb.event = sse_in_event;
+	cb.retry = sse_in_retry;
+	cb.ctx = &s;
+	sse_parser_init(&s.parser, &cb, s.max_event);
+
+	src.open = src_open;
+	src.read = src_read;
+	src.close = src_close;
+	src.ctx = &s;
+	httpd_block_signals();
+	rc = httpd_start(&s.h, &ho, &src, "serve");
+	if (rc == 0 &&
+	    ((s.stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||
+		pthread_create(&tid, NULL, input_main, &s) != 0)) {
+		fprintf(stderr, "sse: serve: cannot start the input thread\n");
+		rc = EXIT_ERROR;
+	} else if (rc == 0) {
+		httpd_run(s.h);
+		(void)!write(s.stopfd, &one, sizeof(one));
+		pthread_join(tid, NULL);
+	}
+	httpd_free(s.h);
+	if (s.stopfd != -1)
+		close(s.stopfd);
+	sse_parser_release(&s.parser);
+	sse_buf_release(&s.batch);
+	sse_buf_release(&s.scratch);
+	free(s.pend);
+	evlog_release(&s.log);
+	pthread_mutex_destroy(&s.mu);
+	httpd_opts_release(&ho);
+	return rc;
 }

@@ -1,0 +1,858 @@
+/*
+ * The shared HTTP front end (see httpd.h): libmicrohttpd in external epoll
+ * mode, driven by one loop thread. Streams are responses from a content
+ * reader callback; a stream whose source has nothing to send is suspended
+ * inside that callback and kept in a min-heap ordered by its next deadline
+ * (keepalive or the source's own). httpd_wake_all() from another thread
+ * only sets a flag and pokes an eventfd: the loop thread resumes the
+ * waiting streams, so every libmicrohttpd call but MHD_resume_connection's
+ * flag-setting happens in one thread, and a wake can never be lost: the
+ * flag is checked after every MHD_run(), that is after every callback that
+ * may have suspended a stream.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "cmd.h"
+#include "httpd.h"
+#include "util.h"
+
+/* A small per-connection pool: an idle stream costs a few KiB. */
+#define POOL_SIZE 4096
+#define GRACE_MS 5000
+#define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
+
+struct conn {
+	struct httpd *h;
+	struct MHD_Connection *mc;
+	void *client;
+	int64_t deadline; /* when suspended: wake then (INT64_MAX never) */
+	int64_t ka_at; /* a keepalive is due at this time */
+	size_t heap_i;
+	bool ka_due;
+	bool sent; /* bytes went out since the last suspension */
+};
+
+struct httpd {
+	struct MHD_Daemon *d;
+	struct httpd_source src;
+	struct httpd_opts o;
+	const char *cmd;
+	int ep, wakefd, sigfd, mhdfd;
+	atomic_bool wake; /* set by httpd_wake_all() */
+	atomic_bool drain; /* set by httpd_drain() */
+	bool stopping; /* a signal came: drain, then stop */
+	int signo;
+	int64_t stop_by;
+	long nstreams;
+	struct conn **heap; /* suspended streams, by deadline */
+	size_t nheap, capheap;
+	char *cert, *key;
+};
+
+static const char events_type[] = "text/event-stream; charset=utf-8";
+
+/* ---- options ---- */
+
+void
+httpd_opts_init(struct httpd_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->bind = "127.0.0.1";
+	o->port = 8080;
+	o->max_clients = 10000;
+	o->keepalive_ms = 15000;
+	o->viewer = true;
+}
+
+void
+httpd_opts_release(struct httpd_opts *o)
+{
+	free(o->cors);
+	o->cors = NULL;
+	o->ncors = 0;
+}
+
+int
+httpd_opt(struct httpd_opts *o, int ch, const char *arg, const char *cmd)
+{
+	char opt[64];
+	long long v;
+	const char **nc;
+
+	switch (ch) {
+	case 'b':
+		if (*arg == '\0') {
+			fprintf(
+			    stderr, "sse: %s: --bind: empty address\n", cmd);
+			return -1;
+		}
+		o->bind = arg;
+		return 1;
+	case 'p':
+		snprintf(opt, sizeof(opt), "%s: --port", cmd);
+		if (opt_int(opt, arg, 0, 65535, &v) == -1)
+			return -1;
+		o->port = (long)v;
+		return 1;
+	case HTTPD_OPT_CORS:
+		if (*arg == '\0' || strpbrk(arg, "\r\n") != NULL) {
+			fprintf(stderr,
+			    "sse: %s: --cors: invalid origin '%s'\n", cmd, arg);
+			return -1;
+		}
+		if ((nc = realloc(o->cors, (o->ncors + 1) * sizeof(*nc))) ==
+		    NULL) {
+			fprintf(stderr, "sse: %s: out of memory\n", cmd);
+			return -1;
+		}
+		o->cors = nc;
+		o->cors[o->ncors++] = arg;
+		return 1;
+	case HTTPD_OPT_TOKEN:
+		if (*arg == '\0') {
+			fprintf(stderr, "sse: %s: --token: empty token\n", cmd);
+			return -1;
+		}
+		o->token = arg;
+		return 1;
+	case HTTPD_OPT_TLS_CERT:
+		o->tls_cert = arg;
+		return 1;
+	case HTTPD_OPT_TLS_KEY:
+		o->tls_key = arg;
+		return 1;
+	case HTTPD_OPT_MAX_CLIENTS:
+		snprintf(opt, sizeof(opt), "%s: --max-clients", cmd);
+		if (opt_int(opt, arg, 1, 1000000, &v) == -1)
+			return -1;
+		o->max_clients = (long)v;
+		return 1;
+	case HTTPD_OPT_KEEPALIVE:
+		snprintf(opt, sizeof(opt), "%s: --keepalive", cmd);
+		return opt_seconds(opt, arg, &o->keepalive_ms) == -1 ? -1 : 1;
+	case HTTPD_OPT_NO_VIEWER:
+		o->viewer = false;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* ---- the heap of suspended streams ---- */
+
+static bool
+heap_less(struct conn *a, struct conn *b)
+{
+	return a->deadline < b->deadline;
+}
+
+static void
+heap_set(struct httpd *h, size_t i, struct conn *c)
+{
+	h->heap[i] = c;
+	c->heap_i = i;
+}
+
+static int
+heap_push(struct httpd *h, struct conn *c)
+{
+	struct conn **nh;
+	size_t i, p;
+
+	if (h->nheap == h->capheap) {
+		size_t ncap = h->capheap ? h->capheap * 2 : 256;
+
+		if ((nh = realloc(h->heap, ncap * sizeof(*nh))) == NULL)
+			return -1;
+		h->heap = nh;
+		h->capheap = ncap;
+	}
+	for (i = h->nheap++; i > 0; i = p) {
+		p = (i - 1) / 2;
+		if (!heap_less(c, h->heap[p]))
+			break;
+		heap_set(h, i, h->heap[p]);
+	}
+	heap_set(h, i, c);
+	return 0;
+}
+
+static struct conn *
+heap_pop(struct httpd *h)
+{
+	struct conn *top = h->heap[0], *last = h->heap[--h->nheap];
+	size_t i = 0, k;
+
+	for (;;) {
+		k = 2 * i + 1;
+		if (k >= h->nheap)
+			break;
+		if (k + 1 < h->nheap && heap_less(h->heap[k + 1], h->heap[k]))
+			k++;
+		if (!heap_less(h->heap[k], last))
+			break;
+		heap_set(h, i, h->heap[k]);
+		i = k;
+	}
+	if (h->nheap > 0)
+		heap_set(h, i, last);
+	return top;
+}
+
+/* Resume every suspended stream (a wake, a drain, or the end). */
+static void
+resume_all(struct httpd *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nheap; i++)
+		MHD_resume_connection(h->heap[i]->mc);
+	h->nheap = 0;
+}
+
+/* Resume the streams whose deadline has come. */
+static void
+resume_due(struct httpd *h, int64_t now)
+{
+	struct conn *c;
+
+	while (h->nheap > 0 && h->heap[0]->deadline <= now) {
+		c = heap_pop(h);
+		if (c->ka_at <= now)
+			c->ka_due = true;
+		MHD_resume_connection(c->mc);
+	}
+}
+
+/* ---- streams ---- */
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	static const char ka[] = ":\n";
+	struct conn *c = cls;
+	struct httpd *h = c->h;
+	int64_t deadline = -1, now;
+	ssize_t n;
+
+	(void)pos;
+	if (c->ka_due && max >= sizeof(ka) - 1) {
+		c->ka_due = false;
+		memcpy(buf, ka, sizeof(ka) - 1);
+		n = (ssize_t)(sizeof(ka) - 1);
+	} else {
+		n = h->src.read(h->src.ctx, c->client, buf, max, &deadline);
+	}
+	if (n > 0) {
+		c->sent = true;
+		return n;
+	}
+	if (n == HTTPD_END)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n != HTTPD_WAIT)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (h->stopping || atomic_load(&h->drain))
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* A keepalive is due a period after the last bytes went out. */
+	now = now_mono_ms();
+	if (c->sent || c->ka_at == 0)
+		c->ka_at =
+		    h->o.keepalive_ms > 0 ? now + h->o.keepalive_ms : INT64_MAX;
+	c->sent = false;
+	c->deadline = c->ka_at;
+	if (deadline >= 0 && deadline < c->deadline)
+		c->deadline = deadline;
+	if (heap_push(h, c) == -1)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	MHD_suspend_connection(c->mc);
+	return 0;
+}
+
+static void
+stream_free(void *cls)
+{
+	struct conn *c = cls;
+	struct httpd *h = c->h;
+
+	h->src.close(h->src.ctx, c->client);
+	h->nstreams--;
+	free(c);
+}
+
+/* ---- requests ---- */
+
+static bool
+token_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = la != lb;
+
+	/* Constant time in the length of the secret. */
+	for (i = 0; i < lb; i++)
+		d |= (unsigned char)(b[i] ^ (i < la ? a[i] : 0));
+	return d == 0;
+}
+
+static bool
+authorized(struct httpd *h, struct MHD_Connection *mc)
+{
+	const char *v;
+
+	if (h->o.token == NULL)
+		return true;
+	v = MHD_lookup_connection_value(
+	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v != NULL && strncasecmp(v, "Bearer ", 7) == 0) {
+		v += 7;
+		while (*v == ' ')
+			v++;
+		if (token_eq(v, h->o.token))
+			return true;
+	}
+	v = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "token");
+	return v != NULL && token_eq(v, h->o.token);
+}
+
+/* The allowed value for Access-Control-Allow-Origin, or NULL. */
+static const char *
+cors_origin(struct httpd *h, struct MHD_Connection *mc)
+{
+	const char *origin;
+	size_t i;
+
+	if (h->o.ncors == 0)
+		return NULL;
+	origin = MHD_lookup_connection_value(
+	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	for (i = 0; i < h->o.ncors; i++) {
+		if (strcmp(h->o.cors[i], "*") == 0)
+			return origin != NULL ? origin : "*";
+		if (origin != NULL && strcmp(h->o.cors[i], origin) == 0)
+			return origin;
+	}
+	return NULL;
+}
+
+static void
+add_cors(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
+{
+	const char *origin = cors_origin(h, mc);
+
+	if (origin == NULL)
+		return;
+	MHD_add_response_header(
+	    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+}
+
+static enum MHD_Result
+answer(struct httpd *h, struct MHD_Connection *mc, unsigned status,
+    const char *type, const char *body, size_t len, bool is_static)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	    is_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	if (type != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	add_cors(h, mc, r);
+	ret = MHD_queue_response(mc, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+text(struct httpd *h, struct MHD_Connection *mc, unsigned status,
+    const char *msg)
+{
+	return answer(
+	    h, mc, status, "text/plain; charset=utf-8", msg, strlen(msg), true);
+}
+
+static enum MHD_Result
+preflight(struct httpd *h, struct MHD_Connection *mc)
+{
+	struct MHD_Response *r;
+	const char *origin = cors_origin(h, mc), *want;
+	enum MHD_Result ret;
+
+	if (origin == NULL &&
+	    MHD_lookup_connection_value(
+		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN) != NULL)
+		return text(h, mc, MHD_HTTP_FORBIDDEN, "origin not allowed\n");
+	if ((r = MHD_create_response_from_buffer(
+		 0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+	if (origin != NULL) {
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+		MHD_add_response_header(r,
+		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
+		    "GET, HEAD, OPTIONS");
+		want = MHD_lookup_connection_value(
+		    mc, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+		MHD_add_response_header(r,
+		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS,
+		    want != NULL
+			? want
+			: "Authorization, Last-Event-ID, Cache-Control");
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE, "86400");
+	}
+	ret = MHD_queue_response(mc, MHD_HTTP_NO_CONTENT, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+stream(struct httpd *h, struct MHD_Connection *mc, bool head)
+{
+	struct MHD_Response *r;
+	struct conn *c;
+	const char *last;
+	enum MHD_Result ret;
+	int status = MHD_HTTP_NO_CONTENT;
+	void *client;
+
+	if (h->stopping || atomic_load(&h->drain))
+		return text(
+		    h, mc, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down\n");
+	if (h->nstreams >= h->o.max_clients)
+		return text(
+		    h, mc, MHD_HTTP_SERVICE_UNAVAILABLE, "too many clients\n");
+	if (head)
+		return answer(h, mc, MHD_HTTP_OK, events_type, "", 0, true);
+	last = MHD_lookup_connection_value(
+	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_LAST_EVENT_ID);
+	if (last == NULL)
+		last = MHD_lookup_connection_value(
+		    mc, MHD_GET_ARGUMENT_KIND, "lastEventId");
+	if ((client = h->src.open(h->src.ctx, last, &status)) == NULL)
+		return answer(h, mc, (unsigned)status, NULL, "", 0, true);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		h->src.close(h->src.ctx, client);
+		return MHD_NO;
+	}
+	c->h = h;
+	c->mc = mc;
+	c->client = client;
+	h->nstreams++;
+	/* block_size is advisory: libmicrohttpd offers what its pool has. */
+	r = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, POOL_SIZE, stream_read, c, stream_free);
+	if (r == NULL) {
+		stream_free(c);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, events_type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	add_cors(h, mc, r);
+	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
+	MHD_destroy_response(r); /* stream_free runs when the stream ends */
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *mc, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **req)
+{
+	struct httpd *h = cls;
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	const char *page;
+	size_t len;
+
+	(void)version;
+	(void)upload;
+	/* Any request body is ignored: every route answers at once. */
+	*upload_size = 0;
+	*req = h;
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+		return preflight(h, mc);
+	if (!get && !head)
+		return text(
+		    h, mc, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	if (strcmp(url, "/events") != 0 &&
+	    !(h->o.viewer &&
+		(strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)))
+		return text(h, mc, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (!authorized(h, mc))
+		return text(h, mc, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
+	if (strcmp(url, "/events") == 0)
+		return stream(h, mc, head);
+	page = httpd_viewer(&len);
+	return answer(h, mc, MHD_HTTP_OK, "text/html; charset=utf-8", page,
+	    head ? 0 : len, true);
+}
+
+/* ---- start, run, stop ---- */
+
+static int
+read_file(const char *cmd, const char *what, const char *path, char **out)
+{
+	FILE *fp;
+	long n;
+	char *p;
+
+	if ((fp = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "sse: %s: %s: cannot open '%s': %s\n", cmd,
+		    what, path, strerror(errno));
+		return -1;
+	}
+	if (fseek(fp, 0, SEEK_END) != 0 || (n = ftell(fp)) < 0 || n > 1 << 20 ||
+	    fseek(fp, 0, SEEK_SET) != 0 ||
+	    (p = malloc((size_t)n + 1)) == NULL) {
+		fprintf(
+		    stderr, "sse: %s: %s: cannot read '%s'\n", cmd, what, path);
+		fclose(fp);
+		return -1;
+	}
+	if (fread(p, 1, (size_t)n, fp) != (size_t)n) {
+		fprintf(
+		    stderr, "sse: %s: %s: cannot read '%s'\n", cmd, what, path);
+		free(p);
+		fclose(fp);
+		return -1;
+	}
+	p[n] = '\0';
+	fclose(fp);
+	*out = p;
+	return 0;
+}
+
+/* Create, bind and listen; -1 after printing why. */
+static int
+listen_on(const struct httpd_opts *o, const char *cmd, char *url, size_t urlsz,
+    bool tls, int *family)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN + 2], port[16], ip[INET6_ADDRSTRLEN];
+	const char *name = o->bind;
+	char buf[256];
+	size_t n = strlen(name);
+	int fd, one = 1, rc;
+
+	/* Accept [::1] as well as ::1. */
+	if (n >= 2 && name[0] == '[' && name[n - 1] == ']' &&
+	    n - 2 < sizeof(buf)) {
+		memcpy(buf, name + 1, n - 2);
+		buf[n - 2] = '\0';
+		name = buf;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%ld", o->port);
+	if ((rc = getaddrinfo(name, port, &hints, &res)) != 0) {
+		fprintf(stderr, "sse: %s: cannot bind '%s': %s\n", cmd, o->bind,
+		    gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
+	    listen(fd, 1024) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		fprintf(stderr, "sse: %s: cannot bind %s%s%s:%ld: %s\n", cmd,
+		    res->ai_family == AF_INET6 ? "[" : "", name,
+		    res->ai_family == AF_INET6 ? "]" : "", o->port,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	*family = res->ai_family;
+	freeaddrinfo(res);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(host, sizeof(host), "[%s]", ip);
+		snprintf(port, sizeof(port), "%u", ntohs(s6->sin6_port));
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(host, sizeof(host), "%s", ip);
+		snprintf(port, sizeof(port), "%u", ntohs(s4->sin_port));
+	}
+	snprintf(url, urlsz, "%s://%s:%s/", tls ? "https" : "http", host, port);
+	return fd;
+}
+
+/* Room for every allowed client, and then some. */
+static void
+raise_fd_limit(long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= (rlim_t)want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > (rlim_t)want
+	    ? (rlim_t)want
+	    : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+void
+httpd_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static int
+add_fd(int ep, int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int
+httpd_start(struct httpd **out, const struct httpd_opts *o,
+    const struct httpd_source *src, const char *cmd)
+{
+	struct httpd *h;
+	const union MHD_DaemonInfo *info;
+	char url[128];
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned limit;
+	sigset_t set;
+	int fd, family = AF_INET;
+	bool tls = o->tls_cert != NULL || o->tls_key != NULL;
+
+	*out = NULL;
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr,
+		    "sse: %s: --tls-cert and --tls-key go together\n", cmd);
+		return EXIT_USAGE;
+	}
+	if (tls && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+		fprintf(
+		    stderr, "sse: %s: this libmicrohttpd has no TLS\n", cmd);
+		return EXIT_ERROR;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		fprintf(stderr, "sse: %s: out of memory\n", cmd);
+		return EXIT_ERROR;
+	}
+	h->o = *o;
+	h->src = *src;
+	h->cmd = cmd;
+	h->ep = h->wakefd = h->sigfd = -1;
+	if (h->o.token == NULL) {
+		const char *env = getenv("SSE_TOKEN");
+
+		if (env != NULL && *env != '\0')
+			h->o.token = env;
+	}
+	if (tls &&
+	    (read_file(cmd, "--tls-cert", o->tls_cert, &h->cert) == -1 ||
+		read_file(cmd, "--tls-key", o->tls_key, &h->key) == -1)) {
+		httpd_free(h);
+		return EXIT_ERROR;
+	}
+	if ((fd = listen_on(o, cmd, url, sizeof(url), tls, &family)) == -1) {
+		httpd_free(h);
+		return EXIT_CONNECT;
+	}
+	limit = (unsigned)o->max_clients + EXTRA_CONNS;
+	raise_fd_limit((long)limit + 64);
+	if (family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)POOL_SIZE, MHD_OPTION_CONNECTION_MEMORY_INCREMENT,
+	    (size_t)512, MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
+	if (h->d == NULL) {
+		fprintf(stderr, "sse: %s: cannot start the HTTP server%s\n",
+		    cmd, tls ? " (check the TLS certificate and key)" : "");
+		close(fd);
+		httpd_free(h);
+		return EXIT_ERROR;
+	}
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	h->mhdfd = info != NULL ? info->epoll_fd : -1;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	h->ep = epoll_create1(EPOLL_CLOEXEC);
+	h->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	h->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (h->mhdfd == -1 || h->ep == -1 || h->wakefd == -1 ||
+	    h->sigfd == -1 || add_fd(h->ep, h->mhdfd) == -1 ||
+	    add_fd(h->ep, h->wakefd) == -1 || add_fd(h->ep, h->sigfd) == -1) {
+		fprintf(stderr, "sse: %s: cannot set up the event loop: %s\n",
+		    cmd, strerror(errno));
+		httpd_free(h);
+		return EXIT_ERROR;
+	}
+	fprintf(stderr, "sse: serving %s\n", url);
+	*out = h;
+	return 0;
+}
+
+void
+httpd_wake_all(struct httpd *h)
+{
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&h->wake, true))
+		(void)!write(h->wakefd, &one, sizeof(one));
+}
+
+void
+httpd_drain(struct httpd *h)
+{
+	atomic_store(&h->drain, true);
+	httpd_wake_all(h);
+}
+
+static void
+begin_stop(struct httpd *h, int signo)
+{
+	MHD_socket ls;
+
+	if (h->stopping)
+		return;
+	h->stopping = true;
+	h->signo = signo;
+	h->stop_by = now_mono_ms() + GRACE_MS;
+	/* Stop accepting: libmicrohttpd hands the listening socket back. */
+	if ((ls = MHD_quiesce_daemon(h->d)) != MHD_INVALID_SOCKET)
+		close(ls);
+	resume_all(h);
+}
+
+int
+httpd_run(struct httpd *h)
+{
+	struct epoll_event evs[8];
+	struct signalfd_siginfo si;
+	MHD_UNSIGNED_LONG_LONG mto;
+	uint64_t junk;
+	int64_t now, timeout;
+	bool draining = false;
+	int i, n;
+
+	for (;;) {
+		now = now_mono_ms();
+		timeout = -1;
+		if (MHD_get_timeout(h->d, &mto) == MHD_YES)
+			timeout = mto > INT32_MAX ? INT32_MAX : (int64_t)mto;
+		if (h->nheap > 0 && h->heap[0]->deadline != INT64_MAX) {
+			int64_t t = h->heap[0]->deadline - now;
+
+			if (t < 0)
+				t = 0;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
+		if (h->stopping) {
+			int64_t t = h->stop_by - now;
+
+			if (t < 0)
+				t = 0;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
+		n = epoll_wait(h->ep, evs, 8, (int)timeout);
+		if (n == -1 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == h->wakefd)
+				(void)!read(h->wakefd, &junk, sizeof(junk));
+			else if (evs[i].data.fd == h->sigfd &&
+			    read(h->sigfd, &si, sizeof(si)) == sizeof(si))
+				begin_stop(h, (int)si.ssi_signo);
+		}
+		if (atomic_load(&h->drain) && !draining) {
+			draining = true;
+			resume_all(h);
+		}
+		if (atomic_exchange(&h->wake, false))
+			resume_all(h);
+		resume_due(h, now_mono_ms());
+		MHD_run(h->d);
+		if ((draining || h->stopping) && h->nstreams == 0)
+			break;
+		if (h->stopping && now_mono_ms() >= h->stop_by)
+			break;
+	}
+	return h->stopping ? h->signo : 0;
+}
+
+void
+httpd_free(struct httpd *h)
+{
+	if (h == NULL)
+		return;
+	if (h->d != NULL) {
+		/* libmicrohttpd must not be stopped with streams suspended. */
+		resume_all(h);
+		MHD_run(h->d);
+		MHD_stop_daemon(h->d);
+	}
+	if (h->ep != -1)
+		close(h->ep);
+	if (h->wakefd != -1)
+		close(h->wakefd);
+	if (h->sigfd != -1)
+		close(h->sigfd);
+	free(h->heap);
+	free(h->cert);
+	free(h->key);
+	free(h);
+}

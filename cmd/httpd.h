@@ -1,0 +1,161 @@
+/*
+ * The HTTP front end shared by `sse serve` and `sse replay --serve`, over
+ * libmicrohttpd: bind and port, TLS, CORS, token auth, the client limit,
+ * keepalives, the built-in viewer page, routing, and the suspend/resume
+ * machinery that lets ten thousand idle streams cost nothing.
+ *
+ * What is served comes from a *source* (struct httpd_source): for serve,
+ * the broadcast event log with a cursor per client; for replay, a paced
+ * reader of a recording per client. httpd asks the source for each
+ * client's next bytes; when the source has none it answers HTTPD_WAIT and
+ * the connection is suspended (off the poll set, no CPU) until
+ * httpd_wake_all() is called, or the source's deadline passes, or a
+ * keepalive is due.
+ *
+ * Routes: GET /events streams (text/event-stream); GET / serves the viewer
+ * unless disabled; OPTIONS answers CORS preflights; other paths 404, other
+ * methods 405. With a token every route but OPTIONS needs
+ * "Authorization: Bearer TOKEN" or "?token=TOKEN" (401 otherwise).
+ * Streams beyond max_clients get 503.
+ *
+ * Threads: httpd_run() runs one event loop (epoll over libmicrohttpd's
+ * epoll fd, a wake eventfd and a signalfd) in the calling thread, and every
+ * source callback runs in that thread, one at a time. httpd_wake_all() and
+ * httpd_drain() may be called from any thread. Everything else: the thread
+ * that called httpd_start().
+ */
+#ifndef SSE_HTTPD_H
+#define SSE_HTTPD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The options every serving command shares. */
+struct httpd_opts {
+	const char *bind; /* default 127.0.0.1; IPv4, IPv6 or a host name */
+	long port; /* default 8080; 0 picks a free port */
+	const char *tls_cert, *tls_key; /* PEM files; both or neither */
+	const char **cors; /* --cors origins ("*": any) */
+	size_t ncors;
+	const char *token; /* --token, else $SSE_TOKEN, else none */
+	long max_clients; /* streams at once; default 10000 */
+	int64_t keepalive_ms; /* comment on idle streams; 0 none; 15 s */
+	bool viewer; /* serve the viewer at / (--no-viewer) */
+};
+
+enum {
+	HTTPD_OPT_CORS = 0x1000,
+	HTTPD_OPT_TOKEN,
+	HTTPD_OPT_TLS_CERT,
+	HTTPD_OPT_TLS_KEY,
+	HTTPD_OPT_MAX_CLIENTS,
+	HTTPD_OPT_KEEPALIVE,
+	HTTPD_OPT_NO_VIEWER,
+};
+
+/* For getopt_long(): append to the command's short options and table. */
+#define HTTPD_SHORTOPTS "b:p:"
+#define HTTPD_LONGOPTS                                                         \
+	{"bind", required_argument, NULL, 'b'},                                \
+	    {"port", required_argument, NULL, 'p'},                            \
+	    {"cors", required_argument, NULL, HTTPD_OPT_CORS},                 \
+	    {"token", required_argument, NULL, HTTPD_OPT_TOKEN},               \
+	    {"tls-cert", required_argument, NULL, HTTPD_OPT_TLS_CERT},         \
+	    {"tls-key", required_argument, NULL, HTTPD_OPT_TLS_KEY},           \
+	    {"max-clients", required_argument, NULL, HTTPD_OPT_MAX_CLIENTS},   \
+	    {"keepalive", required_argument, NULL, HTTPD_OPT_KEEPALIVE},       \
+	{                                                                      \
+		"no-viewer", no_argument, NULL, HTTPD_OPT_NO_VIEWER            \
+	}
+
+/* The --help lines for those options, to paste into a command's help. */
+#define HTTPD_HELP                                                             \
+	"  -b, --bind ADDR         address to listen on (default 127.0.0.1)\n" \
+	"  -p, --port PORT         port to listen on, 0 for any free one\n"    \
+	"                          (default 8080)\n"                           \
+	"      --cors ORIGIN       allow this origin (repeatable, or '*')\n"   \
+	"      --token TOKEN       require 'Authorization: Bearer TOKEN' or\n" \
+	"                          ?token=TOKEN (default: $SSE_TOKEN)\n"       \
+	"      --tls-cert FILE     serve HTTPS with this PEM certificate\n"    \
+	"      --tls-key FILE      and this PEM private key\n"                 \
+	"      --max-clients N     streams at once, 503 beyond (default "      \
+	"10000)\n"                                                             \
+	"      --keepalive SECS    comment on idle streams (default 15, 0 "    \
+	"off)\n"                                                               \
+	"      --no-viewer         do not serve the viewer page at /\n"
+
+void httpd_opts_init(struct httpd_opts *);
+/*
+ * Handle one getopt_long() result. Returns 1 if ch is one of ours (and
+ * good), 0 if it is not ours, -1 after printing "sse: CMD: ..." for a bad
+ * value.
+ */
+int httpd_opt(struct httpd_opts *, int ch, const char *arg, const char *cmd);
+/* Free what httpd_opt() allocated (the --cors list). */
+void httpd_opts_release(struct httpd_opts *);
+
+/* What a source's read callback returns besides a byte count. */
+#define HTTPD_WAIT ((ssize_t)0) /* nothing now: suspend */
+#define HTTPD_END ((ssize_t)-1) /* the stream is complete: end it */
+#define HTTPD_ABORT ((ssize_t)-2) /* drop the connection (e.g. too slow) */
+
+struct httpd_source {
+	/*
+	 * A stream was asked for and allowed. last_id is the client's
+	 * Last-Event-ID header, else its ?lastEventId=, else NULL. Return
+	 * the client's state (not NULL), or NULL and set *status to answer
+	 * that HTTP status instead (204 to tell a browser to stop).
+	 */
+	void *(*open)(void *ctx, const char *last_id, int *status);
+	/*
+	 * Copy up to max bytes of the client's stream into buf and return
+	 * how many; or HTTPD_WAIT when there is nothing to send now (only
+	 * between events: httpd may send a keepalive comment then); *deadline
+	 * (a now_mono_ms() time, -1 on entry) asks to be called again then
+	 * even without a wake. HTTPD_END ends the stream; HTTPD_ABORT drops
+	 * it. Once httpd drains (signal or httpd_drain()), WAIT means END.
+	 */
+	ssize_t (*read)(
+	    void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
+	/* The connection is gone (whatever the reason): free the client. */
+	void (*close)(void *ctx, void *client);
+	void *ctx;
+};
+
+struct httpd;
+
+/*
+ * Bind, start libmicrohttpd, and print "sse: serving http://HOST:PORT/" to
+ * stderr. cmd names the command in error messages. Returns 0, or an exit
+ * status after printing why: EXIT_CONNECT when the address cannot be
+ * bound, EXIT_ERROR otherwise (e.g. an unreadable certificate).
+ */
+int httpd_start(struct httpd **, const struct httpd_opts *,
+    const struct httpd_source *, const char *cmd);
+/*
+ * Run the loop until SIGINT or SIGTERM (call with both blocked in every
+ * thread, e.g. httpd_block_signals() before starting threads), or until
+ * httpd_drain() was called and every stream has ended. On a signal it stops
+ * accepting, lets every stream take what it is owed (bounded by a grace
+ * period of a few seconds), then returns the signal number; 0 after a
+ * drain.
+ */
+int httpd_run(struct httpd *);
+/* Stop libmicrohttpd and free everything; after httpd_run(). */
+void httpd_free(struct httpd *);
+
+/* Any thread: the sources have new bytes; resume every waiting stream. */
+void httpd_wake_all(struct httpd *);
+/* Any thread: finish each stream once its source waits, then return. */
+void httpd_drain(struct httpd *);
+
+/* Block SIGINT, SIGTERM and SIGPIPE in this thread and those it starts. */
+void httpd_block_signals(void);
+
+/* The viewer page (cmd/viewer.html, built into the binary). */
+const char *httpd_viewer(size_t *len);
+
+#endif
