@@ -4,7 +4,7 @@
 # Each command's options, as its --help lists them (tests/docs.bats checks).
 _sse_opts_main='-h --help -V --version'
 _sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size -v --verbose -q --quiet'
-_sse_opts_serve='-h --help'
+_sse_opts_serve='-h --help --input -e --event --id --retry --max-event-size --end-event --exit-on-eof --history --history-bytes --backlog -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer'
 _sse_opts_replay='-h --help'
 
 # Completes the value of an option; returns 1 when prev takes no value.
@@ -29,6 +29,18 @@ _sse_value() {
 		listen:--retry-max-delay | listen:--last-event-id | listen:--idle-timeout | \
 		listen:--max-event-size) ;;
 	# serve values (section owned by sse-serve)
+	serve:--input)
+		COMPREPLY=($(compgen -W 'lines sse json' -- "$cur")) ;;
+	serve:--id)
+		COMPREPLY=($(compgen -W 'seq none' -- "$cur")) ;;
+	serve:--tls-cert | serve:--tls-key)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	serve:-b | serve:--bind)
+		COMPREPLY=($(compgen -W '127.0.0.1 0.0.0.0 ::1 ::' -- "$cur")) ;;
+	serve:-e | serve:--event | serve:--retry | serve:--max-event-size | \
+		serve:--end-event | serve:--history | serve:--history-bytes | \
+		serve:--backlog | serve:-p | serve:--port | serve:--cors | \
+		serve:--token | serve:--max-clients | serve:--keepalive) ;;
 	# replay values (section owned by sse-replay)
 	*) return 1 ;;
 	esac

@@ -43,6 +43,25 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -s q -l quiet -d 'print 
 
 # serve
 complete -c sse -n "__fish_seen_subcommand_from serve" -s h -l help -d 'show help and exit'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l input -x -a 'lines sse json' -d 'how stdin is read'
+complete -c sse -n "__fish_seen_subcommand_from serve" -s e -l event -x -d 'event type of lines input'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l id -x -a 'seq none' -d 'event ids'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l retry -x -d 'send retry to every client'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l max-event-size -x -d 'longest line or event'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l end-event -x -d 'send this event when stdin ends'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l exit-on-eof -d 'exit once stdin ends'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l history -x -d 'events kept for resuming'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l history-bytes -x -d 'bytes kept for resuming'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l backlog -x -d 'recent events a new client gets'
+complete -c sse -n "__fish_seen_subcommand_from serve" -s b -l bind -x -a '127.0.0.1 0.0.0.0 ::1 ::' -d 'address to listen on'
+complete -c sse -n "__fish_seen_subcommand_from serve" -s p -l port -x -d 'port to listen on'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l cors -x -d 'allow this origin'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l token -x -d 'require this bearer token'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l tls-cert -r -F -d 'PEM certificate'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l tls-key -r -F -d 'PEM private key'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l max-clients -x -d 'streams at once'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l keepalive -x -d 'comment on idle streams every SECS'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l no-viewer -d 'do not serve the viewer page'
 
 # replay
 complete -c sse -n "__fish_seen_subcommand_from replay" -s h -l help -d 'show help and exit'
