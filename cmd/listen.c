@@ -381,6 +381,9 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		listen_warn(l,
 		    "connection to '%s' lost: %s; reconnecting in %g s", o->url,
 		    why, secs(delay));
+	else if (l->http_retry)
+		listen_warn(l, "'%s' answered %s; retrying in %g s", o->url,
+		    why, secs(delay));
 	else
 		listen_warn(l, "cannot connect to '%s': %s; retrying in %g s",
 		    o->url, why, secs(delay));
@@ -457,7 +460,7 @@ event_loop(struct listen *l)
 	const struct listen_opts *o = l->o;
 	int64_t start = now_mono_ms(), now, wait, next = start;
 	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
-	char errbuf[CURL_ERROR_SIZE];
+	char *errbuf = l->errbuf;
 	bool active = false, watch = watch_stdout();
 	const char *why;
 	CURLMsg *msg;

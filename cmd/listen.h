@@ -128,6 +128,7 @@ struct listen {
 	uint64_t retry_ms; /* the reconnection time */
 	int stop; /* exit status to end with; -1 while going on */
 	char why[CURL_ERROR_SIZE + 256]; /* the message that set stop, if any */
+	char errbuf[CURL_ERROR_SIZE]; /* CURLOPT_ERRORBUFFER */
 };
 
 /* listen_request.c */

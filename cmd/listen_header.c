@@ -141,7 +141,8 @@ decide(struct listen *l)
 		l->stop = EXIT_OK;
 		return false;
 	}
-	if (l->o->retry_http && (l->status >= 500 || l->status == 429)) {
+	if (l->o->retry_http && l->o->reconnect &&
+	    (l->status >= 500 || l->status == 429)) {
 		l->http_retry = true;
 		return false;
 	}

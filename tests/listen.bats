@@ -94,7 +94,7 @@ for line in sys.stdin:
 	return $rc
 }
 
-# chunks N LITERAL: script lines sending LITERAL's bytes N at a time, 10 ms
+# chunks N LITERAL: script lines sending LITERAL's bytes N at a time, 5 ms
 # apart, so that they reach the client as separate reads.
 chunks() {
 	python3 - "$1" "$2" <<'PY'
@@ -104,7 +104,7 @@ b = ast.literal_eval(sys.argv[2])
 b = b.encode() if isinstance(b, str) else b
 for i in range(0, len(b), n):
     print("send " + repr(b[i:i + n]))
-    print("sleep 0.01")
+    print("sleep 0.005")
 PY
 }
 
@@ -398,6 +398,13 @@ EOF
 	assert_success
 	assert_output finally
 	[ "$(nreq)" = 3 ]
+	[[ $stderr == *"'$URL' answered HTTP status 503; retrying in"* ]] || fail "$stderr"
+	# with --no-reconnect there is nothing to retry: the status is refused
+	serve <<'EOF'
+status 503 Service Unavailable
+EOF
+	run --separate-stderr lsn --no-reconnect --retry-on-http-error "$URL"
+	assert_failure 4
 	[[ $stderr == *"HTTP status 503"* ]]
 	serve <<'EOF'
 status 404 Not Found
@@ -686,6 +693,13 @@ EOF
 	assert_output $'one\ntwo'
 	[[ $stderr == *"connection to '$URL' lost"* ]]
 	[[ $stderr == *"reconnecting in"* ]]
+	serve <<'EOF'
+send "retry: 10\ndata: one\n\n"
+drop
+---
+send "data: two\n\n"
+hang 10
+EOF
 	run --separate-stderr lsn -q -f data -n 2 "$URL"
 	assert_success
 	[ -z "$stderr" ]
