@@ -3,13 +3,15 @@
  * text/event-stream in 64 KiB chunks, as sse listen gets it from libcurl,
  * and compare with memchr for LF over the same buffer in the same chunks,
  * the floor for any line-based parser. Also parse + format (raw, data,
- * json) into an output buffer flushed every 64 KiB, as listen writes.
+ * json) into an output buffer flushed every 64 KiB, as listen writes;
+ * raw-copy is raw copying sse_parser_raw() spans where there are some.
  *
  *   make parse-bench     (or build/bench/parse_bench [MiB [WHAT]], WHAT
  *                        one of parse, raw, data, json: that row alone)
  *
  * Prints MB/s, events/s and the ratio to memchr; best of 5 runs.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ struct sink {
 	uint64_t events, bytes;
 	struct sse_format *fmt;
 	struct sse_buf out;
+	struct sse_parser *p; /* raw format: copy sse_parser_raw() spans */
 };
 
 static int
@@ -36,7 +39,15 @@ on_event(void *ctx, const struct sse_event *ev)
 	k->events++;
 	k->bytes += ev->data_len + ev->type_len + ev->id_len;
 	if (k->fmt != NULL) {
-		if (sse_format_event(k->fmt, &k->out, ev, 0) != SSE_OK)
+		const char *raw = NULL;
+		size_t rlen = 0;
+
+		if (k->p != NULL)
+			raw = sse_parser_raw(k->p, &rlen);
+		if (raw != NULL) {
+			if (sse_buf_add(&k->out, raw, rlen) != 0)
+				return 1;
+		} else if (sse_format_event(k->fmt, &k->out, ev, 0) != SSE_OK)
 			return 1;
 		if (k->out.len >= CHUNK) {
 			k->bytes += (unsigned char)k->out.p[k->out.len - 1];
@@ -109,10 +120,10 @@ run_memchr(const char *buf, size_t len, uint64_t *lines)
 }
 
 static double
-run_parser(
-    const char *buf, size_t len, struct sse_format *fmt, uint64_t *events)
+run_parser(const char *buf, size_t len, struct sse_format *fmt,
+    bool passthrough, uint64_t *events)
 {
-	struct sink k = {0, 0, fmt, SSE_BUF_INIT};
+	struct sink k = {0, 0, fmt, SSE_BUF_INIT, NULL};
 	struct sse_parser_cb cb = {on_event, NULL, NULL, &k};
 	struct sse_parser p;
 	double t0;
@@ -120,6 +131,8 @@ run_parser(
 
 	sse_buf_init(&k.out, 0);
 	sse_parser_init(&p, &cb, 0);
+	if (fmt != NULL && fmt->kind == SSE_FMT_RAW && passthrough)
+		k.p = &p;
 	t0 = now();
 	for (off = 0; off < len; off += n) {
 		n = len - off < CHUNK ? len - off : CHUNK;
@@ -147,13 +160,14 @@ main(int argc, char **argv)
 	    {"typed, CRLF", "event: tick\r\nid: #\r\ndata: #\r\n\r\n"},
 	    {"3-line data", "data: #\ndata: line two\ndata: #\n\n"},
 	};
-	static const char *fmts[] = {"raw", "data", "json"};
+	static const char *fmts[] = {"raw", "raw-copy", "data", "json"};
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 64, len, i, f;
 	const char *only = argc > 2 ? argv[2] : NULL;
 	uint64_t nev, got, lines;
 	double t, tm, tp;
 	struct sse_format fmt;
 	char err[128], *buf;
+	bool copy;
 	int r;
 
 	if (mib == 0)
@@ -172,7 +186,7 @@ main(int argc, char **argv)
 		for (tp = 1e9, r = 0; r < RUNS; r++) {
 			if (only != NULL && strcmp(only, "parse") != 0)
 				break;
-			if ((t = run_parser(buf, len, NULL, &got)) < tp)
+			if ((t = run_parser(buf, len, NULL, false, &got)) < tp)
 				tp = t;
 		}
 		if (r > 0 && got != nev) {
@@ -185,11 +199,13 @@ main(int argc, char **argv)
 		for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 			if (only != NULL && strcmp(only, fmts[f]) != 0)
 				continue;
-			if (sse_format_init(&fmt, fmts[f], err, sizeof(err)) !=
-			    0)
+			copy = strcmp(fmts[f], "raw-copy") == 0;
+			if (sse_format_init(&fmt, copy ? "raw" : fmts[f], err,
+				sizeof(err)) != 0)
 				return 1;
 			for (tp = 1e9, r = 0; r < RUNS; r++)
-				if ((t = run_parser(buf, len, &fmt, &got)) < tp)
+				if ((t = run_parser(
+					 buf, len, &fmt, copy, &got)) < tp)
 					tp = t;
 			sse_format_release(&fmt);
 			printf("%-18s +%-7s %9.0f %12.0f %9.2f\n",

@@ -30,6 +30,16 @@ int sse_buf_set(struct sse_buf *, const void *, size_t);
 /* printf-style append; -1 on cap or allocation failure. */
 int sse_buf_addf(struct sse_buf *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+/* sse_buf_reserve with the common case (room enough already) inline. */
+static inline int
+sse_buf_room(struct sse_buf *b, size_t n)
+{
+	/* cap never passes max + 1, so fitting is being within the cap. */
+	if (b->cap > b->len && b->cap - b->len > n)
+		return 0;
+	return sse_buf_reserve(b, n);
+}
+
 static inline void
 sse_buf_reset(struct sse_buf *b)
 {

@@ -401,13 +401,14 @@ sse_format_event(const struct sse_format *f, struct sse_buf *out,
 		rc = add_json(out, ev) == -1 || sse_buf_addch(out, '\n') == -1;
 		break;
 	case SSE_FMT_DATA:
-		rc = sse_buf_add(out, ev->data, ev->data_len) == -1 ||
-		    sse_buf_addch(out, '\n') == -1;
-		break;
 	case SSE_FMT_DATA0:
-		rc = sse_buf_add(out, ev->data, ev->data_len) == -1 ||
-		    sse_buf_addch(out, '\0') == -1;
-		break;
+		if (sse_buf_room(out, ev->data_len + 1) == -1)
+			return SSE_ERR_TOO_BIG;
+		if (ev->data_len > 0)
+			memcpy(out->p + out->len, ev->data, ev->data_len);
+		out->len += ev->data_len;
+		out->p[out->len++] = f->kind == SSE_FMT_DATA ? '\n' : '\0';
+		return SSE_OK;
 	case SSE_FMT_PRETTY:
 		rc = add_pretty(out, ev, unix_ms, f->color) == -1;
 		break;

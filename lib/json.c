@@ -390,15 +390,6 @@ plain8(uint64_t w)
 		   HIGHS) == 0;
 }
 
-/* Make room for n more bytes (the common case inline). */
-static int
-room(struct sse_buf *out, size_t n)
-{
-	if (out->cap > out->len && out->cap - out->len > n)
-		return 0;
-	return sse_buf_reserve(out, n);
-}
-
 /*
  * The output is never shorter than the input, so room for the rest of the
  * input, as if plain, and the closing quote is kept at all times; only a
@@ -413,7 +404,7 @@ sse_json_str(struct sse_buf *out, const char *s, size_t len)
 	uint64_t x;
 	char e[6], *w;
 
-	if (room(out, len + 2) == -1)
+	if (sse_buf_room(out, len + 2) == -1)
 		return -1;
 	w = out->p + out->len;
 	*w++ = '"';
@@ -431,7 +422,7 @@ sse_json_str(struct sse_buf *out, const char *s, size_t len)
 		n = special(u + i, len - i, e, &used);
 		if (n > used) {
 			out->len = (size_t)(w - out->p);
-			if (room(out, n + (len - i - used) + 1) == -1) {
+			if (sse_buf_room(out, n + (len - i - used) + 1) == -1) {
 				out->len = old;
 				return -1;
 			}

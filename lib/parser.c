@@ -12,6 +12,9 @@
 
 static const char bom[] = "\xEF\xBB\xBF";
 
+/* Where an event block stands against its canonical form (raw_line). */
+enum { RAW_START, RAW_EVENT, RAW_ID, RAW_DATA, RAW_NO };
+
 void
 sse_parser_init(
     struct sse_parser *p, const struct sse_parser_cb *cb, size_t max_event)
@@ -89,11 +92,15 @@ materialize(struct sse_parser *p)
 	return SSE_OK;
 }
 
-/* "If the line is empty (a blank line): Dispatch the event." */
+/*
+ * "If the line is empty (a blank line): Dispatch the event." blank: the
+ * blank line's LF in the caller's buffer, if it is one.
+ */
 static int
-dispatch(struct sse_parser *p)
+dispatch(struct sse_parser *p, const char *blank)
 {
 	struct sse_event ev;
+	int rc = SSE_OK;
 
 	/*
 	 * Step 1: set the last event ID string to the last event ID buffer.
@@ -123,8 +130,14 @@ dispatch(struct sse_parser *p)
 		p->data.len = 0;
 	} else {
 		p->type.len = 0;
+		p->blk_state = RAW_START;
 		return SSE_OK;
 	}
+	if (blank != NULL && p->blk_state == RAW_DATA) {
+		p->raw = p->blk;
+		p->raw_len = (size_t)(blank + 1 - p->blk);
+	}
+	p->blk_state = RAW_START;
 	/* Step 5: the type is "message" unless the event type buffer says. */
 	if (p->type.len > 0) {
 		ev.type = p->type.p;
@@ -139,8 +152,9 @@ dispatch(struct sse_parser *p)
 	ev.retry = -1;
 	p->nevents++;
 	if (p->cb.event != NULL && p->cb.event(p->cb.ctx, &ev) != 0)
-		return fail(p, SSE_ERR_ABORTED);
-	return SSE_OK;
+		rc = fail(p, SSE_ERR_ABORTED);
+	p->raw = NULL;
+	return rc;
 }
 
 /*
@@ -192,9 +206,7 @@ data(struct sse_parser *p, const char *v, size_t vlen, bool in_input)
 	}
 	if (p->dview != NULL && materialize(p) != SSE_OK)
 		return p->err;
-	/* The buffer never grows past max_event + 1, so fitting in it is
-	 * being within the cap. */
-	if (b->len + vlen + 1 >= b->cap && sse_buf_reserve(b, vlen + 1) == -1)
+	if (sse_buf_room(b, vlen + 1) == -1)
 		return fail(p, SSE_ERR_TOO_BIG);
 	memcpy(b->p + b->len, v, vlen);
 	b->len += vlen;
@@ -227,14 +239,17 @@ event_type(struct sse_parser *p, const char *v, size_t vlen)
 static int
 id(struct sse_parser *p, const char *v, size_t vlen)
 {
-	size_t i;
+	const char *s = v, *end = v + vlen;
+	uint64_t w;
 
-	if (vlen <= 32) {
-		for (i = 0; i < vlen; i++)
-			if (v[i] == '\0')
-				return SSE_OK;
-	} else if (memchr(v, '\0', vlen) != NULL)
-		return SSE_OK;
+	for (; end - s >= 8; s += 8) {
+		memcpy(&w, s, 8);
+		if (swar_eq(w, '\0') != 0)
+			return SSE_OK;
+	}
+	for (; s < end; s++)
+		if (*s == '\0')
+			return SSE_OK;
 	p->id_seen = true;
 	return set(p, &p->idbuf, v, vlen);
 }
@@ -266,37 +281,41 @@ field(struct sse_parser *p, const char *name, size_t nlen, const char *v,
 }
 
 /*
- * One line, without its line end. ascii: the line is known to be ASCII
- * (so valid UTF-8); in_input: it lies in the caller's buffer.
+ * The raw bytes of an event: while the lines of an event block are exactly
+ * what sse_serialize would write for it ("event: T" unless T is empty or
+ * "message", then "id: I", then "data: D" lines, in that order, with one
+ * space after each colon, LF line ends, nothing else, nothing repaired,
+ * all in the caller's buffer), the block is kept as a span to hand out by
+ * sse_parser_raw(), so that the raw format can copy it.
+ */
+static const unsigned char raw_next[5][5] = {
+    /* kind:  START    EVENT      ID      DATA      NO */
+    [RAW_START] = {RAW_NO, RAW_EVENT, RAW_ID, RAW_DATA, RAW_NO},
+    [RAW_EVENT] = {RAW_NO, RAW_NO, RAW_ID, RAW_DATA, RAW_NO},
+    [RAW_ID] = {RAW_NO, RAW_NO, RAW_NO, RAW_DATA, RAW_NO},
+    [RAW_DATA] = {RAW_NO, RAW_NO, RAW_NO, RAW_DATA, RAW_NO},
+    [RAW_NO] = {RAW_NO, RAW_NO, RAW_NO, RAW_NO, RAW_NO},
+};
+
+/* Forwards only (event, id, data), data lines repeated. */
+static inline void
+raw_line(struct sse_parser *p, const char *l, unsigned kind)
+{
+	p->blk = p->blk_state == RAW_START ? l : p->blk;
+	p->blk_state = raw_next[p->blk_state][kind];
+}
+
+/*
+ * A line that is not a blank line nor one of the common fields: a comment,
+ * retry, an unknown field, or a field name without a colon.
  */
 static int
-line(struct sse_parser *p, const char *l, size_t n, bool ascii, bool in_input)
+line_other(struct sse_parser *p, const char *l, size_t n, bool in_input)
 {
 	const char *v;
 	size_t i, k, vlen;
-	int rc;
 
-	/* The UTF-8 decode algorithm strips one leading BOM, at the start
-	 * only. */
-	if (!p->bom_done) {
-		p->bom_done = true;
-		if (n >= 3 && memcmp(l, bom, 3) == 0) {
-			l += 3;
-			n -= 3;
-		}
-	}
-	if (n == 0)
-		return dispatch(p);
-	/* UTF-8 decode: each maximal invalid subpart becomes U+FFFD. */
-	if (!ascii) {
-		if ((rc = sse_utf8_repair(l, n, &p->utf8)) == -1)
-			return fail(p, SSE_ERR_TOO_BIG);
-		if (rc == 1) {
-			l = p->utf8.p;
-			n = p->utf8.len;
-			in_input = false;
-		}
-	}
+	p->blk_state = RAW_NO;
 	/* "If the line starts with a U+003A COLON character": a comment. */
 	if (l[0] == ':') {
 		if (p->cb.comment != NULL)
@@ -331,30 +350,34 @@ line(struct sse_parser *p, const char *l, size_t n, bool ascii, bool in_input)
 }
 
 /*
- * The common lines, "data:" and "id:" in ASCII, in the caller's buffer,
- * past the BOM, without the general path's calls.
+ * One decoded line, without its line end: blank lines and "data:", "id:"
+ * and "event:" lines here, without calls; in_input: the line lies in the
+ * caller's buffer (a blank line: l is its line end there).
  */
-static inline int
-line_fast(struct sse_parser *p, const char *l, size_t n)
+static inline __attribute__((always_inline)) int
+line_known(struct sse_parser *p, const char *l, size_t n, bool in_input)
 {
 	const char *v;
 	size_t vlen;
+	int rc;
 
 	if (n == 0)
-		return dispatch(p);
+		return dispatch(p, in_input && *l == '\n' ? l : NULL);
 	if (n >= 5 && memcmp(l, "data:", 5) == 0) {
 		v = l + 5;
 		vlen = n - 5;
+		raw_line(p, l,
+		    in_input && vlen > 0 && *v == ' ' ? RAW_DATA : RAW_NO);
 		if (vlen > 0 && *v == ' ') {
 			v++;
 			vlen--;
 		}
-		if (p->data.len == 0 && p->dview == NULL) {
+		if (p->data.len == 0 && p->dview == NULL && in_input) {
 			p->dview = v;
 			p->dview_len = vlen;
 			return SSE_OK;
 		}
-		return data(p, v, vlen, true);
+		return data(p, v, vlen, in_input);
 	}
 	if (n >= 3 && l[0] == 'i' && l[1] == 'd' && l[2] == ':') {
 		v = l + 3;
@@ -363,24 +386,68 @@ line_fast(struct sse_parser *p, const char *l, size_t n)
 			v++;
 			vlen--;
 		}
-		return id(p, v, vlen);
+		/* An id with NUL is ignored: not what the serializer writes. */
+		rc = id(p, v, vlen);
+		raw_line(p, l,
+		    in_input && n > 3 && l[3] == ' ' && p->id_seen ? RAW_ID
+								   : RAW_NO);
+		return rc;
 	}
 	if (n >= 6 && memcmp(l, "event:", 6) == 0) {
 		v = l + 6;
 		vlen = n - 6;
+		raw_line(p, l,
+		    in_input && vlen > 1 && *v == ' ' &&
+			    !(vlen == 8 && memcmp(v, " message", 8) == 0)
+			? RAW_EVENT
+			: RAW_NO);
 		if (vlen > 0 && *v == ' ') {
 			v++;
 			vlen--;
 		}
 		return event_type(p, v, vlen);
 	}
-	return line(p, l, n, true, true);
+	return line_other(p, l, n, in_input);
+}
+
+/*
+ * One line, without its line end, that may need the BOM stripped or UTF-8
+ * decoding (ascii: it is known to be ASCII, so valid UTF-8).
+ */
+static int
+line(struct sse_parser *p, const char *l, size_t n, bool ascii, bool in_input)
+{
+	int rc;
+
+	/* The UTF-8 decode algorithm strips one leading BOM, at the start
+	 * only. */
+	if (!p->bom_done) {
+		p->bom_done = true;
+		if (n >= 3 && memcmp(l, bom, 3) == 0) {
+			l += 3;
+			n -= 3;
+		}
+	}
+	if (n == 0)
+		return dispatch(p, NULL);
+	/* UTF-8 decode: each maximal invalid subpart becomes U+FFFD. */
+	if (!ascii) {
+		if ((rc = sse_utf8_repair(l, n, &p->utf8)) == -1)
+			return fail(p, SSE_ERR_TOO_BIG);
+		if (rc == 1) {
+			l = p->utf8.p;
+			n = p->utf8.len;
+			in_input = false;
+		}
+	}
+	return line_known(p, l, n, in_input);
 }
 
 int
 sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 {
 	const char *s = buf, *end, *eol, *hi;
+	struct eolscan sc;
 	int rc = SSE_OK;
 
 	if (p->err != SSE_OK)
@@ -417,8 +484,9 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 			return rc;
 	}
 	hi = find_high(s, end);
+	eolscan_init(&sc, s, end);
 	while (s < end) {
-		eol = find_eol(s, end);
+		eol = eolscan_next(&sc, s);
 		if ((size_t)(eol - s) > p->max_event)
 			return fail(p, SSE_ERR_TOO_BIG);
 		if (eol == end) {
@@ -429,20 +497,27 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		if (hi < s)
 			hi = find_high(s, end);
 		if (eol <= hi && p->bom_done)
-			rc = line_fast(p, s, (size_t)(eol - s));
+			rc = line_known(p, s, (size_t)(eol - s), true);
 		else
 			rc = line(p, s, (size_t)(eol - s), eol <= hi, true);
-		s = eol + 1;
 		if (*eol == '\r') {
+			/* The serializer ends lines with LF. */
+			if (eol > s)
+				p->blk_state = RAW_NO;
+			s = eol + 1;
 			if (s == end)
 				p->skip_lf = true;
 			else if (*s == '\n')
 				s++;
-		}
+		} else
+			s = eol + 1;
 		if (rc != SSE_OK)
 			return rc;
 	}
-	/* The caller's buffer is about to go: keep a pending data line. */
+	/* The caller's buffer is about to go: keep a pending data line; an
+	 * event begun here has no raw span. */
+	if (p->blk_state != RAW_START)
+		p->blk_state = RAW_NO;
 	if (p->dview != NULL)
 		return materialize(p);
 	return SSE_OK;
@@ -452,6 +527,7 @@ void
 sse_parser_end(struct sse_parser *p)
 {
 	p->dview = NULL;
+	p->blk_state = RAW_START;
 	sse_buf_reset(&p->line);
 	sse_buf_reset(&p->data);
 	sse_buf_reset(&p->type);
@@ -480,6 +556,13 @@ sse_parser_set_last_id(struct sse_parser *p, const char *id, size_t len)
 	if (sse_buf_set(&p->lastid, id, len) == -1)
 		return SSE_ERR_TOO_BIG;
 	return SSE_OK;
+}
+
+const char *
+sse_parser_raw(const struct sse_parser *p, size_t *len)
+{
+	*len = p->raw != NULL ? p->raw_len : 0;
+	return p->raw;
 }
 
 const char *

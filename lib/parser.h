@@ -56,6 +56,10 @@ struct sse_parser {
 	struct sse_buf utf8; /* scratch for lines that need U+FFFD */
 	const char *dview; /* data buffer as a view into the input, or NULL */
 	size_t dview_len;
+	const char *blk; /* where the current event's lines began (raw) */
+	unsigned char blk_state; /* whether they are still canonical */
+	const char *raw; /* during an event callback: its raw span or NULL */
+	size_t raw_len;
 	bool id_seen; /* an id field in this event */
 	bool bom_done; /* past the start of the stream */
 	bool skip_lf; /* last line ended with CR */
@@ -83,6 +87,14 @@ void sse_parser_end(struct sse_parser *);
  * default; SSE_DEFAULT_RETRY_MS unless set).
  */
 void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
+/*
+ * During an event callback: the event's bytes exactly as sse_serialize
+ * would write them, when the stream had them so, verbatim, in the buffer
+ * being fed (canonical field order and spacing, LF line ends, no comment,
+ * retry or unknown field in the event); NULL otherwise. The raw format can
+ * copy these instead of serializing the event again.
+ */
+const char *sse_parser_raw(const struct sse_parser *, size_t *len);
 /* Set the last event ID string (e.g. from --last-event-id). */
 int sse_parser_set_last_id(struct sse_parser *, const char *, size_t);
 const char *sse_parser_last_id(const struct sse_parser *, size_t *len);

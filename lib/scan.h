@@ -76,8 +76,22 @@ static inline const char *
 find_high(const char *s, const char *end)
 {
 	const char *last;
+	__m128i v;
 	unsigned m;
 
+	for (; end - s >= 64; s += 64) {
+		v = _mm_or_si128(
+		    _mm_or_si128(
+			_mm_loadu_si128((const __m128i *)(const void *)s),
+			_mm_loadu_si128(
+			    (const __m128i *)(const void *)(s + 16))),
+		    _mm_or_si128(_mm_loadu_si128(
+				     (const __m128i *)(const void *)(s + 32)),
+			_mm_loadu_si128(
+			    (const __m128i *)(const void *)(s + 48))));
+		if (_mm_movemask_epi8(v) != 0)
+			break;
+	}
 	if (end - s >= 16) {
 		last = end - 16;
 		for (; s <= last; s += 16) {
@@ -90,6 +104,67 @@ find_high(const char *s, const char *end)
 	while (s < end && (unsigned char)*s < 0x80)
 		s++;
 	return s;
+}
+
+/*
+ * The parser's line ends, 64 bytes at a time: a bitmask of the CR and LF
+ * bytes of one block, consumed line by line, so that a short line costs a
+ * bit scan rather than a search of its own.
+ */
+struct eolscan {
+	const char *base; /* the block mask describes */
+	const char *end;
+	uint64_t mask; /* CR and LF at base + bit */
+};
+
+static inline uint64_t
+eol_mask64(const char *b, const char *end)
+{
+	size_t n = (size_t)(end - b), i = 0;
+	uint64_t m = 0;
+
+	if (n >= 64)
+		return (uint64_t)eol_mask16(b) |
+		    (uint64_t)eol_mask16(b + 16) << 16 |
+		    (uint64_t)eol_mask16(b + 32) << 32 |
+		    (uint64_t)eol_mask16(b + 48) << 48;
+	for (; i + 16 <= n; i += 16)
+		m |= (uint64_t)eol_mask16(b + i) << i;
+	for (; i < n; i++)
+		if (b[i] == '\n' || b[i] == '\r')
+			m |= UINT64_C(1) << i;
+	return m;
+}
+
+static inline void
+eolscan_init(struct eolscan *sc, const char *s, const char *end)
+{
+	sc->base = s;
+	sc->end = end;
+	sc->mask = s < end ? eol_mask64(s, end) : 0;
+}
+
+/* The first CR or LF at or after s (which never moves back), or end. */
+static inline const char *
+eolscan_next(struct eolscan *sc, const char *s)
+{
+	size_t off;
+
+	for (;;) {
+		if (s > sc->base) {
+			off = (size_t)(s - sc->base);
+			if (off >= 64)
+				sc->mask = 0;
+			else
+				sc->mask &= ~UINT64_C(0) << off;
+		}
+		if (sc->mask != 0)
+			return sc->base + __builtin_ctzll(sc->mask);
+		if (sc->end - sc->base <= 64)
+			return sc->end;
+		sc->base += 64;
+		sc->mask = eol_mask64(sc->base, sc->end);
+	}
 }
 #else
 static inline const char *
@@ -117,6 +192,23 @@ find_high(const char *s, const char *end)
 	while (s < end && (unsigned char)*s < 0x80)
 		s++;
 	return s;
+}
+
+struct eolscan {
+	const char *end;
+};
+
+static inline void
+eolscan_init(struct eolscan *sc, const char *s, const char *end)
+{
+	(void)s;
+	sc->end = end;
+}
+
+static inline const char *
+eolscan_next(struct eolscan *sc, const char *s)
+{
+	return find_eol(s, sc->end);
 }
 #endif
 

@@ -33,7 +33,7 @@ lines(struct sse_buf *out, const char *prefix, size_t plen, const char *s,
 	for (;;) {
 		eol = find_eol(s, end);
 		n = (size_t)(eol - s);
-		if (sse_buf_reserve(out, plen + n + 1) == -1)
+		if (sse_buf_room(out, plen + n + 1) == -1)
 			return -1;
 		w = out->p + out->len;
 		memcpy(w, prefix, plen);
@@ -132,7 +132,7 @@ sse_serialize(struct sse_buf *out, const struct sse_event *ev, const char **why)
 	need = (typed ? 8 + ev->type_len : 0) +
 	    (ev->has_id ? 5 + ev->id_len : 0) + (ev->retry >= 0 ? 28 : 0) + 7 +
 	    (size_t)(eol - ev->data) + 1;
-	if (sse_buf_reserve(out, need) == -1)
+	if (sse_buf_room(out, need) == -1)
 		goto toobig;
 	w = out->p + out->len;
 	if (typed)

@@ -10,7 +10,8 @@
  * - everything dispatched is valid UTF-8 (the WHATWG decode);
  * - the json format of every event is strictly valid JSON;
  * - the round trip parse -> sse_serialize -> parse gives the same events,
- *   and serializing them again gives the same bytes.
+ *   and serializing them again gives the same bytes;
+ * - every span sse_parser_raw() hands out is what sse_serialize writes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +46,8 @@ same_as_want(const struct rec *r)
 	if (r->log.len != want.len ||
 	    (want.len > 0 && memcmp(r->log.p, want.p, want.len) != 0))
 		abort(); /* chunking changed what the parser reported */
+	if (r->raw_bad != 0)
+		abort(); /* a raw span differs from the serializer's bytes */
 }
 
 SSE_HARNESS static void

@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "parser.h"
+#include "serialize.h"
 
 struct rec {
 	struct sse_buf log;
@@ -37,6 +38,9 @@ struct rec {
 	int stop_after; /* abort from the event callback after this many */
 	int nevents;
 	bool plain;
+	/* sse_parser_raw() spans seen, and those unlike sse_serialize's. */
+	int nraw, raw_bad;
+	struct sse_buf ser;
 };
 
 SSE_HARNESS static void
@@ -72,7 +76,17 @@ SSE_HARNESS static int
 rec_event(void *ctx, const struct sse_event *ev)
 {
 	struct rec *r = ctx;
+	const char *raw;
+	size_t rlen;
 
+	/* A raw span must be exactly what the serializer writes. */
+	if ((raw = sse_parser_raw(&r->p, &rlen)) != NULL) {
+		r->nraw++;
+		sse_buf_reset(&r->ser);
+		if (sse_serialize(&r->ser, ev, NULL) != SSE_OK ||
+		    r->ser.len != rlen || memcmp(r->ser.p, raw, rlen) != 0)
+			r->raw_bad++;
+	}
 	rec_esc(&r->log, ev->type, ev->type_len);
 	sse_buf_addch(&r->log, '{');
 	rec_esc(&r->log, ev->data, ev->data_len);
@@ -112,6 +126,7 @@ rec_init(struct rec *r, size_t max_event)
 
 	memset(r, 0, sizeof(*r));
 	sse_buf_init(&r->log, 0);
+	sse_buf_init(&r->ser, 0);
 	sse_parser_init(&r->p, &cb, max_event);
 }
 
@@ -120,6 +135,7 @@ rec_release(struct rec *r)
 {
 	sse_parser_release(&r->p);
 	sse_buf_release(&r->log);
+	sse_buf_release(&r->ser);
 }
 
 /* Feed s[0..n) in pieces ending at the offsets cuts[0..ncuts). */

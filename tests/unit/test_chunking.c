@@ -10,6 +10,8 @@
  * 2. Round trip: parse -> sse_serialize -> parse gives the same events
  *    (type, data, last event ID), and serializing those again gives the
  *    same bytes.
+ * 3. Every span sse_parser_raw() hands out, in every chunking, is exactly
+ *    what sse_serialize writes for the event.
  *
  * SSE_FIXTURES overrides the fixture directory (default tests/fixtures,
  * found from the working directory or from the test binary's path).
@@ -59,7 +61,7 @@ check_splits(const char *s, size_t n, size_t max, const struct sse_buf *want,
 	do {                                                                   \
 		rec_init(&r, max);                                             \
 		feed;                                                          \
-		*bad += !same_log(&r, want);                                   \
+		*bad += !same_log(&r, want) || r.raw_bad != 0;                 \
 		rec_release(&r);                                               \
 		ways++;                                                        \
 	} while (0)
@@ -213,6 +215,9 @@ fixture(const char *dir, const char *file)
 	rec_init(&r, 0);
 	rec_feed_step(&r, s, n, 0);
 	sse_buf_set(&want, r.log.p, r.log.len);
+	ok(r.raw_bad == 0,
+	    "%s: %d of %d events had raw spans, each the serializer's bytes",
+	    file, r.nraw, r.nevents);
 	rec_release(&r);
 	ways = check_splits(s, n, 0, &want, &bad);
 	ok(bad == 0, "%s (%zu bytes): the same log in all %zu chunkings", file,

@@ -47,7 +47,7 @@ all_splits_agree(
 	do {                                                                   \
 		rec_init(&r, max);                                             \
 		feed;                                                          \
-		if (r.log.len != out->len ||                                   \
+		if (r.log.len != out->len || r.raw_bad != 0 ||                 \
 		    (out->len && memcmp(r.log.p, out->p, out->len) != 0))      \
 			same = false;                                          \
 		rec_release(&r);                                               \
@@ -545,9 +545,103 @@ caps(void)
 	    "sse_strerror names the errors");
 }
 
+/* The raw spans of the events of s fed whole, as "span|" or "-|". */
+struct raws {
+	struct sse_parser p;
+	char log[512];
+	size_t len;
+};
+
+static int
+raws_event(void *ctx, const struct sse_event *ev)
+{
+	struct raws *w = ctx;
+	const char *raw;
+	size_t n;
+
+	(void)ev;
+	if ((raw = sse_parser_raw(&w->p, &n)) == NULL) {
+		raw = "-";
+		n = 1;
+	}
+	if (w->len + n + 1 < sizeof(w->log)) {
+		memcpy(w->log + w->len, raw, n);
+		w->log[w->len + n] = '|';
+		w->len += n + 1;
+	}
+	return 0;
+}
+
+static void
+raw_is(const char *s, size_t n, const char *want, const char *name)
+{
+	struct raws w;
+	struct sse_parser_cb cb = {raws_event, NULL, NULL, &w};
+
+	w.len = 0;
+	sse_parser_init(&w.p, &cb, 0);
+	sse_parser_feed(&w.p, s, n);
+	is_mem(w.log, w.len, want, strlen(want), name);
+	sse_parser_release(&w.p);
+}
+
+#define RAW(s, want, name) raw_is(s, sizeof(s) - 1, want, name)
+
+/*
+ * sse_parser_raw: an event whose lines are what sse_serialize would write
+ * comes with them verbatim (every one is also checked against the
+ * serializer by the harness above, and by test_chunking and the fuzzer).
+ */
+static void
+raw_spans(void)
+{
+	RAW("data: a\n\n", "data: a\n\n|", "raw: a canonical event");
+	RAW("event: t\nid: 1\ndata: a\ndata: \ndata:  b\n\n",
+	    "event: t\nid: 1\ndata: a\ndata: \ndata:  b\n\n|",
+	    "raw: event, id, data lines in the serializer's order");
+	RAW("data: a\n\ndata: b\n\n", "data: a\n\n|data: b\n\n|",
+	    "raw: one span per event");
+	RAW("id: 1\n\ndata: a\n\n\n\ndata: b\n\n", "data: a\n\n|data: b\n\n|",
+	    "raw: blocks that dispatch nothing are not part of the next");
+	RAW("\xEF\xBB\xBF"
+	    "data: a\n\n",
+	    "data: a\n\n|", "raw: the BOM is not part of the span");
+	RAW("data: \xC3\xA9\n\n", "data: \xC3\xA9\n\n|",
+	    "raw: valid UTF-8 is canonical");
+	RAW("data: \xFF\n\n", "-|", "raw: not when UTF-8 was repaired");
+	RAW("data:a\n\n", "-|", "raw: not without the space");
+	RAW("data\n\n", "-|", "raw: not a bare field name");
+	RAW("data: a\r\n\r\n", "-|", "raw: not with CRLF");
+	RAW("data: a\n\r", "-|", "raw: not with a CR blank line");
+	RAW(": c\ndata: a\n\n", "-|", "raw: not with a comment");
+	RAW("retry: 5\ndata: a\n\n", "-|", "raw: not with a retry field");
+	RAW("foo: 1\ndata: a\n\n", "-|", "raw: not with an unknown field");
+	RAW("data: a\nid: 1\n\n", "-|", "raw: not out of order");
+	RAW("id: 1\nid: 2\ndata: a\n\n", "-|", "raw: not with two ids");
+	RAW("event: a\nevent: b\ndata: x\n\n", "-|",
+	    "raw: not with two event types");
+	RAW("event: message\ndata: a\n\n", "-|",
+	    "raw: not with an explicit 'message' type");
+	RAW("event: \ndata: a\n\n", "-|", "raw: not with an empty type");
+	RAW("id: 1\0\ndata: a\n\n", "-|", "raw: not with an ignored id");
+	{
+		struct raws w;
+		struct sse_parser_cb cb = {raws_event, NULL, NULL, &w};
+
+		w.len = 0;
+		sse_parser_init(&w.p, &cb, 0);
+		sse_parser_feed(&w.p, "data: a\n", 8);
+		sse_parser_feed(&w.p, "\ndata: b\n\n", 11);
+		is_mem(w.log, w.len, "-|data: b\n\n|", 12,
+		    "raw: not for an event split across feeds");
+		sse_parser_release(&w.p);
+	}
+}
+
 int
 main(void)
 {
+	raw_spans();
 	line_endings();
 	bom();
 	fields();
