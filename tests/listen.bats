@@ -414,6 +414,21 @@ EOF
 	[ "$(nreq)" = 1 ]
 }
 
+@test "response: a body framed by the connection closing or by Content-Length ends the stream cleanly" {
+	local framing
+	for framing in close length; do
+		serve <<EOF
+framing $framing
+send "data: a\n\n"
+sleep 0.05
+send "data: b\n\n"
+EOF
+		run --separate-stderr lsn --no-reconnect -f data "$URL"
+		assert_success
+		assert_output $'a\nb'
+	done
+}
+
 # ---- parsing over the network (the parser's own tests are in unit/) --------
 
 @test "parse: events split across reads, one byte at a time (LD one-line message in two chunks; multi-byte characters sent in single-byte pieces)" {
@@ -1130,4 +1145,21 @@ EOF
 	run bash -c 'timeout 20 sse listen -f json -e add --until done "$1" | jq -r ".data | fromjson | .item"' _ "http://127.0.0.1:$PORT/stream"
 	assert_success
 	assert_output $'apple\npear\nfig'
+}
+
+@test "interop: sse listen URL | sse serve --input sse relays a stream (raw is the default in a pipe)" {
+	serve <<'EOF'
+send "id: 7\nevent: add\ndata: relayed\n\n"
+hang 30
+EOF
+	mkfifo "$T/relay"
+	start_bg bash -c 'exec sse serve --input sse -p 0 --no-viewer <"$1" 2>"$2"' _ \
+		"$T/relay" "$T/serve.err"
+	start_bg bash -c 'exec sse listen "$1" >"$2"' _ "$URL" "$T/relay"
+	wait_file "$T/serve.err" 'sse: serving' || fail "$(cat "$T/serve.err")"
+	local surl
+	surl=$(sed -n 's/^sse: serving \(.*\)$/\1/p' "$T/serve.err")
+	run curl -sN --max-time 3 "${surl%/}/events"
+	assert_line 'event: add'
+	assert_line 'data: relayed'
 }
