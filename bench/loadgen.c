@@ -651,7 +651,8 @@ json_hist(
 static void
 report(FILE *f, uint64_t t0, uint64_t t_connected, uint64_t t_end)
 {
-	uint64_t gaps = 0, disorder = 0, complete = 0, badfirst = 0;
+	uint64_t gaps = 0, disorder = 0, complete = 0, badfirst = 0, inner = 0;
+	uint64_t cmin = UINT64_MAX, cmax = 0;
 	struct rusage ru;
 	double span, cpu = 0;
 	long i;
@@ -669,7 +670,12 @@ report(FILE *f, uint64_t t0, uint64_t t_connected, uint64_t t_end)
 		if (o.expect != 0 && c->last_seq < o.expect && c->t_start != 0)
 			missing = o.expect - c->last_seq;
 		gaps += c->gaps + missing;
+		inner += c->gaps;
 		disorder += c->disorder;
+		if (c->events < cmin)
+			cmin = c->events;
+		if (c->events > cmax)
+			cmax = c->events;
 		if (c->events > 0 && !c->first_ok)
 			badfirst++;
 		if (o.expect != 0 && c->events == o.expect && c->gaps == 0 &&
@@ -690,11 +696,13 @@ report(FILE *f, uint64_t t0, uint64_t t_connected, uint64_t t_end)
 	fprintf(f,
 	    ",\"events\":%" PRIu64 ",\"expected_per_conn\":%" PRIu64
 	    ",\"expected\":%" PRIu64 ",\"complete_conns\":%" PRIu64
-	    ",\"missing\":%" PRIu64 ",\"disorder\":%" PRIu64
-	    ",\"bad_first\":%" PRIu64 ",\"other_events\":%" PRIu64
-	    ",\"bytes\":%" PRIu64 ",",
+	    ",\"missing\":%" PRIu64 ",\"gaps_inside\":%" PRIu64
+	    ",\"conn_events_min\":%" PRIu64 ",\"conn_events_max\":%" PRIu64
+	    ",\"disorder\":%" PRIu64 ",\"bad_first\":%" PRIu64
+	    ",\"other_events\":%" PRIu64 ",\"bytes\":%" PRIu64 ",",
 	    total_events, o.expect, o.expect * (uint64_t)o.nconns, complete,
-	    gaps, disorder, badfirst, other_events, total_bytes);
+	    gaps, inner, cmin == UINT64_MAX ? 0 : cmin, cmax, disorder,
+	    badfirst, other_events, total_bytes);
 	json_hist(f, "lat", hist, lat_n, lat_max);
 	fprintf(f,
 	    ",\"lat_mean_us\":%.1f,\"first_stamp_ns\":%" PRIu64
