@@ -1,29 +1,481 @@
+/*
+ * sse replay: play a recording (or a plain text/event-stream file) back, to
+ * stdout through listen's output pipeline, or as an SSE server.
+ *
+ * Timing: every entry's play time is computed once, up front, from the
+ * recorded offsets and the pacing options (--max-gap, --rate, --speed,
+ * --no-delay), in microseconds from the start of the first loop. Each event
+ * is then due at start + its play time, on the monotonic clock, and the
+ * program sleeps until that absolute time: no sleep's error carries over
+ * to the next event, so there is no drift however long the recording.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "output.h"
+#include "recording.h"
+#include "replay.h"
+#include "util.h"
 
 static int cmd_replay_exec(int, char **);
 
+/* clang-format off */
 const struct cmd_entry cmd_replay_entry = {
     "replay",
     "play a recorded stream back",
-    "usage: sse replay [options]\n\n"
-    "Options:\n"
-    "  -h, --help  show this help and exit\n",
+    "usage: sse replay [options] FILE\n"
+    "       sse replay --serve [options] FILE\n\n"
+    "Plays FILE (a recording made by 'sse listen --record', or a plain\n"
+    "text/event-stream file; - for stdin) with its recorded timing.\n\n"
+    "Pacing:\n"
+    "      --speed X         play X times as fast (default 1)\n"
+    "      --no-delay        play as fast as possible\n"
+    "      --max-gap SECS    shorten every pause to at most SECS\n"
+    "      --rate N          N events per second, ignoring recorded timing\n"
+    "      --loop[=N]        play N times in all (forever without N)\n"
+    "      --from-id ID      start just after the event with this id\n"
+    "      --stall SECS      go silent for SECS after --stall-after events\n"
+    "      --stall-after N   events before the stall (default 1)\n\n"
+    OUTPUT_HELP
+    "\nServer (--serve):\n"
+    "      --serve           serve FILE to SSE clients instead of stdout\n"
+    "      --disconnect-after N  drop each connection after N events\n"
+    "      --fail-first K    answer the first K requests with --status\n"
+    "      --status CODE     the status of failed requests (default 503)\n"
+    "      --retry MS        send a retry field to every client\n\n"
+    "Other:\n"
+    "  -h, --help            show this help and exit\n",
     cmd_replay_exec,
 };
+/* clang-format on */
+
+enum {
+	OPT_SPEED = 0x5200,
+	OPT_NO_DELAY,
+	OPT_MAX_GAP,
+	OPT_RATE,
+	OPT_LOOP,
+	OPT_FROM_ID,
+	OPT_STALL,
+	OPT_STALL_AFTER,
+	OPT_SERVE,
+	OPT_DISCONNECT_AFTER,
+	OPT_FAIL_FIRST,
+	OPT_STATUS,
+	OPT_RETRY,
+};
+
+static const struct option longopts[] = {
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"no-delay", no_argument, NULL, OPT_NO_DELAY},
+    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"loop", optional_argument, NULL, OPT_LOOP},
+    {"from-id", required_argument, NULL, OPT_FROM_ID},
+    {"stall", required_argument, NULL, OPT_STALL},
+    {"stall-after", required_argument, NULL, OPT_STALL_AFTER},
+    {"serve", no_argument, NULL, OPT_SERVE},
+    {"disconnect-after", required_argument, NULL, OPT_DISCONNECT_AFTER},
+    {"fail-first", required_argument, NULL, OPT_FAIL_FIRST},
+    {"status", required_argument, NULL, OPT_STATUS},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {"help", no_argument, NULL, 'h'},
+    OUTPUT_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+int64_t
+replay_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int
+replay_pace(struct replay_plan *plan, const struct recording *rec,
+    const struct replay_opts *o)
+{
+	int64_t prev = 0, adj = 0, gap;
+	size_t i, k = 0;
+
+	plan->at = calloc(rec->nev ? rec->nev : 1, sizeof(*plan->at));
+	if (plan->at == NULL)
+		return -1;
+	plan->period = 0;
+	if (o->no_delay)
+		return 0;
+	for (i = 0; i < rec->nev; i++) {
+		if (o->rate > 0) {
+			/* Evenly spaced events; a lone retry goes with the
+			 * next event. */
+			plan->at[i] = (int64_t)((double)k * 1e6 / o->rate);
+			if (rec->ev[i].is_event)
+				k++;
+			continue;
+		}
+		gap = rec->ev[i].t - prev;
+		if (o->max_gap_ms >= 0 && gap > o->max_gap_ms)
+			gap = o->max_gap_ms;
+		adj += gap;
+		prev = rec->ev[i].t;
+		plan->at[i] = (int64_t)((double)adj * 1000.0 / o->speed);
+	}
+	if (o->rate > 0)
+		plan->period = (int64_t)((double)k * 1e6 / o->rate);
+	else {
+		gap = rec->end_t - prev;
+		if (o->max_gap_ms >= 0 && gap > o->max_gap_ms)
+			gap = o->max_gap_ms;
+		plan->period =
+		    (int64_t)((double)(adj + gap) * 1000.0 / o->speed);
+	}
+	return 0;
+}
+
+/*
+ * Sleep until the monotonic time due (microseconds). -1 when a signal
+ * came (got_signal is set), 0 otherwise.
+ */
+static int
+sleep_until(int64_t due)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(due / 1000000);
+	ts.tv_nsec = (long)(due % 1000000) * 1000;
+	while (!got_signal)
+		if (clock_nanosleep(
+			CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != EINTR)
+			return 0;
+	return -1;
+}
+
+struct player {
+	const struct recording *rec;
+	const struct replay_opts *o;
+	struct replay_plan plan;
+	struct output out;
+	int64_t start; /* monotonic us: play time 0 */
+	int64_t deadline; /* monotonic us of --timeout, or INT64_MAX */
+	uint64_t nsent; /* events played, for --stall-after */
+};
+
+enum { PLAY_ON, PLAY_STOP, PLAY_SIGNAL, PLAY_TIMEOUT };
+
+/* Wait for an entry due at due: flush first, since the next write is late. */
+static int
+wait_for(struct player *p, int64_t due, enum output_result *r)
+{
+	if (due <= replay_now_us())
+		return PLAY_ON;
+	if ((*r = output_flush(&p->out)) != OUTPUT_CONTINUE)
+		return PLAY_STOP;
+	if (due > p->deadline) {
+		if (sleep_until(p->deadline) == -1)
+			return PLAY_SIGNAL;
+		return PLAY_TIMEOUT;
+	}
+	return sleep_until(due) == -1 ? PLAY_SIGNAL : PLAY_ON;
+}
+
+static int
+play_stdout(struct player *p, long first, enum output_result *r)
+{
+	const struct recording *rec = p->rec;
+	const struct replay_opts *o = p->o;
+	struct sse_event ev;
+	int64_t base, due;
+	long long loop;
+	size_t i;
+	int st;
+
+	/* Play time is counted from the event we start after. */
+	base = first > 0 ? p->plan.at[first - 1] : 0;
+	for (loop = 0; o->loops == 0 || loop < o->loops; loop++) {
+		for (i = loop == 0 ? (size_t)first : 0; i < rec->nev; i++) {
+			if (!rec->ev[i].is_event)
+				continue;
+			due = p->start + loop * p->plan.period + p->plan.at[i] -
+			    base;
+			if ((st = wait_for(p, due, r)) != PLAY_ON)
+				return st;
+			recording_event(rec, i, &ev);
+			*r = output_event(&p->out, &ev, now_wall_ms());
+			if (*r != OUTPUT_CONTINUE)
+				return PLAY_STOP;
+			if (o->stall_ms > 0 && ++p->nsent == o->stall_after) {
+				/* Everything later moves by the stall. */
+				p->start += o->stall_ms * 1000;
+				if ((st = wait_for(p,
+					 replay_now_us() + o->stall_ms * 1000,
+					 r)) != PLAY_ON)
+					return st;
+			}
+		}
+		if (rec->nevents == 0)
+			break; /* nothing to loop over */
+	}
+	return PLAY_ON;
+}
+
+static int
+replay_stdout(const struct recording *rec, const struct replay_opts *o,
+    const struct output_opts *oo, long first)
+{
+	struct player p;
+	enum output_result r = OUTPUT_CONTINUE, fr;
+	struct sigaction sa;
+	int st, rc;
+
+	memset(&p, 0, sizeof(p));
+	p.rec = rec;
+	p.o = o;
+	if (output_init(&p.out, oo, STDOUT_FILENO, "replay") == -1)
+		return EXIT_USAGE;
+	if (replay_pace(&p.plan, rec, o) == -1) {
+		output_release(&p.out);
+		fprintf(stderr, "sse: replay: out of memory\n");
+		return EXIT_ERROR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	p.out.interrupted = &got_signal;
+	p.start = replay_now_us();
+	p.deadline =
+	    oo->timeout_ms >= 0 ? p.start + oo->timeout_ms * 1000 : INT64_MAX;
+
+	st = play_stdout(&p, first, &r);
+	fr = output_flush(&p.out);
+	if (r == OUTPUT_CONTINUE || r == OUTPUT_DONE)
+		r = fr == OUTPUT_CONTINUE ? r : fr;
+	switch (st) {
+	case PLAY_SIGNAL:
+		rc = got_signal == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+		break;
+	case PLAY_TIMEOUT:
+		rc = EXIT_TIMEOUT;
+		break;
+	default:
+		rc = output_status(r);
+	}
+	free(p.plan.at);
+	output_release(&p.out);
+	return rc;
+}
+
+static bool
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static int
+parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo)
+{
+	long long n;
+	int ch, rc;
+	bool loop_bare = false, speed = false;
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(
+		    argc, argv, ":h" OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+		if ((rc = output_opt(oo, "replay", ch, optarg)) == 1)
+			continue;
+		if (rc == -1)
+			return -1;
+		switch (ch) {
+		case 'h':
+			return 1;
+		case OPT_SPEED:
+			if (opt_double(
+				"--speed", optarg, 1e-3, 1e6, &o->speed) == -1)
+				return -1;
+			speed = true;
+			break;
+		case OPT_NO_DELAY:
+			o->no_delay = true;
+			break;
+		case OPT_MAX_GAP:
+			if (opt_seconds("--max-gap", optarg, &o->max_gap_ms) ==
+			    -1)
+				return -1;
+			break;
+		case OPT_RATE:
+			if (opt_double("--rate", optarg, 1e-3, 1e9, &o->rate) ==
+			    -1)
+				return -1;
+			break;
+		case OPT_LOOP:
+			loop_bare = optarg == NULL;
+			o->loops = 0;
+			if (optarg != NULL &&
+			    opt_int("--loop", optarg, 1, INT32_MAX,
+				&o->loops) == -1)
+				return -1;
+			break;
+		case OPT_FROM_ID:
+			o->from_id = optarg;
+			break;
+		case OPT_STALL:
+			if (opt_seconds("--stall", optarg, &o->stall_ms) == -1)
+				return -1;
+			break;
+		case OPT_STALL_AFTER:
+			if (opt_int("--stall-after", optarg, 1, INT32_MAX,
+				&n) == -1)
+				return -1;
+			o->stall_after = (uint64_t)n;
+			break;
+		case OPT_SERVE:
+			o->serve = true;
+			break;
+		case OPT_DISCONNECT_AFTER:
+			if (opt_int("--disconnect-after", optarg, 1, INT32_MAX,
+				&o->disconnect_after) == -1)
+				return -1;
+			break;
+		case OPT_FAIL_FIRST:
+			if (opt_int("--fail-first", optarg, 1, INT32_MAX,
+				&o->fail_first) == -1)
+				return -1;
+			break;
+		case OPT_STATUS:
+			if (opt_int("--status", optarg, 400, 599, &n) == -1)
+				return -1;
+			o->status = (int)n;
+			break;
+		case OPT_RETRY:
+			if (opt_int("--retry", optarg, 0, INT32_MAX,
+				&o->retry_ms) == -1)
+				return -1;
+			break;
+		case ':':
+			fprintf(stderr,
+			    "sse: replay: option '%s' needs a value\n",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "sse: replay: unknown option '%s'\n",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "sse: replay: no FILE to play\n");
+		return -1;
+	}
+	if (argc - optind > 1) {
+		if (loop_bare && all_digits(argv[optind]))
+			fprintf(stderr,
+			    "sse: replay: a --loop count is written "
+			    "--loop=%s\n",
+			    argv[optind]);
+		else
+			fprintf(stderr,
+			    "sse: replay: one FILE only, not '%s'\n",
+			    argv[optind + 1]);
+		return -1;
+	}
+	o->file = argv[optind];
+	if (o->no_delay && (speed || o->rate > 0 || o->max_gap_ms >= 0)) {
+		fprintf(stderr,
+		    "sse: replay: --no-delay cannot be combined "
+		    "with --speed, --rate or --max-gap\n");
+		return -1;
+	}
+	if (o->status != 0 && o->fail_first == 0) {
+		fprintf(stderr, "sse: replay: --status needs --fail-first\n");
+		return -1;
+	}
+	if (!o->serve &&
+	    (o->disconnect_after > 0 || o->fail_first > 0 ||
+		o->retry_ms >= 0)) {
+		fprintf(stderr,
+		    "sse: replay: --disconnect-after, --fail-first "
+		    "and --retry need --serve\n");
+		return -1;
+	}
+	if (o->status == 0)
+		o->status = 503;
+	return 0;
+}
+
+static void
+opts_init(struct replay_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->speed = 1;
+	o->max_gap_ms = -1;
+	o->loops = 1;
+	o->stall_ms = -1;
+	o->stall_after = 1;
+	o->retry_ms = -1;
+}
 
 static int
 cmd_replay_exec(int argc, char **argv)
 {
-	if (argc > 1 &&
-	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0))
-		return cmd_help(&cmd_replay_entry);
-	if (argc > 1 && argv[1][0] == '-') {
-		fprintf(stderr, "sse: replay: unknown option '%s'\n", argv[1]);
-		return cmd_usage(&cmd_replay_entry);
+	struct replay_opts o;
+	struct output_opts oo;
+	struct recording rec;
+	long first = 0;
+	int rc;
+
+	opts_init(&o);
+	output_opts_init(&oo);
+	if ((rc = parse(argc, argv, &o, &oo)) != 0) {
+		output_opts_release(&oo);
+		return rc == 1 ? cmd_help(&cmd_replay_entry)
+			       : cmd_usage(&cmd_replay_entry);
 	}
-	fprintf(stderr, "sse: replay: not built yet\n");
-	return EXIT_ERROR;
+	if ((rc = recording_load(&rec, o.file, 0)) != 0) {
+		output_opts_release(&oo);
+		return rc;
+	}
+	if (o.from_id != NULL) {
+		first = recording_find_id(&rec, o.from_id, strlen(o.from_id));
+		if (first < 0) {
+			fprintf(stderr,
+			    "sse: replay: --from-id: no event with id '%s' in "
+			    "'%s'\n",
+			    o.from_id, o.file);
+			rc = EXIT_ERROR;
+			goto out;
+		}
+		first++;
+	}
+	if (o.serve)
+		rc = replay_serve(&rec, &o, first);
+	else
+		rc = replay_stdout(&rec, &o, &oo, first);
+out:
+	recording_release(&rec);
+	output_opts_release(&oo);
+	return rc;
 }

@@ -1,0 +1,573 @@
+/*
+ * Recordings on disk. Reading: the whole file is loaded (a recording is
+ * played many times: loops, one cursor per client), its kind told from its
+ * first bytes, then each line parsed with jansson and checked by
+ * lib/record.c. Writing: one write(2) per line, as each line is made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "parser.h"
+#include "record.h"
+#include "recording.h"
+#include "util.h"
+
+/* Reading --------------------------------------------------------------- */
+
+struct loader {
+	struct recording *rec;
+	const char *path;
+	size_t line;
+	int64_t retry; /* plain files: a retry field for the next event */
+	struct sse_buf lastid;
+	struct sse_buf scratch; /* chunk64 decoding */
+	struct sse_rec_check check;
+};
+
+static int
+load_error(const struct loader *l, const char *what)
+{
+	fprintf(
+	    stderr, "sse: replay: '%s' line %zu: %s\n", l->path, l->line, what);
+	return EXIT_STREAM;
+}
+
+static int
+store(struct recording *rec, const char *s, size_t len, size_t *off)
+{
+	*off = rec->strings.len;
+	return sse_buf_add(&rec->strings, s, len);
+}
+
+static int
+push(struct loader *l, const struct sse_event *ev, bool is_event, int64_t t)
+{
+	struct recording *rec = l->rec;
+	struct rec_event *e, *nev;
+	size_t ncap;
+
+	if (rec->nev == rec->cap) {
+		ncap = rec->cap ? rec->cap * 2 : 256;
+		if ((nev = realloc(rec->ev, ncap * sizeof(*nev))) == NULL)
+			return -1;
+		rec->ev = nev;
+		rec->cap = ncap;
+	}
+	e = &rec->ev[rec->nev];
+	memset(e, 0, sizeof(*e));
+	e->t = t;
+	e->is_event = is_event;
+	e->retry = ev->retry;
+	if (is_event) {
+		e->has_id = ev->has_id;
+		if (ev->has_id && sse_buf_set(&l->lastid, ev->id, ev->id_len))
+			return -1;
+		if (store(rec, ev->type, ev->type_len, &e->type) == -1 ||
+		    store(rec, ev->data, ev->data_len, &e->data) == -1 ||
+		    store(rec, l->lastid.p, l->lastid.len, &e->id) == -1)
+			return -1;
+		e->type_len = ev->type_len;
+		e->data_len = ev->data_len;
+		e->id_len = l->lastid.len;
+		rec->nevents++;
+	}
+	rec->nev++;
+	return 0;
+}
+
+/* A plain text/event-stream file, through the parser. */
+static int
+plain_event(void *ctx, const struct sse_event *ev)
+{
+	struct loader *l = ctx;
+	struct sse_event e = *ev;
+
+	e.retry = l->retry;
+	l->retry = -1;
+	return push(l, &e, true, 0) == -1 ? -1 : 0;
+}
+
+static void
+plain_retry(void *ctx, uint64_t ms)
+{
+	struct loader *l = ctx;
+
+	l->retry = ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
+}
+
+static int
+load_plain(struct loader *l, const char *p, size_t len, size_t max_event)
+{
+	struct sse_parser_cb cb = {plain_event, plain_retry, NULL, l};
+	struct sse_parser parser;
+	struct sse_event ev;
+	int rc;
+
+	sse_parser_init(&parser, &cb, max_event);
+	rc = sse_parser_feed(&parser, p, len);
+	sse_parser_release(&parser);
+	if (rc != SSE_OK) {
+		fprintf(stderr, "sse: replay: '%s': %s\n", l->path,
+		    rc == SSE_ERR_ABORTED ? "out of memory" : sse_strerror(rc));
+		return EXIT_STREAM;
+	}
+	/* An event not ended by a blank line is not dispatched, as on the
+	 * wire; a retry field at the end still counts. */
+	if (l->retry >= 0) {
+		sse_event_init(&ev);
+		ev.retry = l->retry;
+		if (push(l, &ev, false, 0) == -1)
+			return EXIT_ERROR;
+	}
+	return 0;
+}
+
+static const char *
+get_str(json_t *o, const char *key, size_t *len, bool *wrong)
+{
+	json_t *v = json_object_get(o, key);
+
+	*wrong = false;
+	if (v == NULL)
+		return NULL;
+	if (!json_is_string(v)) {
+		*wrong = true;
+		return NULL;
+	}
+	*len = json_string_length(v);
+	return json_string_value(v);
+}
+
+/* Take one JSON object apart into an entry; 0, or an error message. */
+static const char *
+to_entry(struct loader *l, json_t *o, struct sse_rec_entry *e)
+{
+	json_t *v, *h;
+	const char *s;
+	size_t len = 0, i;
+	bool wrong;
+
+	memset(e, 0, sizeof(*e));
+	sse_event_init(&e->ev);
+	if ((v = json_object_get(o, "format")) != NULL) {
+		e->kind = SSE_REC_HEADER;
+		if (!json_is_string(v) ||
+		    strcmp(json_string_value(v), SSE_RECORD_FORMAT) != 0)
+			return "not an sse recording (\"format\" is not "
+			       "\"" SSE_RECORD_FORMAT "\")";
+		if (!json_is_integer(v = json_object_get(o, "version")))
+			return "\"version\" missing or not a whole number";
+		e->version = json_integer_value(v);
+		return NULL;
+	}
+	if (!json_is_integer(v = json_object_get(o, "t")))
+		return v == NULL ? "\"t\" (the offset) missing"
+				 : "\"t\" is not a whole number of "
+				   "milliseconds";
+	e->t = json_integer_value(v);
+	if ((v = json_object_get(o, "open")) != NULL) {
+		e->kind = SSE_REC_OPEN;
+		if (!json_is_integer(v) || json_integer_value(v) < 100 ||
+		    json_integer_value(v) > 999)
+			return "\"open\" is not an HTTP status";
+		e->status = (int)json_integer_value(v);
+		h = json_object_get(o, "headers");
+		if (h != NULL && !json_is_array(h))
+			return "\"headers\" is not an array";
+		for (i = 0; h != NULL && i < json_array_size(h); i++)
+			if (!json_is_string(json_array_get(h, i)))
+				return "\"headers\" holds a non-string";
+		return NULL;
+	}
+	if ((v = json_object_get(o, "close")) != NULL) {
+		e->kind = SSE_REC_CLOSE;
+		if (!json_is_string(v))
+			return "\"close\" is not a string";
+		return NULL;
+	}
+	if ((s = get_str(o, "chunk", &len, &wrong)) != NULL || wrong) {
+		e->kind = SSE_REC_CHUNK;
+		if (wrong)
+			return "\"chunk\" is not a string";
+		e->text = s;
+		e->text_len = len;
+		return NULL;
+	}
+	if ((s = get_str(o, "chunk64", &len, &wrong)) != NULL || wrong) {
+		e->kind = SSE_REC_CHUNK;
+		sse_buf_reset(&l->scratch);
+		if (wrong || sse_base64_decode(&l->scratch, s, len) == -1)
+			return "\"chunk64\" is not base64";
+		e->text = l->scratch.p;
+		e->text_len = l->scratch.len;
+		return NULL;
+	}
+	v = json_object_get(o, "retry");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return "\"retry\" is not a whole number >= 0";
+	if (v != NULL)
+		e->ev.retry = json_integer_value(v);
+	if (json_object_get(o, "data") == NULL &&
+	    json_object_get(o, "event") == NULL) {
+		if (v == NULL)
+			return "no \"data\", \"event\", \"open\", \"close\", "
+			       "\"retry\" or \"chunk\": not a recording line";
+		e->kind = SSE_REC_RETRY;
+		return NULL;
+	}
+	e->kind = SSE_REC_EVENT;
+	if ((s = get_str(o, "data", &len, &wrong)) != NULL) {
+		e->ev.data = s;
+		e->ev.data_len = len;
+	} else if (wrong)
+		return "\"data\" is not a string";
+	/* As the parser does: an empty type is "message". */
+	if ((s = get_str(o, "event", &len, &wrong)) != NULL && len > 0) {
+		e->ev.type = s;
+		e->ev.type_len = len;
+	} else if (wrong)
+		return "\"event\" is not a string";
+	if ((s = get_str(o, "id", &len, &wrong)) != NULL) {
+		e->ev.id = s;
+		e->ev.id_len = len;
+		e->ev.has_id = true;
+	} else if (wrong)
+		return "\"id\" is not a string";
+	return NULL;
+}
+
+static int
+load_line(struct loader *l, const char *p, size_t len, bool last_no_lf)
+{
+	struct sse_rec_entry e;
+	json_error_t jerr;
+	const char *why;
+	json_t *o;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < len && strchr(" \t\r", p[i]) != NULL; i++)
+		;
+	if (i == len)
+		return 0; /* blank lines are allowed: editing is */
+	o = json_loadb(p, len, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL) {
+		fprintf(
+		    stderr, "sse: replay: '%s' line %zu: ", l->path, l->line);
+		if (last_no_lf)
+			fprintf(stderr,
+			    "incomplete last line, the recording was cut "
+			    "short (%s); delete the line to play the rest\n",
+			    jerr.text);
+		else
+			fprintf(stderr, "bad JSON at column %d: %s\n",
+			    jerr.column, jerr.text);
+		return EXIT_STREAM;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return load_error(l, "not a JSON object");
+	}
+	if ((why = to_entry(l, o, &e)) == NULL &&
+	    sse_rec_check(&l->check, &e) == -1)
+		why = l->check.err;
+	if (why != NULL)
+		rc = load_error(l, why);
+	else if (e.kind == SSE_REC_EVENT || e.kind == SSE_REC_RETRY) {
+		if (push(l, &e.ev, e.kind == SSE_REC_EVENT, e.t) == -1)
+			rc = load_error(l, "out of memory");
+	}
+	if (rc == 0 && e.kind != SSE_REC_HEADER)
+		l->rec->end_t = e.t;
+	json_decref(o);
+	return rc;
+}
+
+static int
+load_json(struct loader *l, const char *p, size_t len)
+{
+	const char *nl, *end = p + len;
+	int rc;
+
+	l->rec->timed = true;
+	sse_rec_check_init(&l->check);
+	while (p < end) {
+		l->line++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if ((rc = load_line(l, p,
+			 nl ? (size_t)(nl - p) : (size_t)(end - p),
+			 nl == NULL)) != 0)
+			return rc;
+		p = nl ? nl + 1 : end;
+	}
+	if (!l->check.header_seen) {
+		l->line = 1;
+		return load_error(l, "no header line (not a recording)");
+	}
+	return 0;
+}
+
+static int
+read_all(const char *path, struct sse_buf *b)
+{
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd == -1)
+		goto fail;
+	for (;;) {
+		if (sse_buf_reserve(b, 65536) == -1) {
+			errno = ENOMEM;
+			goto fail;
+		}
+		n = read(fd, b->p + b->len, b->cap - b->len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+	}
+	if (fd != 0)
+		close(fd);
+	return 0;
+fail:
+	fprintf(stderr, "sse: replay: cannot read '%s': %s\n", path,
+	    strerror(errno));
+	if (fd > 0)
+		close(fd);
+	return -1;
+}
+
+int
+recording_load(struct recording *rec, const char *path, size_t max_event)
+{
+	struct sse_buf file;
+	struct loader l;
+	size_t i = 0;
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	sse_buf_init(&rec->strings, 0);
+	sse_buf_init(&file, 0);
+	if (read_all(path, &file) == -1) {
+		sse_buf_release(&file);
+		return EXIT_ERROR;
+	}
+	memset(&l, 0, sizeof(l));
+	l.rec = rec;
+	l.path = strcmp(path, "-") == 0 ? "(stdin)" : path;
+	l.retry = -1;
+	sse_buf_init(&l.lastid, 0);
+	sse_buf_init(&l.scratch, 0);
+	/* A recording starts with '{' (after whitespace); a text/event-stream
+	 * never does in practice: '{' would begin a field name. */
+	if (file.len >= 3 && memcmp(file.p, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < file.len && strchr(" \t\r\n", file.p[i]) != NULL)
+		i++;
+	if (i < file.len && file.p[i] == '{')
+		rc = load_json(&l, file.p, file.len);
+	else
+		rc = load_plain(&l, file.p ? file.p : "", file.len, max_event);
+	sse_buf_release(&l.lastid);
+	sse_buf_release(&l.scratch);
+	sse_buf_release(&file);
+	if (rc != 0)
+		recording_release(rec);
+	return rc;
+}
+
+void
+recording_release(struct recording *rec)
+{
+	free(rec->ev);
+	rec->ev = NULL;
+	rec->nev = rec->cap = rec->nevents = 0;
+	sse_buf_release(&rec->strings);
+}
+
+void
+recording_event(const struct recording *rec, size_t i, struct sse_event *ev)
+{
+	const struct rec_event *e = &rec->ev[i];
+	const char *s = rec->strings.p ? rec->strings.p : "";
+
+	sse_event_init(ev);
+	if (!e->is_event) {
+		ev->retry = e->retry;
+		return;
+	}
+	ev->type = s + e->type;
+	ev->type_len = e->type_len;
+	ev->data = s + e->data;
+	ev->data_len = e->data_len;
+	ev->id = s + e->id;
+	ev->id_len = e->id_len;
+	ev->has_id = e->has_id;
+	ev->retry = e->retry;
+}
+
+long
+recording_find_id(const struct recording *rec, const char *id, size_t len)
+{
+	const char *s = rec->strings.p;
+	size_t i;
+
+	for (i = 0; i < rec->nev; i++) {
+		const struct rec_event *e = &rec->ev[i];
+
+		if (e->is_event && e->has_id && e->id_len == len &&
+		    (len == 0 || memcmp(s + e->id, id, len) == 0))
+			return (long)i;
+	}
+	return -1;
+}
+
+/* Writing --------------------------------------------------------------- */
+
+void
+recorder_init(struct recorder *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->retry = -1;
+	sse_buf_init(&r->line, 0);
+}
+
+/* Write the line buffer out whole, then empty it. */
+static int
+flush_line(struct recorder *r)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < r->line.len) {
+		n = write(r->fd, r->line.p + off, r->line.len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fprintf(stderr,
+			    "sse: listen: cannot write recording '%s': %s\n",
+			    r->path, strerror(errno));
+			r->failed = true;
+			sse_buf_reset(&r->line);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	sse_buf_reset(&r->line);
+	return 0;
+}
+
+static bool
+active(const struct recorder *r)
+{
+	return r->fd != -1 && !r->failed;
+}
+
+static int64_t
+offset(const struct recorder *r)
+{
+	return now_mono_ms() - r->start;
+}
+
+/* A line could not be made (allocation): as good as a failed write. */
+static int
+made(struct recorder *r, int rc)
+{
+	if (rc == -1) {
+		fprintf(stderr,
+		    "sse: listen: cannot write recording '%s': out of memory\n",
+		    r->path);
+		r->failed = true;
+		return -1;
+	}
+	return flush_line(r);
+}
+
+int
+recorder_start(struct recorder *r, const char *path, const char *url)
+{
+	r->path = path;
+	r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (r->fd == -1) {
+		fprintf(stderr,
+		    "sse: listen: cannot create recording '%s': %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	r->start = now_mono_ms();
+	return made(r, sse_rec_header(&r->line, url, now_wall_ms()));
+}
+
+int
+recorder_response(
+    struct recorder *r, int status, const char *const *headers, size_t n)
+{
+	if (!active(r))
+		return r->failed ? -1 : 0;
+	r->open = true;
+	return made(r, sse_rec_open(&r->line, offset(r), status, headers, n));
+}
+
+int
+recorder_event(struct recorder *r, const struct sse_event *ev)
+{
+	struct sse_event e = *ev;
+
+	if (!active(r))
+		return r->failed ? -1 : 0;
+	e.retry = r->retry;
+	r->retry = -1;
+	return made(r, sse_rec_event(&r->line, offset(r), &e));
+}
+
+void
+recorder_retry(struct recorder *r, uint64_t ms)
+{
+	r->retry = ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
+}
+
+int
+recorder_chunk(struct recorder *r, const void *p, size_t len)
+{
+	if (!active(r))
+		return r->failed ? -1 : 0;
+	return made(r, sse_rec_chunk(&r->line, offset(r), p, len));
+}
+
+int
+recorder_end(struct recorder *r, const char *reason)
+{
+	int64_t t;
+
+	if (!active(r) || !r->open)
+		return r->failed ? -1 : 0;
+	r->open = false;
+	t = offset(r);
+	if (r->retry >= 0) {
+		if (made(r, sse_rec_retry(&r->line, t, r->retry)) == -1)
+			return -1;
+		r->retry = -1;
+	}
+	return made(r, sse_rec_close(&r->line, t, reason));
+}
+
+void
+recorder_finish(struct recorder *r, const char *reason)
+{
+	if (r->fd == -1)
+		return;
+	recorder_end(r, reason);
+	close(r->fd);
+	r->fd = -1;
+	sse_buf_release(&r->line);
+}
