@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "httpd.h"
 #include "output.h"
 #include "recording.h"
 #include "replay.h"
@@ -44,12 +45,14 @@ const struct cmd_entry cmd_replay_entry = {
     "      --stall SECS      go silent for SECS after --stall-after events\n"
     "      --stall-after N   events before the stall (default 1)\n\n"
     OUTPUT_HELP
-    "\nServer (--serve):\n"
-    "      --serve           serve FILE to SSE clients instead of stdout\n"
-    "      --disconnect-after N  drop each connection after N events\n"
+    "\nServer:\n"
+    "      --serve           serve FILE at /events instead of printing it\n"
+    HTTPD_HELP
+    "\nFaults (--serve):\n"
+    "      --disconnect-after N  end each connection after N events\n"
     "      --fail-first K    answer the first K requests with --status\n"
-    "      --status CODE     the status of failed requests (default 503)\n"
-    "      --retry MS        send a retry field to every client\n\n"
+    "      --status CODE     their status (default 503)\n"
+    "      --retry MS        send 'retry: MS' first on every connection\n\n"
     "Other:\n"
     "  -h, --help            show this help and exit\n",
     cmd_replay_exec,
@@ -88,6 +91,7 @@ static const struct option longopts[] = {
     {"retry", required_argument, NULL, OPT_RETRY},
     {"help", no_argument, NULL, 'h'},
     OUTPUT_LONGOPTS,
+    HTTPD_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -294,19 +298,35 @@ all_digits(const char *s)
 	return true;
 }
 
+static bool
+output_used(const struct output_opts *oo)
+{
+	return oo->format != NULL || oo->ntypes > 0 || oo->nuntil > 0 ||
+	    oo->max_events > 0 || oo->timeout_ms >= 0;
+}
+
 static int
-parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo)
+parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
+    struct httpd_opts *ho)
 {
 	long long n;
 	int ch, rc;
-	bool loop_bare = false, speed = false;
+	bool loop_bare = false, speed = false, httpd = false, keepalive = false;
 
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(
-		    argc, argv, ":h" OUTPUT_SHORTOPTS, longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, ":h" OUTPUT_SHORTOPTS HTTPD_SHORTOPTS,
+		 longopts, NULL)) != -1) {
 		if ((rc = output_opt(oo, "replay", ch, optarg)) == 1)
 			continue;
+		if (rc == -1)
+			return -1;
+		if ((rc = httpd_opt(ho, ch, optarg, "replay")) == 1) {
+			httpd = true;
+			keepalive |= ch == HTTPD_OPT_KEEPALIVE;
+			continue;
+		}
 		if (rc == -1)
 			return -1;
 		switch (ch) {
@@ -414,13 +434,22 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo)
 		return -1;
 	}
 	if (!o->serve &&
-	    (o->disconnect_after > 0 || o->fail_first > 0 ||
+	    (httpd || o->disconnect_after > 0 || o->fail_first > 0 ||
 		o->retry_ms >= 0)) {
 		fprintf(stderr,
-		    "sse: replay: --disconnect-after, --fail-first "
-		    "and --retry need --serve\n");
+		    "sse: replay: server and fault options need "
+		    "--serve\n");
 		return -1;
 	}
+	if (o->serve && output_used(oo)) {
+		fprintf(stderr,
+		    "sse: replay: output options (-f, -e, -n, "
+		    "--until, --timeout) do not go with --serve\n");
+		return -1;
+	}
+	/* A stall must be silent: no keepalive comments unless asked for. */
+	if (o->stall_ms > 0 && !keepalive)
+		ho->keepalive_ms = 0;
 	if (o->status == 0)
 		o->status = 503;
 	return 0;
@@ -443,19 +472,23 @@ cmd_replay_exec(int argc, char **argv)
 {
 	struct replay_opts o;
 	struct output_opts oo;
+	struct httpd_opts ho;
 	struct recording rec;
 	long first = 0;
 	int rc;
 
 	opts_init(&o);
 	output_opts_init(&oo);
-	if ((rc = parse(argc, argv, &o, &oo)) != 0) {
+	httpd_opts_init(&ho);
+	if ((rc = parse(argc, argv, &o, &oo, &ho)) != 0) {
 		output_opts_release(&oo);
+		httpd_opts_release(&ho);
 		return rc == 1 ? cmd_help(&cmd_replay_entry)
 			       : cmd_usage(&cmd_replay_entry);
 	}
 	if ((rc = recording_load(&rec, o.file, 0)) != 0) {
 		output_opts_release(&oo);
+		httpd_opts_release(&ho);
 		return rc;
 	}
 	if (o.from_id != NULL) {
@@ -471,11 +504,12 @@ cmd_replay_exec(int argc, char **argv)
 		first++;
 	}
 	if (o.serve)
-		rc = replay_serve(&rec, &o, first);
+		rc = replay_serve(&rec, &o, &ho, first);
 	else
 		rc = replay_stdout(&rec, &o, &oo, first);
 out:
 	recording_release(&rec);
 	output_opts_release(&oo);
+	httpd_opts_release(&ho);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "httpd.h"
 #include "recording.h"
 
 struct replay_opts {
@@ -39,7 +40,7 @@ int replay_pace(
     struct replay_plan *, const struct recording *, const struct replay_opts *);
 int64_t replay_now_us(void);
 /* Serve rec until a signal; first is the default start entry. */
-int replay_serve(
-    const struct recording *, const struct replay_opts *, long first);
+int replay_serve(const struct recording *, const struct replay_opts *,
+    const struct httpd_opts *, long first);
 
 #endif

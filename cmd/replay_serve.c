@@ -1,16 +1,214 @@
-/* sse replay --serve: the recording to SSE clients, on serve's front end. */
+/*
+ * sse replay --serve: the recording to SSE clients, on serve's HTTP front
+ * end (cmd/httpd.h). Each entry is serialized once, up front; every client
+ * is a cursor into those bytes with its own clock. The front end asks for
+ * a client's bytes; when the next event is not due yet, the client answers
+ * "wait" with a deadline and its connection is suspended until then: one
+ * thread, no busy waiting, no thread or timer per client.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmd.h"
+#include "httpd.h"
 #include "replay.h"
+#include "serialize.h"
+#include "util.h"
+
+struct server {
+	const struct recording *rec;
+	const struct replay_opts *o;
+	struct replay_plan plan;
+	struct sse_buf wire; /* every entry, serialized */
+	size_t *off; /* entry i is wire[off[i], off[i + 1]) */
+	long first; /* where a client without Last-Event-ID starts */
+	long long failed; /* requests answered with --status so far */
+	char retry[32]; /* "retry: MS\n\n", sent first, or "" */
+};
+
+struct client {
+	long next; /* the entry to send next */
+	long long loop; /* plays finished on this connection */
+	int64_t start; /* monotonic us when play time `base` was */
+	int64_t base; /* play time of the entry the client resumed after */
+	size_t sent; /* bytes of entry `next` already sent */
+	size_t head; /* bytes of server.retry already sent */
+	uint64_t events; /* events sent on this connection */
+};
+
+static int
+serialize_all(struct server *s)
+{
+	const struct recording *rec = s->rec;
+	struct sse_event ev;
+	const char *why;
+	size_t i;
+
+	if ((s->off = calloc(rec->nev + 1, sizeof(*s->off))) == NULL)
+		return -1;
+	for (i = 0; i < rec->nev; i++) {
+		s->off[i] = s->wire.len;
+		recording_event(rec, i, &ev);
+		if (!rec->ev[i].is_event) {
+			if (sse_buf_addf(&s->wire, "retry: %lld\n\n",
+				(long long)ev.retry) == -1)
+				return -1;
+		} else if (sse_serialize(&s->wire, &ev, &why) != 0)
+			return -1; /* the loader checked type and id */
+	}
+	s->off[rec->nev] = s->wire.len;
+	return 0;
+}
+
+/* The last entry index holding an event, or -1. */
+static long
+last_event(const struct recording *rec)
+{
+	long i;
+
+	for (i = (long)rec->nev - 1; i >= 0; i--)
+		if (rec->ev[i].is_event)
+			return i;
+	return -1;
+}
+
+static void *
+src_open(void *ctx, const char *last_id, int *status)
+{
+	struct server *s = ctx;
+	struct client *c;
+	long at = s->first, found;
+
+	if (s->failed < s->o->fail_first) {
+		s->failed++;
+		*status = s->o->status;
+		return NULL;
+	}
+	if (last_id != NULL &&
+	    (found = recording_find_id(s->rec, last_id, strlen(last_id))) >=
+		0) {
+		/* The client has everything: tell it to stop reconnecting. */
+		if (found == last_event(s->rec) && s->o->loops == 1) {
+			*status = 204;
+			return NULL;
+		}
+		at = found + 1;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		*status = 503;
+		return NULL;
+	}
+	c->next = at;
+	c->base = at > 0 ? s->plan.at[at - 1] : 0;
+	c->start = replay_now_us();
+	return c;
+}
+
+static size_t
+copy(char *dst, size_t max, const char *src, size_t len)
+{
+	size_t n = len < max ? len : max;
+
+	memcpy(dst, src, n);
+	return n;
+}
+
+static ssize_t
+src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
+{
+	struct server *s = ctx;
+	struct client *c = cl;
+	const struct replay_opts *o = s->o;
+	const struct recording *rec = s->rec;
+	size_t n = 0, len, hlen = strlen(s->retry);
+	int64_t due;
+
+	if (c->head < hlen) {
+		n = copy(buf, max, s->retry + c->head, hlen - c->head);
+		c->head += n;
+		return (ssize_t)n;
+	}
+	while (n < max) {
+		if ((size_t)c->next >= rec->nev) {
+			if (rec->nevents == 0 ||
+			    (o->loops != 0 && c->loop + 1 >= o->loops))
+				break;
+			c->loop++;
+			c->next = 0;
+		}
+		if (c->sent == 0) {
+			if (o->disconnect_after > 0 &&
+			    c->events >= (uint64_t)o->disconnect_after)
+				break;
+			due = c->start + c->loop * s->plan.period +
+			    s->plan.at[c->next] - c->base;
+			if (due > replay_now_us()) {
+				if (n > 0)
+					return (ssize_t)n;
+				*deadline = (due + 999) / 1000;
+				return HTTPD_WAIT;
+			}
+		}
+		len = s->off[c->next + 1] - s->off[c->next] - c->sent;
+		len = copy(buf + n, max - n,
+		    s->wire.p + s->off[c->next] + c->sent, len);
+		n += len;
+		c->sent += len;
+		if (c->sent < s->off[c->next + 1] - s->off[c->next])
+			break; /* buf is full */
+		c->sent = 0;
+		if (rec->ev[c->next++].is_event) {
+			c->events++;
+			/* Everything after the stall moves by its length. */
+			if (o->stall_ms > 0 && c->events == o->stall_after)
+				c->start += o->stall_ms * 1000;
+		}
+	}
+	if (n > 0)
+		return (ssize_t)n;
+	return HTTPD_END;
+}
+
+static void
+src_close(void *ctx, void *client)
+{
+	(void)ctx;
+	free(client);
+}
 
 int
-replay_serve(
-    const struct recording *rec, const struct replay_opts *o, long first)
+replay_serve(const struct recording *rec, const struct replay_opts *o,
+    const struct httpd_opts *ho, long first)
 {
-	(void)rec;
-	(void)o;
-	(void)first;
-	fprintf(stderr, "sse: replay: --serve is not built yet\n");
-	return EXIT_ERROR;
+	struct httpd_source src = {src_open, src_read, src_close, NULL};
+	struct server s;
+	struct httpd *h;
+	int rc;
+
+	memset(&s, 0, sizeof(s));
+	s.rec = rec;
+	s.o = o;
+	s.first = first;
+	sse_buf_init(&s.wire, 0);
+	if (o->retry_ms >= 0)
+		snprintf(
+		    s.retry, sizeof(s.retry), "retry: %lld\n\n", o->retry_ms);
+	if (replay_pace(&s.plan, rec, o) == -1 || serialize_all(&s) == -1) {
+		fprintf(stderr, "sse: replay: out of memory\n");
+		rc = EXIT_ERROR;
+		goto out;
+	}
+	src.ctx = &s;
+	httpd_block_signals();
+	if ((rc = httpd_start(&h, ho, &src, "replay")) != 0)
+		goto out;
+	httpd_run(h);
+	httpd_free(h);
+	rc = EXIT_OK;
+out:
+	free(s.plan.at);
+	free(s.off);
+	sse_buf_release(&s.wire);
+	return rc;
 }
