@@ -5,7 +5,7 @@
 _sse_opts_main='-h --help -V --version'
 _sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size -v --verbose -q --quiet'
 _sse_opts_serve='-h --help --input -e --event --id --retry --max-event-size --end-event --exit-on-eof --history --history-bytes --backlog -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer'
-_sse_opts_replay='-h --help'
+_sse_opts_replay='-h --help --speed --no-delay --max-gap --rate --loop --from-id --stall --stall-after -f --format -e --event -n --max-events --until --timeout --serve -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --disconnect-after --fail-first --status --retry'
 
 # Completes the value of an option; returns 1 when prev takes no value.
 _sse_value() {
@@ -42,6 +42,18 @@ _sse_value() {
 		serve:--backlog | serve:-p | serve:--port | serve:--cors | \
 		serve:--token | serve:--max-clients | serve:--keepalive) ;;
 	# replay values (section owned by sse-replay)
+	replay:-f | replay:--format)
+		COMPREPLY=($(compgen -W 'raw json data data0 pretty' -- "$cur")) ;;
+	replay:--tls-cert | replay:--tls-key)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	replay:--status)
+		COMPREPLY=($(compgen -W '500 502 503 504 429 401 404' -- "$cur")) ;;
+	replay:--speed | replay:--max-gap | replay:--rate | replay:--from-id | \
+		replay:--stall | replay:--stall-after | replay:-e | replay:--event | \
+		replay:-n | replay:--max-events | replay:--until | replay:--timeout | \
+		replay:-b | replay:--bind | replay:-p | replay:--port | replay:--cors | \
+		replay:--token | replay:--max-clients | replay:--keepalive | \
+		replay:--disconnect-after | replay:--fail-first | replay:--retry) ;;
 	*) return 1 ;;
 	esac
 	return 0

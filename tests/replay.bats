@@ -1,0 +1,382 @@
+#!/usr/bin/env bats
+# sse replay: recordings and plain streams played to stdout and as a
+# server, with their timing, pacing options and faults; sse listen --record.
+#
+# Timing checks measure offsets on the reading side (tests/stamp.py),
+# relative to the first event, with a tolerance (TOL ms) that a loaded
+# 2-core CI machine holds on events spaced 300 ms or more apart.
+
+setup() {
+	load helper
+	TOL=${REPLAY_TOL:-150}
+	T=$BATS_TEST_TMPDIR
+	# Events whose data is their recorded offset: 0, 300, 700, 1000, ...
+	rec "$T/timed.jsonl" 100:0 400:300:tick 800:700 1100:1000:tick
+}
+
+# rec FILE T:DATA[:TYPE]...: write a recording, each event with id = its
+# position (1, 2, ...), after a header and an open marker.
+rec() {
+	local file=$1 e t d ty i=0
+	shift
+	{
+		printf '{"format":"sse-recording","version":1,"url":"http://x/","start":"2026-01-01T00:00:00.000Z"}\n'
+		printf '{"t":0,"open":200,"headers":["Content-Type: text/event-stream"]}\n'
+		for e in "$@"; do
+			IFS=: read -r t d ty <<<"$e"
+			i=$((i + 1))
+			printf '{"t":%s,"event":"%s","data":"%s","id":"%s"}\n' \
+				"$t" "${ty:-message}" "$d" "$i"
+		done
+	} >"$file"
+}
+
+# check_offsets DIV < "MS<TAB>DATA" lines: each line arrived at
+# (DATA - first DATA) / DIV ms after the first, within TOL.
+check_offsets() {
+	awk -F'\t' -v tol="$TOL" -v div="$1" '
+		{ sub(/^data: /, "", $2) }
+		NR == 1 { base = $2 }
+		{ want = ($2 - base) / div; err = $1 - want; if (err < 0) err = -err
+		  printf "event %s: at %.1f ms, want %.1f ms\n", $2, $1, want
+		  if (err > tol) bad = 1 }
+		END { exit bad }'
+}
+
+# serve_replay ARGS...: start sse replay --serve on a free port; sets URL.
+serve_replay() {
+	start_bg sse replay --serve -p 0 "$@" 2>"$T/server.err"
+	wait_file "$T/server.err" 'serving http' || {
+		cat "$T/server.err"
+		return 1
+	}
+	URL=$(sed -n 's|^sse: serving \(http://[^ ]*/\).*|\1|p' "$T/server.err")events
+}
+
+# ---- stdout -------------------------------------------------------------
+
+@test "replay: plays a recording's events in order with their timing" {
+	run --separate-stderr tests/stamp.py sse replay -f data "$T/timed.jsonl"
+	assert_success
+	[ "${#lines[@]}" -eq 4 ]
+	printf '%s\n' "${lines[@]}" | check_offsets 1
+}
+
+@test "replay: raw output is the stream as recorded" {
+	run sse replay --no-delay -f raw "$T/timed.jsonl"
+	assert_success
+	assert_output "$(printf 'id: 1\ndata: 0\n\nevent: tick\nid: 2\ndata: 300\n\nid: 3\ndata: 700\n\nevent: tick\nid: 4\ndata: 1000')"
+}
+
+@test "replay: --speed 2 halves every pause" {
+	run tests/stamp.py sse replay --speed 2 -f data "$T/timed.jsonl"
+	assert_success
+	printf '%s\n' "${lines[@]}" | check_offsets 2
+}
+
+@test "replay: --speed 0.5 doubles every pause" {
+	rec "$T/short.jsonl" 0:0 300:300
+	run tests/stamp.py sse replay --speed 0.5 -f data "$T/short.jsonl"
+	assert_success
+	printf '%s\n' "${lines[@]}" | check_offsets 0.5
+}
+
+@test "replay: --no-delay plays at once, whatever the recorded pauses" {
+	rec "$T/slow.jsonl" 0:a 60000:b 120000:c
+	run timeout 10 sse replay --no-delay -f data "$T/slow.jsonl"
+	assert_success
+	assert_output "$(printf 'a\nb\nc')"
+}
+
+@test "replay: --max-gap caps long pauses and keeps short ones" {
+	# 0, 300, then 60 s later: capped to 0.5 s.
+	rec "$T/gap.jsonl" 0:0 300:300 60300:800
+	run timeout 10 tests/stamp.py sse replay --max-gap 0.5 -f data "$T/gap.jsonl"
+	assert_success
+	printf '%s\n' "${lines[@]}" | check_offsets 1
+}
+
+@test "replay: --rate paces a file without timing" {
+	printf 'data: 0\n\ndata: 400\n\ndata: 800\n\n' >"$T/plain.sse"
+	run tests/stamp.py sse replay --rate 2.5 -f data "$T/plain.sse"
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	printf '%s\n' "${lines[@]}" | check_offsets 1
+}
+
+@test "replay: a plain text/event-stream file (as curl -N saves it)" {
+	printf '\xef\xbb\xbf: comment\r\nretry: 100\r\nid: 7\r\nevent: add\r\ndata: {"a":1}\r\n\r\ndata: x\r\ndata: y\r\n\r\ndata: incomplete' >"$T/curl.sse"
+	run sse replay -f json "$T/curl.sse"
+	assert_success
+	assert_output "$(printf '%s\n' '{"event":"add","data":"{\"a\":1}","id":"7"}' '{"event":"message","data":"x\ny","id":"7"}')"
+	run sse replay -f raw - <"$T/curl.sse"
+	assert_success
+	assert_line 'retry: 100'
+}
+
+@test "replay: a recording is read from stdin with -" {
+	run sse replay --no-delay -f data - <"$T/timed.jsonl"
+	assert_success
+	assert_output "$(printf '0\n300\n700\n1000')"
+}
+
+@test "replay: --loop=N plays N times, --loop alone forever" {
+	run sse replay --no-delay --loop=3 -f data "$T/timed.jsonl"
+	assert_success
+	[ "${#lines[@]}" -eq 12 ]
+	[ "${lines[4]}" = 0 ] && [ "${lines[11]}" = 1000 ]
+	run timeout 10 sse replay --no-delay --loop -n 50 -f data "$T/timed.jsonl"
+	assert_success
+	[ "${#lines[@]}" -eq 50 ]
+}
+
+@test "replay: a loop starts over after the recording's last line" {
+	# One loop lasts until the close marker at 1300 ms.
+	rec "$T/l.jsonl" 0:0 300:300
+	printf '{"t":600,"close":"eof"}\n' >>"$T/l.jsonl"
+	run tests/stamp.py sse replay --loop=2 -f '{data}\n' "$T/l.jsonl"
+	assert_success
+	printf '0\t0\n300\t300\n600\t600\n900\t900\n' >"$T/want"
+	paste <(cut -f1 <<<"$output") <(cut -f2 "$T/want") | check_offsets 1
+}
+
+@test "replay: --loop 3 FILE is caught with a hint" {
+	run --separate-stderr sse replay --loop 3 "$T/timed.jsonl"
+	assert_failure 2
+	[[ $stderr == *"--loop=3"* ]]
+}
+
+@test "replay: --from-id starts just after that event, without waiting for it" {
+	run tests/stamp.py sse replay --from-id 2 -f data "$T/timed.jsonl"
+	assert_success
+	[ "${#lines[@]}" -eq 2 ]
+	[[ ${lines[0]} == *$'\t'700 ]]
+	run --separate-stderr sse replay --from-id nope "$T/timed.jsonl"
+	assert_failure 1
+	[[ $stderr == *"no event with id 'nope'"* ]]
+}
+
+@test "replay: --stall pauses after --stall-after events" {
+	rec "$T/s.jsonl" 0:0 300:300 600:600
+	run tests/stamp.py sse replay --stall 0.8 --stall-after 2 -f data "$T/s.jsonl"
+	assert_success
+	printf '0\t0\n300\t300\n1400\t1400\n' >"$T/want"
+	paste <(cut -f1 <<<"$output") <(cut -f2 "$T/want") | check_offsets 1
+}
+
+@test "replay: the output options of listen: -f json, -e, -n, --until" {
+	run sse replay --no-delay -f json "$T/timed.jsonl"
+	assert_success
+	assert_line --index 1 '{"event":"tick","data":"300","id":"2"}'
+	run sse replay --no-delay -f data -e tick "$T/timed.jsonl"
+	assert_output "$(printf '300\n1000')"
+	run sse replay --no-delay -f data -n 3 "$T/timed.jsonl"
+	assert_success
+	assert_output "$(printf '0\n300\n700')"
+	run sse replay --no-delay -f data --until tick "$T/timed.jsonl"
+	assert_success
+	assert_output "$(printf '0\n300')"
+	run sse replay --no-delay -f '{id}:{event}' "$T/timed.jsonl"
+	assert_output '1:message2:tick3:message4:tick'
+}
+
+@test "replay: --timeout exits 5 with what was due already printed" {
+	run --separate-stderr sse replay --timeout 0.5 -f data "$T/timed.jsonl"
+	assert_failure 5
+	assert_output "$(printf '0\n300')"
+}
+
+@test "replay: a closed stdout ends quietly" {
+	run bash -c 'sse replay --no-delay --loop -f data "$1" | head -2; echo "status ${PIPESTATUS[0]}"' _ "$T/timed.jsonl"
+	assert_success
+	assert_output "$(printf '0\n300\nstatus 0')"
+}
+
+@test "replay: SIGINT and SIGTERM end a replay with 130 and 143, output flushed" {
+	rec "$T/long.jsonl" 0:first 60000:never
+	local sig want
+	for sig in INT TERM; do
+		start_bg sse replay -f data "$T/long.jsonl" >"$T/out.$sig"
+		wait_file "$T/out.$sig" first
+		kill -"$sig" "$BG_PID"
+		status=0
+		wait "$BG_PID" || status=$?
+		want=130
+		[ "$sig" = TERM ] && want=143
+		[ "$status" -eq "$want" ] || fail "SIG$sig: status $status"
+		assert_equal "$(cat "$T/out.$sig")" first
+	done
+}
+
+# ---- bad recordings -----------------------------------------------------
+
+# bad_rec CONTENT LINE WHAT: replaying CONTENT exits 7 naming LINE and WHAT.
+bad_rec() {
+	printf '%b' "$1" >"$T/bad.jsonl"
+	run --separate-stderr sse replay --no-delay "$T/bad.jsonl"
+	assert_failure 7
+	assert_output ''
+	[[ $stderr == *"'$T/bad.jsonl' line $2: "*"$3"* ]] ||
+		fail "want line $2 and '$3' in: $stderr"
+}
+
+H='{"format":"sse-recording","version":1}\n'
+
+@test "replay: a truncated recording names its last line" {
+	bad_rec "$H"'{"t":1,"data":"a"}\n{"t":2,"data":"b' 3 'incomplete last line'
+}
+
+@test "replay: a corrupt line is bad JSON, named with its column" {
+	bad_rec "$H"'{"t":1,"data":"a"}\n{"t":2,data:"b"}\n{"t":3,"data":"c"}\n' 3 'bad JSON at column'
+}
+
+@test "replay: entries that are JSON but not a recording are named" {
+	bad_rec "$H"'{"t":5,"data":"a"}\n{"t":4,"data":"b"}\n' 3 'goes back'
+	bad_rec "$H"'{"t":"5","data":"a"}\n' 2 '"t" is not a whole number'
+	bad_rec "$H"'{"data":"a"}\n' 2 '"t" (the offset) missing'
+	bad_rec "$H"'{"t":1,"data":7}\n' 2 '"data" is not a string'
+	bad_rec "$H"'{"t":1,"data":"a","id":"x\\ny"}\n' 2 '"id" contains CR or LF'
+	bad_rec "$H"'{"t":1,"event":"a\\rb","data":""}\n' 2 '"event" contains CR or LF'
+	bad_rec "$H"'{"t":1,"retry":-1}\n' 2 '"retry" is not a whole number'
+	bad_rec "$H"'{"t":1,"chunk64":"!!"}\n' 2 '"chunk64" is not base64'
+	bad_rec "$H"'{"t":1,"open":99}\n' 2 '"open" is not an HTTP status'
+	bad_rec "$H"'{"t":1,"hello":1}\n' 2 'not a recording line'
+	bad_rec "$H"'[1,2]\n' 2 'not a JSON object'
+	bad_rec "$H"'{"t":1,"data":"a","data":"b"}\n' 2 'duplicate'
+	bad_rec '{"t":1,"data":"a"}\n' 1 'no header'
+	bad_rec '{"format":"sse-recording","version":9}\n' 1 'unsupported version 9'
+	bad_rec '{"format":"har","version":1}\n' 1 'not an sse recording'
+	bad_rec "$H$H" 2 'second header'
+}
+
+@test "replay: blank lines, unknown keys and a missing final newline are fine" {
+	printf '%b' "$H"'\n{"t":1,"data":"a","extra":[1]}\n   \n{"t":2,"chunk":"data: a\\n\\n"}\n{"t":3,"event":"e"}' >"$T/ok.jsonl"
+	run sse replay --no-delay -f json "$T/ok.jsonl"
+	assert_success
+	assert_output "$(printf '%s\n' '{"event":"message","data":"a","id":""}' '{"event":"e","data":"","id":""}')"
+}
+
+@test "replay: an unreadable file exits 1, bad options exit 2" {
+	run --separate-stderr sse replay "$T/nope.jsonl"
+	assert_failure 1
+	[[ $stderr == *"cannot read '$T/nope.jsonl'"* ]]
+	local args
+	for args in "" "--speed 0 F" "--speed x F" "--max-gap -1 F" "--rate 0 F" \
+		"--loop=0 F" "--stall-after 0 F" "--status 500 F" \
+		"--disconnect-after 1 F" "--fail-first 1 F" "--retry 5 F" "-p 0 F" \
+		"--serve -f json F" "--serve --timeout 1 F" "--no-delay --speed 2 F" \
+		"--serve --fail-first 1 --status 200 F" "F G"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr sse replay $args
+		[ "$status" -eq 2 ] || fail "'$args': status $status: $stderr"
+		[[ $stderr == *"usage: sse replay"* ]] || fail "'$args': $stderr"
+	done
+}
+
+# ---- --serve ------------------------------------------------------------
+
+@test "replay --serve: each client gets the events with their timing" {
+	serve_replay "$T/timed.jsonl"
+	run timeout 10 tests/stamp.py curl -sN "$URL"
+	assert_success
+	grep -c '^' <<<"$output" >/dev/null
+	grep $'\tdata: ' <<<"$output" | check_offsets 1
+	# the bytes are the recorded stream, serialized
+	run timeout 10 curl -sN "$URL"
+	assert_output "$(sse replay --no-delay -f raw "$T/timed.jsonl")"
+}
+
+@test "replay --serve: clients are paced independently" {
+	serve_replay "$T/timed.jsonl"
+	timeout 10 tests/stamp.py curl -sN "$URL" >"$T/a" &
+	local a=$!
+	sleep 0.5
+	timeout 10 tests/stamp.py curl -sN "$URL" >"$T/b"
+	wait "$a"
+	grep $'\tdata: ' "$T/a" | check_offsets 1
+	grep $'\tdata: ' "$T/b" | check_offsets 1
+}
+
+@test "replay --serve: Last-Event-ID and ?lastEventId= resume after that event" {
+	serve_replay --no-delay "$T/timed.jsonl"
+	run timeout 10 curl -sN -H 'Last-Event-ID: 2' "$URL"
+	assert_success
+	assert_output "$(printf 'id: 3\ndata: 700\n\nevent: tick\nid: 4\ndata: 1000')"
+	run timeout 10 curl -sN "$URL?lastEventId=3"
+	assert_output "$(printf 'event: tick\nid: 4\ndata: 1000')"
+	# an id the recording does not hold: from the start
+	run timeout 10 curl -sN -H 'Last-Event-ID: zzz' "$URL"
+	assert_line --index 0 'id: 1'
+	# a client with everything is told to stop (204)
+	run timeout 10 curl -s -o /dev/null -w '%{http_code}' -H 'Last-Event-ID: 4' "$URL"
+	assert_output 204
+}
+
+@test "replay --serve: --from-id sets where new clients start" {
+	serve_replay --no-delay --from-id 3 "$T/timed.jsonl"
+	run timeout 10 curl -sN "$URL"
+	assert_output "$(printf 'event: tick\nid: 4\ndata: 1000')"
+}
+
+@test "replay --serve: --disconnect-after N ends each connection after N events" {
+	serve_replay --no-delay --disconnect-after 3 "$T/timed.jsonl"
+	run timeout 10 curl -sN "$URL"
+	assert_success
+	[ "$(grep -c '^data:' <<<"$output")" -eq 3 ]
+	run timeout 10 curl -sN -H 'Last-Event-ID: 3' "$URL"
+	assert_output "$(printf 'event: tick\nid: 4\ndata: 1000')"
+}
+
+@test "replay --serve: --fail-first K --status CODE fails the first K requests" {
+	serve_replay --no-delay --fail-first 2 --status 500 "$T/timed.jsonl"
+	local codes=() i
+	for i in 1 2 3; do
+		codes+=("$(timeout 10 curl -s -o /dev/null -w '%{http_code}' "$URL")")
+	done
+	assert_equal "${codes[*]}" "500 500 200"
+	serve_replay --no-delay --fail-first 1 "$T/timed.jsonl"
+	run timeout 10 curl -s -o /dev/null -w '%{http_code}' "$URL"
+	assert_output 503
+}
+
+@test "replay --serve: --retry MS comes first on every connection" {
+	serve_replay --no-delay --retry 1500 "$T/timed.jsonl"
+	run timeout 10 curl -sN "$URL"
+	assert_line --index 0 'retry: 1500'
+	assert_line --index 1 'id: 1'
+}
+
+@test "replay --serve: --stall goes silent (no keepalives) mid-stream" {
+	rec "$T/s.jsonl" 0:0 300:300 600:600
+	serve_replay --stall 1 --stall-after 1 "$T/s.jsonl"
+	run timeout 10 tests/stamp.py curl -sN "$URL"
+	assert_success
+	refute_output --partial $'\t:'
+	printf '0\t0\n1300\t1300\n1600\t1600\n' >"$T/want"
+	paste <(grep $'\tdata: ' <<<"$output" | cut -f1) <(cut -f2 "$T/want") |
+		check_offsets 1
+}
+
+@test "replay --serve: --loop=N sends the recording N times, then ends" {
+	serve_replay --no-delay --loop=2 "$T/timed.jsonl"
+	run timeout 10 curl -sN "$URL"
+	assert_success
+	[ "$(grep -c '^data:' <<<"$output")" -eq 8 ]
+}
+
+@test "replay --serve: the front end's options apply (token, 404)" {
+	serve_replay --no-delay --token s3cret "$T/timed.jsonl"
+	run timeout 10 curl -s -o /dev/null -w '%{http_code}' "$URL"
+	assert_output 401
+	run timeout 10 curl -sN "$URL?token=s3cret"
+	assert_line --index 0 'id: 1'
+	run timeout 10 curl -s -o /dev/null -w '%{http_code}' "${URL%events}nope"
+	assert_output 404
+}
+
+@test "replay --serve: a plain stream file is served too" {
+	printf 'event: a\ndata: 1\n\ndata: 2\n\n' >"$T/p.sse"
+	serve_replay "$T/p.sse"
+	run timeout 10 curl -sN "$URL"
+	assert_output "$(printf 'event: a\ndata: 1\n\ndata: 2')"
+}
