@@ -25,6 +25,7 @@
 
 #include "cmd.h"
 #include "listen.h"
+#include "listen_record.h"
 #include "util.h"
 
 static int cmd_listen_exec(int, char **);
@@ -40,6 +41,10 @@ const struct cmd_entry cmd_listen_entry = {
     "EventSource does.\n"
     "\n"
     OUTPUT_HELP
+    "\n"
+    "Recording (played back by sse replay):\n"
+    "      --record FILE     write the session to FILE as it is received\n"
+    "      --record-chunks   with --record: also the raw bytes received\n"
     "\n"
     "Request:\n"
     "  -H, --header LINE     add a request header (repeatable)\n"
@@ -93,6 +98,8 @@ enum {
 	OPT_LAST_EVENT_ID,
 	OPT_IDLE_TIMEOUT,
 	OPT_MAX_EVENT_SIZE,
+	OPT_RECORD,
+	OPT_RECORD_CHUNKS,
 };
 
 static const struct option longopts[] = {
@@ -118,6 +125,8 @@ static const struct option longopts[] = {
     {"last-event-id", required_argument, NULL, OPT_LAST_EVENT_ID},
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-event-size", required_argument, NULL, OPT_MAX_EVENT_SIZE},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"record-chunks", no_argument, NULL, OPT_RECORD_CHUNKS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -727,6 +736,12 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 				r = -1;
 			}
 			break;
+		case OPT_RECORD:
+			o->record = optarg;
+			break;
+		case OPT_RECORD_CHUNKS:
+			o->record_chunks = true;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -759,6 +774,11 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 		return cmd_usage(&cmd_listen_entry);
 	}
 	o->url = argv[optind];
+	if (o->record_chunks && o->record == NULL) {
+		fprintf(
+		    stderr, "sse: listen: --record-chunks needs --record\n");
+		return cmd_usage(&cmd_listen_entry);
+	}
 	return -1;
 }
 
@@ -766,9 +786,11 @@ static int
 run(struct listen_opts *o)
 {
 	struct listen l;
+	struct listen_record rec;
 	int rc = EXIT_ERROR;
 
 	memset(&l, 0, sizeof(l));
+	recorder_init(&rec.rec);
 	l.o = o;
 	l.stop = -1;
 	l.retry_ms = (uint64_t)o->retry_delay_ms;
@@ -802,12 +824,13 @@ run(struct listen_opts *o)
 		    strerror(errno));
 		goto out;
 	}
-	/*
-	 * --record hooks in here: fill l.hooks (open, chunk, event, close)
-	 * before the loop starts.
-	 */
+	if (o->record != NULL &&
+	    listen_record_start(
+		&rec, &l.hooks, o->record, o->url, o->record_chunks) == -1)
+		goto out;
 	rc = event_loop(&l);
 out:
+	listen_record_finish(&rec, "stopped");
 	signals_release();
 	if (l.multi != NULL)
 		curl_multi_cleanup(l.multi);

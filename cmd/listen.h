@@ -97,6 +97,8 @@ struct listen_opts {
 	int64_t retry_max_ms;
 	long long max_reconnects; /* -1: no limit */
 	size_t max_event;
+	const char *record; /* --record FILE */
+	bool record_chunks;
 	struct output_opts out;
 };
 

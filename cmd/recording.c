@@ -454,12 +454,8 @@ flush_line(struct recorder *r)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			fprintf(stderr,
-			    "sse: listen: cannot write recording '%s': %s\n",
-			    r->path, strerror(errno));
-			r->failed = true;
 			sse_buf_reset(&r->line);
-			return -1;
+			return recorder_fail(r, strerror(errno));
 		}
 		off += (size_t)n;
 	}
@@ -479,17 +475,21 @@ offset(const struct recorder *r)
 	return now_mono_ms() - r->start;
 }
 
+int
+recorder_fail(struct recorder *r, const char *why)
+{
+	fprintf(stderr, "sse: listen: cannot write recording '%s': %s\n",
+	    r->path, why);
+	r->failed = true;
+	return -1;
+}
+
 /* A line could not be made (allocation): as good as a failed write. */
 static int
 made(struct recorder *r, int rc)
 {
-	if (rc == -1) {
-		fprintf(stderr,
-		    "sse: listen: cannot write recording '%s': out of memory\n",
-		    r->path);
-		r->failed = true;
-		return -1;
-	}
+	if (rc == -1)
+		return recorder_fail(r, "out of memory");
 	return flush_line(r);
 }
 
@@ -549,7 +549,7 @@ recorder_end(struct recorder *r, const char *reason)
 {
 	int64_t t;
 
-	if (!active(r) || !r->open)
+	if (!active(r))
 		return r->failed ? -1 : 0;
 	r->open = false;
 	t = offset(r);
@@ -566,7 +566,8 @@ recorder_finish(struct recorder *r, const char *reason)
 {
 	if (r->fd == -1)
 		return;
-	recorder_end(r, reason);
+	if (r->open)
+		recorder_end(r, reason);
 	close(r->fd);
 	r->fd = -1;
 	sse_buf_release(&r->line);

@@ -75,8 +75,10 @@ int recorder_event(struct recorder *, const struct sse_event *);
 /* A retry field: written with the next event, or alone at the end. */
 void recorder_retry(struct recorder *, uint64_t ms);
 int recorder_chunk(struct recorder *, const void *, size_t);
-/* The connection ended (reason e.g. "eof", "interrupted"). */
+/* A connection (or an attempt that never opened) ended, and why. */
 int recorder_end(struct recorder *, const char *reason);
+/* Report a failure of the recording once; nothing more is written. -1. */
+int recorder_fail(struct recorder *, const char *why);
 /* recorder_end if a connection is open, then close the file. */
 void recorder_finish(struct recorder *, const char *reason);
 

@@ -17,6 +17,8 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -s e -l event -x -d 'pri
 complete -c sse -n "__fish_seen_subcommand_from listen" -s n -l max-events -x -d 'exit 0 after N printed events'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l until -x -d 'exit 0 after an event of this type'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l timeout -x -d 'exit 5 after SECS in all'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l record -r -F -d 'write the session to FILE, for sse replay'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l record-chunks -d 'with --record: also the raw bytes received'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s H -l header -x -d 'add a request header'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s X -l request -x -a 'GET POST PUT PATCH REPORT' -d 'request method'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s d -l data -r -d 'request body (@file, @- for stdin)'

@@ -380,3 +380,154 @@ H='{"format":"sse-recording","version":1}\n'
 	run timeout 10 curl -sN "$URL"
 	assert_output "$(printf 'event: a\ndata: 1\n\ndata: 2')"
 }
+
+# ---- sse listen --record --------------------------------------------------
+
+# script_server <SCRIPT: start tests/sse_server.py (see there); sets SRC.
+script_server() {
+	cat >"$T/script"
+	: >"$T/port"
+	start_bg python3 "$TESTS_DIR/sse_server.py" "$T/script" >"$T/port"
+	local tries=200
+	until [ -s "$T/port" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the test server did not start"
+		sleep 0.05
+	done
+	SRC=http://127.0.0.1:$(head -1 "$T/port")/
+}
+
+# A stream with known timing: data is each event's offset in ms.
+TIMED_SCRIPT='send "retry: 2000\n\nid: 1\ndata: 0\n\n"
+sleep 0.3
+send "event: tick\nid: 2\ndata: 300\n\n"
+sleep 0.4
+send "data: 7"
+sleep 0.1
+send "00\n\n: a comment\n\n"
+sleep 0.3
+send "id: 4\ndata: 1000\ndata: two lines\n\n"'
+
+@test "listen --record: records a stream with its timing; replay gives the same events" {
+	script_server <<<"$TIMED_SCRIPT"
+	run --separate-stderr timeout 10 sse listen --no-reconnect -f json --record "$T/r.jsonl" "$SRC"
+	assert_success
+	local live=$output
+	# the recording: a header, open, events with offsets, close
+	run jq -c 'select(.format) | [.format, .version, .url]' "$T/r.jsonl"
+	assert_output "[\"sse-recording\",1,\"$SRC\"]"
+	run jq -r 'select(.open) | .open, (.headers[] | select(startswith("Content-Type")))' "$T/r.jsonl"
+	assert_output "$(printf '200\nContent-Type: text/event-stream')"
+	run jq -c 'select(.data) | [.event, .data, .id, .retry]' "$T/r.jsonl"
+	assert_output "$(printf '%s\n' '["message","0","1",2000]' '["tick","300","2",null]' \
+		'["message","700",null,null]' '["message","1000\ntwo lines","4",null]')"
+	run jq -r 'select(.close) | .close' "$T/r.jsonl"
+	assert_output 'stream ended'
+	# offsets as sent (relative to the first event)
+	jq -r 'select(.data) | "\(.t)\t\(.data | split("\n")[0])"' "$T/r.jsonl" |
+		awk -F'\t' 'NR == 1 { b = $1 } { printf "%d\t%s\n", $1 - b, $2 }' |
+		check_offsets 1
+	# replayed: the same events as listen printed, at the same offsets
+	run sse replay -f json "$T/r.jsonl"
+	assert_success
+	assert_equal "$output" "$live"
+	run tests/stamp.py sse replay -f '{data}\n' -e message -e tick "$T/r.jsonl"
+	assert_success
+	grep -v 'two lines' <<<"$output" | check_offsets 1
+}
+
+@test "listen --record, replay --serve, listen: the events go through unchanged" {
+	script_server <<<"$TIMED_SCRIPT"
+	run --separate-stderr timeout 10 sse listen --no-reconnect -f json --record "$T/r.jsonl" "$SRC"
+	local live=$output
+	serve_replay "$T/r.jsonl"
+	# sse listen stops when the server answers 204 (it has everything)
+	run --separate-stderr timeout 10 tests/stamp.py sse listen -f json "$URL"
+	assert_success
+	assert_equal "$(cut -f2 <<<"$output")" "$live"
+	cut -f1 <<<"$output" | paste - <(printf '0\n300\n700\n1000\n') | check_offsets 1
+}
+
+@test "listen --record: reconnects show as close and open, and replay plays across them" {
+	script_server <<'SCRIPT'
+send "id: 1\ndata: a\n\n"
+sleep 0.1
+drop
+---
+send "retry: 50\n\n"
+sleep 0.1
+send "id: 2\ndata: b\n\n"
+SCRIPT
+	run --separate-stderr timeout 10 sse listen --retry-delay 0.1 --max-reconnects 1 \
+		-f data --record "$T/r.jsonl" "$SRC"
+	run jq -r 'if .open then "open" elif .close then "close" elif .data then .data
+		elif .retry then "retry" else "header" end' "$T/r.jsonl"
+	assert_output "$(printf 'header\nopen\na\nclose\nopen\nb\nclose')"
+	run sse replay --no-delay -f data "$T/r.jsonl"
+	assert_output "$(printf 'a\nb')"
+}
+
+@test "listen --record: SIGINT, SIGTERM and a dropped connection leave a valid file" {
+	local sig
+	for sig in INT TERM; do
+		script_server <<'SCRIPT'
+send "id: 1\ndata: one\n\n"
+send "id: 2\ndata: two\n\n"
+hang 30
+SCRIPT
+		start_bg sse listen -f data --record "$T/$sig.jsonl" "$SRC" >"$T/out"
+		wait_file "$T/$sig.jsonl" '"two"'
+		kill -"$sig" "$BG_PID"
+		wait "$BG_PID" || true
+		run jq -r 'select(.close) | .close' "$T/$sig.jsonl"
+		assert_output interrupted
+		run sse replay --no-delay -f data "$T/$sig.jsonl"
+		assert_success
+		assert_output "$(printf 'one\ntwo')"
+		stop_bg
+	done
+	# killed outright: every line written so far is whole, and it plays
+	script_server <<'SCRIPT'
+send "id: 1\ndata: one\n\n"
+hang 30
+SCRIPT
+	start_bg sse listen -f data --record "$T/kill.jsonl" "$SRC" >"$T/out"
+	wait_file "$T/kill.jsonl" '"one"'
+	kill -KILL "$BG_PID"
+	run sse replay --no-delay -f data "$T/kill.jsonl"
+	assert_success
+	assert_output one
+}
+
+@test "listen --record-chunks: the bytes as received, in order, beside the events" {
+	script_server <<'SCRIPT'
+send b"data: caf\xc3"
+sleep 0.1
+send b"\xa9\r\n\r\n"
+sleep 0.1
+send "data: ok\n\n"
+sleep 0.1
+send b"data: \xff\n\n"
+SCRIPT
+	run --separate-stderr timeout 10 sse listen --no-reconnect -f data \
+		--record "$T/r.jsonl" --record-chunks "$SRC"
+	assert_success
+	# the chunks, decoded and joined, are the body byte for byte
+	jq -r 'select(.chunk or .chunk64) | if .chunk then (.chunk | @base64) else .chunk64 end' "$T/r.jsonl" |
+		while read -r b; do printf '%s' "$b" | base64 -d; done >"$T/body"
+	printf 'data: caf\xc3\xa9\r\n\r\ndata: ok\n\ndata: \xff\n\n' | cmp - "$T/body"
+	# UTF-8 as a string, anything else (a split character too) as base64
+	run jq -r 'select(.chunk or .chunk64) | if .chunk then "chunk \(.chunk)" else "chunk64" end' "$T/r.jsonl"
+	assert_output "$(printf 'chunk64\nchunk64\nchunk data: ok\n\n\nchunk64')"
+	run sse replay --no-delay -f data "$T/r.jsonl"
+	assert_output "$(printf 'café\nok\n\xef\xbf\xbd')"
+}
+
+@test "listen --record: an unwritable file exits 1 before connecting; --record-chunks alone is a usage error" {
+	run --separate-stderr sse listen --record "$T/no/such/dir/r.jsonl" http://127.0.0.1:9/
+	assert_failure 1
+	[[ $stderr == *"cannot create recording '$T/no/such/dir/r.jsonl'"* ]]
+	run --separate-stderr sse listen --record-chunks http://127.0.0.1:9/
+	assert_failure 2
+	[[ $stderr == *"--record-chunks needs --record"* ]]
+}
