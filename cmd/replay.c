@@ -313,7 +313,7 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 	int ch, rc;
 	bool loop_bare = false, speed = false, httpd = false, keepalive = false;
 
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while (
 	    (ch = getopt_long(argc, argv, ":h" OUTPUT_SHORTOPTS HTTPD_SHORTOPTS,
@@ -401,8 +401,14 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 			    argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr, "sse: replay: unknown option '%s'\n",
-			    argv[optind - 1]);
+			if (optopt != 0)
+				fprintf(stderr,
+				    "sse: replay: unknown option '-%c'\n",
+				    optopt);
+			else
+				fprintf(stderr,
+				    "sse: replay: unknown option '%s'\n",
+				    argv[optind - 1]);
 			return -1;
 		}
 	}
