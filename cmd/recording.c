@@ -46,7 +46,8 @@ store(struct recording *rec, const char *s, size_t len, size_t *off)
 }
 
 static int
-push(struct loader *l, const struct sse_event *ev, bool is_event, int64_t t)
+push(
+    struct loader *l, const struct sse_event *ev, enum rec_kind kind, int64_t t)
 {
 	struct recording *rec = l->rec;
 	struct rec_event *e, *nev;
@@ -62,9 +63,14 @@ push(struct loader *l, const struct sse_event *ev, bool is_event, int64_t t)
 	e = &rec->ev[rec->nev];
 	memset(e, 0, sizeof(*e));
 	e->t = t;
-	e->is_event = is_event;
+	e->kind = kind;
 	e->retry = ev->retry;
-	if (is_event) {
+	if (kind == REC_CHUNK) {
+		if (store(rec, ev->data, ev->data_len, &e->data) == -1)
+			return -1;
+		e->data_len = ev->data_len;
+		rec->nchunks++;
+	} else if (kind == REC_EVENT) {
 		e->has_id = ev->has_id;
 		if (ev->has_id && sse_buf_set(&l->lastid, ev->id, ev->id_len))
 			return -1;
@@ -90,7 +96,7 @@ plain_event(void *ctx, const struct sse_event *ev)
 
 	e.retry = l->retry;
 	l->retry = -1;
-	return push(l, &e, true, 0) == -1 ? -1 : 0;
+	return push(l, &e, REC_EVENT, 0) == -1 ? -1 : 0;
 }
 
 static void
@@ -122,7 +128,7 @@ load_plain(struct loader *l, const char *p, size_t len, size_t max_event)
 	if (l->retry >= 0) {
 		sse_event_init(&ev);
 		ev.retry = l->retry;
-		if (push(l, &ev, false, 0) == -1)
+		if (push(l, &ev, REC_RETRY, 0) == -1)
 			return EXIT_ERROR;
 	}
 	return 0;
@@ -279,8 +285,15 @@ load_line(struct loader *l, const char *p, size_t len, bool last_no_lf)
 		why = l->check.err;
 	if (why != NULL)
 		rc = load_error(l, why);
-	else if (e.kind == SSE_REC_EVENT || e.kind == SSE_REC_RETRY) {
-		if (push(l, &e.ev, e.kind == SSE_REC_EVENT, e.t) == -1)
+	else if (e.kind == SSE_REC_CHUNK) {
+		e.ev.data = e.text;
+		e.ev.data_len = e.text_len;
+		if (push(l, &e.ev, REC_CHUNK, e.t) == -1)
+			rc = load_error(l, "out of memory");
+	} else if (e.kind == SSE_REC_EVENT || e.kind == SSE_REC_RETRY) {
+		if (push(l, &e.ev,
+			e.kind == SSE_REC_EVENT ? REC_EVENT : REC_RETRY,
+			e.t) == -1)
 			rc = load_error(l, "out of memory");
 	}
 	if (rc == 0 && e.kind != SSE_REC_HEADER)
@@ -390,7 +403,7 @@ recording_release(struct recording *rec)
 {
 	free(rec->ev);
 	rec->ev = NULL;
-	rec->nev = rec->cap = rec->nevents = 0;
+	rec->nev = rec->cap = rec->nevents = rec->nchunks = 0;
 	sse_buf_release(&rec->strings);
 }
 
@@ -401,8 +414,13 @@ recording_event(const struct recording *rec, size_t i, struct sse_event *ev)
 	const char *s = rec->strings.p ? rec->strings.p : "";
 
 	sse_event_init(ev);
-	if (!e->is_event) {
+	if (e->kind == REC_RETRY) {
 		ev->retry = e->retry;
+		return;
+	}
+	if (e->kind == REC_CHUNK) {
+		ev->data = s + e->data;
+		ev->data_len = e->data_len;
 		return;
 	}
 	ev->type = s + e->type;
@@ -424,7 +442,7 @@ recording_find_id(const struct recording *rec, const char *id, size_t len)
 	for (i = 0; i < rec->nev; i++) {
 		const struct rec_event *e = &rec->ev[i];
 
-		if (e->is_event && e->has_id && e->id_len == len &&
+		if (e->kind == REC_EVENT && e->has_id && e->id_len == len &&
 		    (len == 0 || memcmp(s + e->id, id, len) == 0))
 			return (long)i;
 	}

@@ -14,14 +14,20 @@
 #include "buf.h"
 #include "event.h"
 
-/* One entry to play: an event, or a retry field alone (is_event false). */
+enum rec_kind {
+	REC_EVENT,
+	REC_RETRY, /* a retry field alone */
+	REC_CHUNK, /* bytes as received (in data) */
+};
+
+/* One entry to play. */
 struct rec_event {
 	int64_t t; /* recorded offset in ms; 0 when the file has no timing */
 	/* Offsets into recording.strings. id is the last event ID after this
 	 * event, as MessageEvent.lastEventId reports it. */
 	size_t type, type_len, data, data_len, id, id_len;
 	bool has_id; /* the event carried an id field itself */
-	bool is_event;
+	enum rec_kind kind;
 	int64_t retry; /* -1 none */
 };
 
@@ -31,7 +37,8 @@ struct recording {
 	struct sse_buf strings;
 	bool timed; /* a recording, not a plain text/event-stream file */
 	int64_t end_t; /* offset of the last line: where a loop starts over */
-	size_t nevents; /* entries with is_event */
+	size_t nevents; /* REC_EVENT entries */
+	size_t nchunks; /* REC_CHUNK entries */
 };
 
 /*
@@ -42,7 +49,8 @@ struct recording {
  */
 int recording_load(struct recording *, const char *path, size_t max_event);
 void recording_release(struct recording *);
-/* Entry i as an event (views into the recording). */
+/* Entry i as an event (views into the recording); a chunk's bytes are its
+ * data. */
 void recording_event(const struct recording *, size_t i, struct sse_event *);
 /*
  * The index of the first event that set the last event ID to id (an event

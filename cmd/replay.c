@@ -42,6 +42,7 @@ const struct cmd_entry cmd_replay_entry = {
     "      --rate N          N events per second, ignoring recorded timing\n"
     "      --loop[=N]        play N times in all (forever without N)\n"
     "      --from-id ID      start just after the event with this id\n"
+    "      --exact           play the bytes as received, not the events\n"
     "      --stall SECS      go silent for SECS after --stall-after events\n"
     "      --stall-after N   events before the stall (default 1)\n\n"
     OUTPUT_HELP
@@ -66,6 +67,7 @@ enum {
 	OPT_RATE,
 	OPT_LOOP,
 	OPT_FROM_ID,
+	OPT_EXACT,
 	OPT_STALL,
 	OPT_STALL_AFTER,
 	OPT_SERVE,
@@ -82,6 +84,7 @@ static const struct option longopts[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"loop", optional_argument, NULL, OPT_LOOP},
     {"from-id", required_argument, NULL, OPT_FROM_ID},
+    {"exact", no_argument, NULL, OPT_EXACT},
     {"stall", required_argument, NULL, OPT_STALL},
     {"stall-after", required_argument, NULL, OPT_STALL_AFTER},
     {"serve", no_argument, NULL, OPT_SERVE},
@@ -130,7 +133,8 @@ replay_pace(struct replay_plan *plan, const struct recording *rec,
 			/* Evenly spaced events; a lone retry goes with the
 			 * next event. */
 			plan->at[i] = (int64_t)((double)k * 1e6 / o->rate);
-			if (rec->ev[i].is_event)
+			if (rec->ev[i].kind ==
+			    (o->exact ? REC_CHUNK : REC_EVENT))
 				k++;
 			continue;
 		}
@@ -199,12 +203,26 @@ wait_for(struct player *p, int64_t due, enum output_result *r)
 	return sleep_until(due) == -1 ? PLAY_SIGNAL : PLAY_ON;
 }
 
+/* An event was played: the stall comes after --stall-after of them. */
+static int
+stall(struct player *p, enum output_result *r)
+{
+	int64_t ms = p->o->stall_ms;
+
+	if (ms <= 0 || ++p->nsent != p->o->stall_after)
+		return PLAY_ON;
+	/* Everything later moves by the stall. */
+	p->start += ms * 1000;
+	return wait_for(p, replay_now_us() + ms * 1000, r);
+}
+
 static int
 play_stdout(struct player *p, long first, enum output_result *r)
 {
 	const struct recording *rec = p->rec;
 	const struct replay_opts *o = p->o;
 	struct sse_event ev;
+	enum rec_kind kind;
 	int64_t base, due;
 	long long loop;
 	size_t i;
@@ -214,24 +232,34 @@ play_stdout(struct player *p, long first, enum output_result *r)
 	base = first > 0 ? p->plan.at[first - 1] : 0;
 	for (loop = 0; o->loops == 0 || loop < o->loops; loop++) {
 		for (i = loop == 0 ? (size_t)first : 0; i < rec->nev; i++) {
-			if (!rec->ev[i].is_event)
+			kind = rec->ev[i].kind;
+			/* --exact plays the chunks; events still count for
+			 * --stall-after. */
+			if (kind == REC_RETRY ||
+			    kind == (o->exact ? REC_EVENT : REC_CHUNK)) {
+				if (kind == REC_EVENT &&
+				    (st = stall(p, r)) != PLAY_ON)
+					return st;
 				continue;
+			}
 			due = p->start + loop * p->plan.period + p->plan.at[i] -
 			    base;
 			if ((st = wait_for(p, due, r)) != PLAY_ON)
 				return st;
 			recording_event(rec, i, &ev);
+			if (kind == REC_CHUNK) {
+				if (sse_buf_add(&p->out.buf, ev.data,
+					ev.data_len) == -1 ||
+				    (*r = output_flush(&p->out)) !=
+					OUTPUT_CONTINUE)
+					return PLAY_STOP;
+				continue;
+			}
 			*r = output_event(&p->out, &ev, now_wall_ms());
 			if (*r != OUTPUT_CONTINUE)
 				return PLAY_STOP;
-			if (o->stall_ms > 0 && ++p->nsent == o->stall_after) {
-				/* Everything later moves by the stall. */
-				p->start += o->stall_ms * 1000;
-				if ((st = wait_for(p,
-					 replay_now_us() + o->stall_ms * 1000,
-					 r)) != PLAY_ON)
-					return st;
-			}
+			if ((st = stall(p, r)) != PLAY_ON)
+				return st;
 		}
 		if (rec->nevents == 0)
 			break; /* nothing to loop over */
@@ -362,6 +390,9 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 		case OPT_FROM_ID:
 			o->from_id = optarg;
 			break;
+		case OPT_EXACT:
+			o->exact = true;
+			break;
 		case OPT_STALL:
 			if (opt_seconds("--stall", optarg, &o->stall_ms) == -1)
 				return -1;
@@ -453,6 +484,14 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 		    "--until, --timeout) do not go with --serve\n");
 		return -1;
 	}
+	if (o->exact &&
+	    (o->from_id != NULL || oo->format != NULL || oo->ntypes > 0 ||
+		oo->nuntil > 0 || oo->max_events > 0)) {
+		fprintf(stderr,
+		    "sse: replay: --exact plays bytes, not events: "
+		    "no --from-id, -f, -e, -n or --until\n");
+		return -1;
+	}
 	/* A stall must be silent: no keepalive comments unless asked for. */
 	if (o->stall_ms > 0 && !keepalive)
 		ho->keepalive_ms = 0;
@@ -496,6 +535,14 @@ cmd_replay_exec(int argc, char **argv)
 		output_opts_release(&oo);
 		httpd_opts_release(&ho);
 		return rc;
+	}
+	if (o.exact && rec.nchunks == 0) {
+		fprintf(stderr,
+		    "sse: replay: --exact: '%s' has no chunks (record with "
+		    "sse listen --record-chunks)\n",
+		    o.file);
+		rc = EXIT_ERROR;
+		goto out;
 	}
 	if (o.from_id != NULL) {
 		first = recording_find_id(&rec, o.from_id, strlen(o.from_id));

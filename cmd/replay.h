@@ -16,6 +16,7 @@ struct replay_opts {
 	double rate; /* --rate events/s, 0 none */
 	long long loops; /* --loop: plays in all, 0 forever */
 	const char *from_id;
+	bool exact; /* --exact: the chunks, not the events */
 	int64_t stall_ms; /* --stall, -1 none */
 	uint64_t stall_after;
 	/* --serve and its faults */

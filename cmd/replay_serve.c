@@ -50,12 +50,27 @@ serialize_all(struct server *s)
 	for (i = 0; i < rec->nev; i++) {
 		s->off[i] = s->wire.len;
 		recording_event(rec, i, &ev);
-		if (!rec->ev[i].is_event) {
-			if (sse_buf_addf(&s->wire, "retry: %lld\n\n",
+		/* --exact sends the chunks alone, otherwise everything but
+		 * them. */
+		switch (rec->ev[i].kind) {
+		case REC_CHUNK:
+			if (s->o->exact &&
+			    sse_buf_add(&s->wire, ev.data, ev.data_len) == -1)
+				return -1;
+			break;
+		case REC_RETRY:
+			if (!s->o->exact &&
+			    sse_buf_addf(&s->wire, "retry: %lld\n\n",
 				(long long)ev.retry) == -1)
 				return -1;
-		} else if (sse_serialize(&s->wire, &ev, &why) != 0)
-			return -1; /* the loader checked type and id */
+			break;
+		case REC_EVENT:
+			/* The loader checked that type and id can be sent. */
+			if (!s->o->exact &&
+			    sse_serialize(&s->wire, &ev, &why) != 0)
+				return -1;
+			break;
+		}
 	}
 	s->off[rec->nev] = s->wire.len;
 	return 0;
@@ -68,7 +83,7 @@ last_event(const struct recording *rec)
 	long i;
 
 	for (i = (long)rec->nev - 1; i >= 0; i--)
-		if (rec->ev[i].is_event)
+		if (rec->ev[i].kind == REC_EVENT)
 			return i;
 	return -1;
 }
@@ -85,7 +100,8 @@ src_open(void *ctx, const char *last_id, int *status)
 		*status = s->o->status;
 		return NULL;
 	}
-	if (last_id != NULL &&
+	/* --exact: the bytes as recorded, so every connection starts over. */
+	if (!s->o->exact && last_id != NULL &&
 	    (found = recording_find_id(s->rec, last_id, strlen(last_id))) >=
 		0) {
 		/* The client has everything: tell it to stop reconnecting. */
@@ -110,7 +126,8 @@ copy(char *dst, size_t max, const char *src, size_t len)
 {
 	size_t n = len < max ? len : max;
 
-	memcpy(dst, src, n);
+	if (n > 0) /* src may be NULL when there is nothing */
+		memcpy(dst, src, n);
 	return n;
 }
 
@@ -158,7 +175,7 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 		if (c->sent < s->off[c->next + 1] - s->off[c->next])
 			break; /* buf is full */
 		c->sent = 0;
-		if (rec->ev[c->next++].is_event) {
+		if (rec->ev[c->next++].kind == REC_EVENT) {
 			c->events++;
 			/* Everything after the stall moves by its length. */
 			if (o->stall_ms > 0 && c->events == o->stall_after)

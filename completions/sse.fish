@@ -74,6 +74,7 @@ complete -c sse -n "__fish_seen_subcommand_from replay" -l max-gap -x -d 'shorte
 complete -c sse -n "__fish_seen_subcommand_from replay" -l rate -x -d 'events per second, ignoring recorded timing'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l loop -d 'play N times in all (--loop=N), forever without N'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l from-id -x -d 'start just after the event with this id'
+complete -c sse -n "__fish_seen_subcommand_from replay" -l exact -d 'play the bytes as received, not the events'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l stall -x -d 'go silent for SECS after --stall-after events'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l stall-after -x -d 'events before the stall'
 complete -c sse -n "__fish_seen_subcommand_from replay" -s f -l format -x -a 'raw json data data0 pretty' -d 'output format or template'

@@ -531,3 +531,47 @@ SCRIPT
 	assert_failure 2
 	[[ $stderr == *"--record-chunks needs --record"* ]]
 }
+
+@test "replay --exact: the recorded bytes, chunk by chunk, with their timing" {
+	script_server <<'SCRIPT'
+send b"\xef\xbb\xbf: hi\r\nid: 1\r\ndata: 0\r\n\r\nda"
+sleep 0.4
+send b"ta: 400\r\n\r\n"
+sleep 0.4
+send b"data: \xff\n\n"
+SCRIPT
+	run --separate-stderr timeout 10 sse listen --no-reconnect -f data \
+		--record "$T/r.jsonl" --record-chunks "$SRC"
+	assert_success
+	printf '\xef\xbb\xbf: hi\r\nid: 1\r\ndata: 0\r\n\r\ndata: 400\r\n\r\ndata: \xff\n\n' >"$T/body"
+	# to stdout: byte for byte
+	sse replay --exact --no-delay "$T/r.jsonl" | cmp - "$T/body"
+	# timing: each chunk at its recorded offset (lines 1, 5 and 7 end
+	# with the bytes of chunks 1, 2 and 3)
+	run tests/stamp.py sse replay --exact "$T/r.jsonl"
+	assert_success
+	sed -n '1p;5p;7p' <<<"$output" | cut -f1 |
+		paste - <(jq 'select(.chunk or .chunk64) | .t' "$T/r.jsonl") |
+		awk -F'\t' 'NR == 1 { b = $2 } { printf "%s\t%d\n", $1, $2 - b }' |
+		check_offsets 1
+	# as a server: the same bytes, whatever Last-Event-ID says
+	serve_replay --no-delay --exact "$T/r.jsonl"
+	timeout 10 curl -sN "$URL" | cmp - "$T/body"
+	timeout 10 curl -sN -H 'Last-Event-ID: 1' "$URL" | cmp - "$T/body"
+	# --disconnect-after counts the recorded events
+	stop_bg
+	serve_replay --no-delay --exact --disconnect-after 1 "$T/r.jsonl"
+	run timeout 10 curl -sN "$URL"
+	assert_output "$(printf '\xef\xbb\xbf: hi\r\nid: 1\r\ndata: 0\r\n\r\nda')"
+}
+
+@test "replay --exact: needs chunks, and plays no events" {
+	run --separate-stderr sse replay --exact "$T/timed.jsonl"
+	assert_failure 1
+	[[ $stderr == *"has no chunks"*"--record-chunks"* ]]
+	for args in "-f json" "-e x" "-n 1" "--until x" "--from-id 1"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr sse replay --exact $args "$T/timed.jsonl"
+		assert_failure 2
+	done
+}
