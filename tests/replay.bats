@@ -4,11 +4,13 @@
 #
 # Timing checks measure offsets on the reading side (tests/stamp.py),
 # relative to the first event, with a tolerance (TOL ms) that a loaded
-# 2-core CI machine holds on events spaced 300 ms or more apart.
+# 2-core CI machine holds on events spaced 300 ms or more apart (the error
+# is under 1 ms to stdout and under 10 ms through the server when the
+# machine is quiet; with sanitizers and both cores busy, over 100 ms).
 
 setup() {
 	load helper
-	TOL=${REPLAY_TOL:-150}
+	TOL=${REPLAY_TOL:-200}
 	T=$BATS_TEST_TMPDIR
 	# Events whose data is their recorded offset: 0, 300, 700, 1000, ...
 	rec "$T/timed.jsonl" 100:0 400:300:tick 800:700 1100:1000:tick
@@ -397,16 +399,17 @@ script_server() {
 	SRC=http://127.0.0.1:$(head -1 "$T/port")/
 }
 
-# A stream with known timing: data is each event's offset in ms.
+# A stream with known timing: data is each event's offset in ms (800 is
+# dispatched when its second half arrives, at 800 ms).
 TIMED_SCRIPT='send "retry: 2000\n\nid: 1\ndata: 0\n\n"
 sleep 0.3
 send "event: tick\nid: 2\ndata: 300\n\n"
 sleep 0.4
-send "data: 7"
+send "data: 8"
 sleep 0.1
 send "00\n\n: a comment\n\n"
 sleep 0.3
-send "id: 4\ndata: 1000\ndata: two lines\n\n"'
+send "id: 4\ndata: 1100\ndata: two lines\n\n"'
 
 @test "listen --record: records a stream with its timing; replay gives the same events" {
 	script_server <<<"$TIMED_SCRIPT"
@@ -420,7 +423,7 @@ send "id: 4\ndata: 1000\ndata: two lines\n\n"'
 	assert_output "$(printf '200\nContent-Type: text/event-stream')"
 	run jq -c 'select(.data) | [.event, .data, .id, .retry]' "$T/r.jsonl"
 	assert_output "$(printf '%s\n' '["message","0","1",2000]' '["tick","300","2",null]' \
-		'["message","700",null,null]' '["message","1000\ntwo lines","4",null]')"
+		'["message","800",null,null]' '["message","1100\ntwo lines","4",null]')"
 	run jq -r 'select(.close) | .close' "$T/r.jsonl"
 	assert_output 'stream ended'
 	# offsets as sent (relative to the first event)
@@ -431,9 +434,13 @@ send "id: 4\ndata: 1000\ndata: two lines\n\n"'
 	run sse replay -f json "$T/r.jsonl"
 	assert_success
 	assert_equal "$output" "$live"
-	run tests/stamp.py sse replay -f '{data}\n' -e message -e tick "$T/r.jsonl"
+	# played at the recorded offsets (of the first line of each event)
+	run tests/stamp.py sse replay -f '{data}\n' "$T/r.jsonl"
 	assert_success
-	grep -v 'two lines' <<<"$output" | check_offsets 1
+	grep -v 'two lines' <<<"$output" | cut -f1 |
+		paste - <(jq 'select(.data) | .t' "$T/r.jsonl") |
+		awk -F'\t' 'NR == 1 { b = $2 } { printf "%s\t%d\n", $1, $2 - b }' |
+		check_offsets 1
 }
 
 @test "listen --record, replay --serve, listen: the events go through unchanged" {
@@ -445,7 +452,7 @@ send "id: 4\ndata: 1000\ndata: two lines\n\n"'
 	run --separate-stderr timeout 10 tests/stamp.py sse listen -f json "$URL"
 	assert_success
 	assert_equal "$(cut -f2 <<<"$output")" "$live"
-	cut -f1 <<<"$output" | paste - <(printf '0\n300\n700\n1000\n') | check_offsets 1
+	cut -f1 <<<"$output" | paste - <(printf '0\n300\n800\n1100\n') | check_offsets 1
 }
 
 @test "listen --record: reconnects show as close and open, and replay plays across them" {
