@@ -530,7 +530,8 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		return HTTPD_ABORT; /* too slow: it may resume by id */
 	}
 	k = sp.len[0] < max - n ? sp.len[0] : max - n;
-	memcpy(buf + n, sp.p[0], k);
+	if (k > 0) /* an empty log has no span to copy from */
+		memcpy(buf + n, sp.p[0], k);
 	n += k;
 	c->cursor += k;
 	if (k == sp.len[0] && sp.len[1] > 0) {
