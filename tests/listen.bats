@@ -522,6 +522,15 @@ EOF
 ["message", "", "abc"]'
 }
 
+@test "parse: invalid UTF-8 becomes U+FFFD, and -f json stays valid JSON (wpt format-utf-8)" {
+	serve <<'EOF'
+send b"data: ok \xe2\x82\xac \xff \xe2\x82\n\n"
+EOF
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output $'["message", "ok \u20ac \ufffd \ufffd", ""]'
+}
+
 @test "parse: 100 events in rapid succession arrive in order (LD many messages in rapid succession)" {
 	serve <<'EOF'
 repeat 100 "data: message {i}\n\n"
