@@ -191,7 +191,14 @@ enum { PLAY_ON, PLAY_STOP, PLAY_SIGNAL, PLAY_TIMEOUT };
 static int
 wait_for(struct player *p, int64_t due, enum output_result *r)
 {
-	if (due <= replay_now_us())
+	int64_t now = replay_now_us();
+
+	/* Checked here too, since an endless --no-delay loop never sleeps. */
+	if (got_signal)
+		return PLAY_SIGNAL;
+	if (now >= p->deadline)
+		return PLAY_TIMEOUT;
+	if (due <= now)
 		return PLAY_ON;
 	if ((*r = output_flush(&p->out)) != OUTPUT_CONTINUE)
 		return PLAY_STOP;

@@ -186,6 +186,10 @@ serve_replay() {
 	run --separate-stderr sse replay --timeout 0.5 -f data "$T/timed.jsonl"
 	assert_failure 5
 	assert_output "$(printf '0\n300')"
+	# also when nothing ever waits: an endless loop without delays
+	run --separate-stderr timeout 10 sse replay --no-delay --loop --timeout 0.3 \
+		-f data "$T/timed.jsonl" >/dev/null
+	assert_failure 5
 }
 
 @test "replay: a closed stdout ends quietly" {
@@ -208,6 +212,13 @@ serve_replay() {
 		[ "$status" -eq "$want" ] || fail "SIG$sig: status $status"
 		assert_equal "$(cat "$T/out.$sig")" first
 	done
+	# also in an endless loop that never sleeps
+	start_bg sse replay --no-delay --loop -f data "$T/long.jsonl" >/dev/null
+	sleep 0.3
+	kill -INT "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	[ "$status" -eq 130 ]
 }
 
 # ---- bad recordings -----------------------------------------------------
@@ -329,6 +340,13 @@ H='{"format":"sse-recording","version":1}\n'
 	assert_output "$(printf 'event: tick\nid: 4\ndata: 1000')"
 }
 
+@test "replay --serve: sse listen resumes across --disconnect-after and gets every event once" {
+	serve_replay --no-delay --disconnect-after 1 --retry 50 "$T/timed.jsonl"
+	run --separate-stderr timeout 20 sse listen -f data "$URL"
+	assert_success
+	assert_output "$(printf '0\n300\n700\n1000')"
+}
+
 @test "replay --serve: --fail-first K --status CODE fails the first K requests" {
 	serve_replay --no-delay --fail-first 2 --status 500 "$T/timed.jsonl"
 	local codes=() i
@@ -381,6 +399,11 @@ H='{"format":"sse-recording","version":1}\n'
 	serve_replay "$T/p.sse"
 	run timeout 10 curl -sN "$URL"
 	assert_output "$(printf 'event: a\ndata: 1\n\ndata: 2')"
+	# and SIGTERM stops the server with status 0
+	kill -TERM "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	[ "$status" -eq 0 ]
 }
 
 # ---- sse listen --record --------------------------------------------------
