@@ -811,7 +811,7 @@ run(struct listen_opts *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	srandom((unsigned)(now_wall_ms() ^ (getpid() << 16)));
+	srandom((unsigned)now_wall_ms() ^ ((unsigned)getpid() << 16));
 	if ((l.easy = curl_easy_init()) == NULL ||
 	    (l.multi = curl_multi_init()) == NULL) {
 		fprintf(stderr, "sse: listen: cannot initialise libcurl\n");
