@@ -1,0 +1,116 @@
+// Drives Debian's Chromium (headless) against a running `sse serve`, for
+// tests/browser.bats. Usage:
+//   node run.mjs viewer URL SHOT     the viewer page shows the lines fed to
+//                                    the server and its filter works; SHOT
+//                                    is a screenshot path
+//   node run.mjs eventsource URL FLAG  Chromium's own EventSource gets the
+//                                    stream (custom types too); once it has
+//                                    id 3 it creates FLAG and waits for the
+//                                    test to restart the server, then must
+//                                    resume after id 3
+// Prints one JSON object with what the page saw; exits 1 on a failed check.
+import { chromium } from "playwright-core";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const [mode, url, arg] = process.argv.slice(2);
+const profile = mkdtempSync(join(tmpdir(), "sse-chromium-"));
+let ctx;
+
+function fail(msg, extra) {
+  console.log(JSON.stringify({ ok: false, error: msg, ...extra }));
+  process.exitCode = 1;
+}
+
+async function viewer(page) {
+  await page.setViewportSize({ width: 1100, height: 640 });
+  await page.goto(url);
+  // The test feeds: alpha, beta, a JSON object, gamma.
+  await page.waitForFunction(
+    () => document.querySelectorAll("#rows tr").length >= 4,
+    null, { timeout: 15000 });
+  await page.waitForFunction(
+    () => document.getElementById("status").dataset.state === "live",
+    null, { timeout: 5000 });
+  const rows = await page.$$eval("#rows tr", (trs) => trs.map((tr) => ({
+    type: tr.children[1].textContent,
+    id: tr.children[2].textContent,
+    data: tr.children[3].textContent,
+  })));
+  const lastId = await page.textContent("#last-id");
+  await page.screenshot({ path: arg });
+  await page.fill("#filter", "beta");
+  const shown = await page.$$eval("#rows tr:not([hidden])",
+    (trs) => trs.map((tr) => tr.children[3].textContent));
+  await page.fill("#filter", "");
+  await page.selectOption("#type", "log");
+  const byType = await page.$$eval("#rows tr:not([hidden])",
+    (trs) => trs.length);
+  const out = { rows, lastId, shown, byType };
+  const datas = rows.map((r) => r.data);
+  if (!datas.includes("alpha") || !datas.includes("gamma"))
+    return fail("lines missing from the page", out);
+  if (shown.length !== 1 || shown[0] !== "beta")
+    return fail("the text filter did not narrow to beta", out);
+  if (!rows.some((r) => r.data.includes('"nested": [\n')))
+    return fail("JSON data not pretty-printed", out);
+  console.log(JSON.stringify({ ok: true, ...out }));
+}
+
+async function eventsource(page) {
+  // Same origin: the page at / serves as the document for EventSource.
+  await page.goto(url);
+  await page.evaluate(() => {
+    window.got = [];
+    window.opens = 0;
+    const es = new EventSource("events");
+    const take = (e) => window.got.push({ type: e.type, id: e.lastEventId,
+      data: e.data });
+    es.onmessage = take;
+    es.addEventListener("build", take);
+    es.addEventListener("done", take);
+    es.onopen = () => window.opens++;
+  });
+  await page.waitForFunction(() => window.got.some((e) => e.id === "3"),
+    null, { timeout: 15000 });
+  writeFileSync(arg, "have 3\n");
+  await page.waitForFunction(() => window.got.some((e) => e.id === "5"),
+    null, { timeout: 20000 });
+  const got = await page.evaluate(() => window.got);
+  const opens = await page.evaluate(() => window.opens);
+  const ids = got.map((e) => e.id).join(",");
+  const out = { got, opens };
+  if (ids !== "1,2,3,4,5")
+    return fail(`ids ${ids}, want 1,2,3,4,5 (resumed after 3)`, out);
+  if (got[1].type !== "build" || got[4].type !== "done")
+    return fail("custom event types not delivered", out);
+  if (opens < 2)
+    return fail("no reconnection seen", out);
+  console.log(JSON.stringify({ ok: true, ...out }));
+}
+
+try {
+  ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+      "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  const page = ctx.pages()[0] || await ctx.newPage();
+  if (mode === "viewer")
+    await viewer(page);
+  else if (mode === "eventsource")
+    await eventsource(page);
+  else
+    fail(`unknown mode ${mode}`);
+} catch (e) {
+  fail(String(e && e.message || e));
+} finally {
+  if (ctx)
+    await ctx.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+  if (existsSync(profile))
+    process.exitCode = 1;
+}
