@@ -162,3 +162,265 @@ setup() {
 		mkfifo "$IN"
 	done
 }
+
+@test "serve: sse listen receives the broadcast, up to the end event" {
+	serve --end-event done
+	feed one two
+	end_input
+	run timeout 10 sse listen -f '{event} {id} {data}\n' --until done \
+		"http://127.0.0.1:$PORT/events" 8>&-
+	assert_success
+	assert_output "$(printf 'message 1 one\nmessage 2 two\ndone 3 \n')"
+}
+
+@test "serve: --token: Bearer header or ?token= accepted, others 401" {
+	serve --token s3cret
+	feed_sync_token() { AUTH=(-H 'Authorization: Bearer s3cret'); feed_sync "$@"; }
+	feed_sync_token a
+	run get -H 'Authorization: Bearer s3cret' /events
+	assert_output "$(printf 'id: 1\ndata: a\n')"
+	run get '/events?token=s3cret'
+	assert_output "$(printf 'id: 1\ndata: a\n')"
+	local h
+	for h in 'Authorization: Bearer wrong' 'Authorization: Bearer s3cre' \
+		'Authorization: Basic czNjcmV0' 'X-None: 1'; do
+		run curl -s -o /dev/null -w '%{http_code}' -H "$h" \
+			"http://127.0.0.1:$PORT/events"
+		assert_output 401
+	done
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/?token=nope"
+	assert_output 401
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/?token=s3cret"
+	assert_output 200
+}
+
+@test "serve: the token comes from SSE_TOKEN too" {
+	SSE_TOKEN=envtok serve
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/events"
+	assert_output 401
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+		-H 'Authorization: Bearer envtok' "http://127.0.0.1:$PORT/events"
+	assert_output 200
+}
+
+@test "serve: --cors answers preflights and marks responses for allowed origins" {
+	serve --cors https://app.example --cors https://two.example
+	run curl -s -D - -o /dev/null -X OPTIONS -H 'Origin: https://app.example' \
+		-H 'Access-Control-Request-Method: GET' \
+		-H 'Access-Control-Request-Headers: last-event-id' \
+		"http://127.0.0.1:$PORT/events"
+	assert_line --partial 'HTTP/1.1 204'
+	assert_line --regexp '^Access-Control-Allow-Origin: https://app.example'
+	assert_line --regexp '^Access-Control-Allow-Methods: GET'
+	assert_line --regexp '^Access-Control-Allow-Headers: last-event-id'
+	run curl -s -D - -o /dev/null -X OPTIONS -H 'Origin: https://evil.example' \
+		-H 'Access-Control-Request-Method: GET' "http://127.0.0.1:$PORT/events"
+	assert_line --partial 'HTTP/1.1 403'
+	refute_line --partial 'Access-Control-Allow-Origin'
+	run curl -s -D - -o /dev/null --max-time 1 -H 'Origin: https://two.example' \
+		"http://127.0.0.1:$PORT/events"
+	assert_line --regexp '^Access-Control-Allow-Origin: https://two.example'
+	run curl -s -D - -o /dev/null --max-time 1 -H 'Origin: https://evil.example' \
+		"http://127.0.0.1:$PORT/events"
+	refute_line --partial 'Access-Control-Allow-Origin'
+}
+
+@test "serve: --cors '*' allows any origin" {
+	serve --cors '*'
+	run curl -s -D - -o /dev/null --max-time 1 -H 'Origin: http://x.example' \
+		"http://127.0.0.1:$PORT/events"
+	assert_line --regexp '^Access-Control-Allow-Origin: http://x.example'
+}
+
+@test "serve: --tls-cert and --tls-key serve HTTPS" {
+	local d=$BATS_TEST_TMPDIR
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=127.0.0.1' \
+		-addext 'subjectAltName=IP:127.0.0.1' \
+		-keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
+	serve --tls-cert "$d/cert.pem" --tls-key "$d/key.pem"
+	[[ $URL == https://127.0.0.1:* ]]
+	feed secure
+	run curl -sN --max-time 2 --cacert "$d/cert.pem" "https://127.0.0.1:$PORT/events"
+	assert_output "$(printf 'id: 1\ndata: secure\n')"
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/events"
+	refute_output 200
+}
+
+@test "serve: a bad certificate or a lone --tls-key is an error" {
+	printf 'junk\n' >"$BATS_TEST_TMPDIR/bad.pem"
+	run sse serve -p 0 --tls-cert "$BATS_TEST_TMPDIR/bad.pem" \
+		--tls-key "$BATS_TEST_TMPDIR/bad.pem" </dev/null
+	assert_failure 1
+	assert_output --partial 'sse: serve:'
+	run sse serve -p 0 --tls-key "$BATS_TEST_TMPDIR/bad.pem" </dev/null
+	assert_failure 2
+	assert_output --partial 'go together'
+	run sse serve -p 0 --tls-cert /nonexistent --tls-key /nonexistent </dev/null
+	assert_failure 1
+	assert_output --partial "cannot open '/nonexistent'"
+}
+
+@test "serve: --max-clients answers 503 beyond the limit" {
+	serve --max-clients 2 --retry 100
+	bg_get "$BATS_TEST_TMPDIR/a" /events
+	bg_get "$BATS_TEST_TMPDIR/b" /events
+	connected "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/events"
+	assert_output 503
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/"
+	assert_output 200 # the viewer still answers
+}
+
+@test "serve: a vanished client is found by the keepalive and freed" {
+	serve --max-clients 1 --keepalive 0.2 --retry 100
+	# A client that goes away without closing: its process is killed.
+	bg_get "$BATS_TEST_TMPDIR/a" /events
+	connected "$BATS_TEST_TMPDIR/a"
+	kill -KILL "$BG_PID"
+	local code tries=100
+	while :; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 \
+			"http://127.0.0.1:$PORT/events" 8>&- || true)
+		[ "$code" = 200 ] && break
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the slot was never freed (last $code)"
+		sleep 0.1
+	done
+}
+
+@test "serve: HEAD on /events and /, and --no-viewer" {
+	serve
+	run curl -s -I "http://127.0.0.1:$PORT/events"
+	assert_line --partial 'HTTP/1.1 200'
+	assert_line --regexp '^Content-Type: text/event-stream'
+	run curl -s "http://127.0.0.1:$PORT/"
+	assert_output --partial '<title>sse viewer</title>'
+	stop_bg
+	exec 8>&-
+	rm -f "$IN"
+	mkfifo "$IN"
+	serve --no-viewer
+	run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/"
+	assert_output 404
+}
+
+@test "serve: -e/--event sets the type, --id none drops ids" {
+	serve -e log --id none
+	feed_sync x
+	run get /events
+	assert_output "$(printf 'event: log\ndata: x\n')"
+}
+
+@test "serve: --input sse relays types, ids, retry and multi-line data" {
+	serve --input sse
+	printf 'event: build\nid: b1\ndata: one\ndata: two\n\n: comment\nretry: 500\ndata: plain\n\n' >&8
+	until_has '/events?lastEventId=b1' 'data: plain'
+	run get /events
+	assert_output "$(printf 'event: build\nid: b1\ndata: one\ndata: two\n\nid: 2\nretry: 500\ndata: plain\n')"
+}
+
+@test "serve: --input json, bad lines warn with their number and serving goes on" {
+	serve --input json
+	feed '{"event":"e","id":"x1","data":"hi"}' 'not json' '[1]' \
+		'{"data":{"k":[1,2]},"retry":300}' '{"id":7,"data":"n"}' \
+		'{"event":3}'
+	until_has '/events?lastEventId=x1' 'data: n'
+	run get /events
+	assert_output "$(printf 'event: e\nid: x1\ndata: hi\n\nid: 2\nretry: 300\ndata: {"k":[1,2]}\n\nid: 7\ndata: n\n')"
+	run cat "$ERR"
+	assert_line --partial 'line 2: invalid JSON'
+	assert_line --partial 'line 3: not a JSON object'
+	assert_line --partial 'line 6: "event" is not a string'
+}
+
+@test "serve: a line over --max-event-size is skipped with a warning" {
+	serve --max-event-size 1K
+	feed short
+	head -c 5000 /dev/zero | tr '\0' x >&8
+	feed '' after
+	until_has '/events?lastEventId=1' 'data: after'
+	run get '/events?lastEventId=1'
+	assert_output "$(printf 'id: 2\ndata: after\n')"
+	run cat "$ERR"
+	assert_line --partial 'line 2: longer than --max-event-size (1024 bytes), skipped'
+}
+
+@test "serve: --history-bytes bounds the ring" {
+	serve --history-bytes 8K --max-event-size 16
+	local i
+	for i in $(seq 1000); do printf 'line-%04d\n' "$i"; done >&8
+	until_has '/events?lastEventId=999' 'line-1000'
+	run get '/events?lastEventId=1'
+	assert_line --index 0 'event: sse-lost'
+	[ "${#output}" -lt 8300 ]
+	assert_line 'data: line-1000'
+}
+
+@test "serve: a client too slow for the ring is disconnected" {
+	serve --history-bytes 64K --max-event-size 1K --retry 100
+	# A client that asks and then does not read.
+	start_bg python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+open(sys.argv[2], "w").write("sent\n")
+time.sleep(3)
+s.settimeout(10)
+n = 0
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    n += len(b)
+print(n)
+' "$PORT" "$BATS_TEST_TMPDIR/sent" >"$BATS_TEST_TMPDIR/slow" 8>&-
+	local slow=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/sent" sent
+	seq 200000 >&8 # about 2.6 MB: far more than the ring and the socket hold
+	wait_exit "$slow" 300
+	[ "$WAITED" -eq 0 ] # it saw the end of the connection, not a timeout
+	local got
+	got=$(cat "$BATS_TEST_TMPDIR/slow")
+	[ "$got" -lt 2000000 ]
+	kill -0 "$SRV" # and the server is fine
+	feed_sync more
+}
+
+@test "serve: an address in use exits 3 naming it" {
+	serve
+	run sse serve -p "$PORT" </dev/null
+	assert_failure 3
+	assert_output --partial "sse: serve: cannot bind 127.0.0.1:$PORT: Address already in use"
+}
+
+@test "serve: -b binds IPv6 too" {
+	python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null ||
+		skip "no IPv6 loopback"
+	serve -b ::1
+	[[ $URL == http://\[::1\]:* ]]
+	feed v6
+	run curl -sN --max-time 1 "http://[::1]:$PORT/events"
+	assert_output "$(printf 'id: 1\ndata: v6\n')"
+}
+
+@test "serve: bad option values exit 2" {
+	local args
+	for args in '--input xml' '--id uuid' '--retry -1' '--history 0' \
+		'--backlog x' '--max-event-size 1Q' '--keepalive -1' \
+		'--max-clients 0' '-p 70000' '--event' '--cors ""' \
+		'--history-bytes 2K' 'extra'; do
+		eval "run sse serve $args </dev/null"
+		[ "$status" -eq 2 ] || fail "serve $args: exit $status: $output"
+		assert_output --partial 'usage: sse serve'
+	done
+	run sse serve -e $'a\nb' </dev/null
+	assert_failure 2
+	assert_output --partial "invalid event type"
+}
+
+@test "serve: --keepalive 0 sends no comments" {
+	serve --keepalive 0
+	MAXT=1 run get /events
+	refute_output --partial ':'
+}

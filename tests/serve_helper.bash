@@ -42,10 +42,11 @@ feed_sync() {
 }
 end_input() { exec 8>&-; }
 
-# get [CURL ARGS...] PATH: a client that gives up after 5 s (or MAXT).
+# get [CURL ARGS...] PATH: a client that gives up after 2 s (or MAXT):
+# long enough for what the server already has, on a loaded machine.
 get() {
 	local path=${*: -1}
-	curl -sN --max-time "${MAXT:-5}" "${@:1:$#-1}" "http://127.0.0.1:$PORT$path" 8>&-
+	curl -sN --max-time "${MAXT:-2}" "${@:1:$#-1}" "http://127.0.0.1:$PORT$path" 8>&-
 }
 
 # bg_get OUT [CURL ARGS...] PATH: a client in the background, into OUT.
