@@ -529,6 +529,12 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		pthread_mutex_unlock(&s->mu);
 		return HTTPD_ABORT; /* too slow: it may resume by id */
 	}
+	if (avail == 0) {
+		pthread_mutex_unlock(&s->mu);
+		if (n > 0)
+			return (ssize_t)n;
+		return ended ? HTTPD_END : HTTPD_WAIT;
+	}
 	k = sp.len[0] < max - n ? sp.len[0] : max - n;
 	if (k > 0) /* an empty log has no span to copy from */
 		memcpy(buf + n, sp.p[0], k);
