@@ -14,6 +14,7 @@ serve_setup() {
 serve() {
 	# Read-write: opening a fifo so never blocks; only the test holds it.
 	exec 8<>"$IN"
+	: >"$ERR" # a restarted server must not be found by its old URL
 	# Not start_bg: a background job's stdin is /dev/null unless the
 	# command itself redirects it.
 	sse serve -p 0 "$@" <"$IN" 2>"$ERR" 8>&- &
