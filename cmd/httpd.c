@@ -36,6 +36,11 @@
 
 /* A small per-connection pool: an idle stream costs a few KiB. */
 #define POOL_SIZE 4096
+/*
+ * The response's own buffer, used only when the stream is not chunked
+ * (HTTP/1.0): chunked streams are written straight into the pool.
+ */
+#define BLOCK_SIZE 1024
 #define GRACE_MS 5000
 #define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
 
@@ -468,9 +473,8 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 	c->mc = mc;
 	c->client = client;
 	h->nstreams++;
-	/* block_size is advisory: libmicrohttpd offers what its pool has. */
 	r = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, POOL_SIZE, stream_read, c, stream_free);
+	    MHD_SIZE_UNKNOWN, BLOCK_SIZE, stream_read, c, stream_free);
 	if (r == NULL) {
 		stream_free(c);
 		return MHD_NO;

@@ -80,6 +80,7 @@ struct serve {
 	/* options */
 	enum input input;
 	const char *event;
+	size_t event_len;
 	bool ids;
 	long long retry;
 	size_t max_event;
@@ -133,6 +134,16 @@ id_offset(const char *p, size_t len)
 	return 4;
 }
 
+/* Decimal digits of v, ending at end; returns where they start. */
+static char *
+u64_digits(char *end, uint64_t v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return end;
+}
+
 static int
 emit(struct serve *s, struct sse_event *ev)
 {
@@ -140,14 +151,11 @@ emit(struct serve *s, struct sse_event *ev)
 	struct pending *pp;
 	const char *why;
 	size_t old = s->batch.len;
-	int n;
 
 	s->seq++;
 	if (!ev->has_id && s->ids) {
-		n = snprintf(
-		    idbuf, sizeof(idbuf), "%llu", (unsigned long long)s->seq);
-		ev->id = idbuf;
-		ev->id_len = (size_t)n;
+		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq);
+		ev->id_len = (size_t)(idbuf + sizeof(idbuf) - ev->id);
 		ev->has_id = true;
 	}
 	if (sse_serialize(&s->batch, ev, &why) != SSE_OK) {
@@ -212,7 +220,7 @@ line_event(struct serve *s, const char *p, size_t len)
 		len--;
 	sse_event_init(&ev);
 	ev.type = s->event;
-	ev.type_len = strlen(s->event);
+	ev.type_len = s->event_len;
 	ev.data = p;
 	ev.data_len = len;
 	emit(s, &ev);
@@ -718,6 +726,7 @@ cmd_serve_exec(int argc, char **argv)
 		httpd_opts_release(&ho);
 		return rc == -2 ? EXIT_OK : cmd_usage(&cmd_serve_entry);
 	}
+	s.event_len = strlen(s.event);
 	if (evlog_init(&s.log, (size_t)s.history, s.history_bytes) == -1) {
 		fprintf(stderr, "sse: serve: cannot allocate the history\n");
 		httpd_opts_release(&ho);

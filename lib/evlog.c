@@ -28,21 +28,24 @@ hash_bytes(const char *p, size_t n)
 static struct evlog_rec *
 rec(const struct evlog *l, uint64_t seq)
 {
-	return &l->recs[seq % l->max_events];
+	return &l->recs[seq & l->rmask];
 }
 
 int
 evlog_init(struct evlog *l, size_t max_events, size_t max_bytes)
 {
-	size_t hsize = 16;
+	size_t hsize = 16, rsize = 1;
 
 	memset(l, 0, sizeof(*l));
 	if (max_events == 0 || max_bytes == 0 || max_events > SIZE_MAX / 4)
 		return -1;
 	while (hsize < max_events * 2)
 		hsize *= 2;
+	/* Records by seq & mask: a power of two spares a division. */
+	while (rsize < max_events)
+		rsize *= 2;
 	l->ring = malloc(max_bytes);
-	l->recs = calloc(max_events, sizeof(*l->recs));
+	l->recs = calloc(rsize, sizeof(*l->recs));
 	l->htab = calloc(hsize, sizeof(*l->htab));
 	if (l->ring == NULL || l->recs == NULL || l->htab == NULL) {
 		evlog_release(l);
@@ -51,6 +54,7 @@ evlog_init(struct evlog *l, size_t max_events, size_t max_bytes)
 	l->max_bytes = max_bytes;
 	l->max_events = max_events;
 	l->hmask = hsize - 1;
+	l->rmask = rsize - 1;
 	l->first = l->next = 1;
 	return 0;
 }
@@ -77,7 +81,7 @@ ring_eq(const struct evlog *l, uint64_t off, const char *p, size_t n)
 	    memcmp(l->ring, p + first, n - first) == 0;
 }
 
-/* The htab slot holding seq, or the empty slot where it would go. */
+/* The htab slot holding the id, or the empty slot where it would go. */
 static size_t
 slot_of(const struct evlog *l, uint64_t hash, const char *id, size_t len,
     int *found)
@@ -86,13 +90,16 @@ slot_of(const struct evlog *l, uint64_t hash, const char *id, size_t len,
 	const struct evlog_rec *r;
 
 	for (;; i = (i + 1) & l->hmask) {
-		if (l->htab[i] == 0) {
+		if (l->htab[i].seq1 == 0) {
 			*found = 0;
 			return i;
 		}
-		r = rec(l, l->htab[i] - 1);
-		if (r->hash == hash && r->id_len == len &&
-		    ring_eq(l, r->id_off, id, len)) {
+		/* The hash is in the slot: only a likely match costs a
+		 * look at the record and the ring. */
+		if (l->htab[i].hash != hash)
+			continue;
+		r = rec(l, l->htab[i].seq1 - 1);
+		if (r->id_len == len && ring_eq(l, r->id_off, id, len)) {
 			*found = 1;
 			return i;
 		}
@@ -108,16 +115,16 @@ htab_delete(struct evlog *l, size_t i)
 
 	for (;;) {
 		j = (j + 1) & l->hmask;
-		if (l->htab[j] == 0)
+		if (l->htab[j].seq1 == 0)
 			break;
-		k = (size_t)rec(l, l->htab[j] - 1)->hash & l->hmask;
+		k = (size_t)l->htab[j].hash & l->hmask;
 		/* Move j to i unless its home k lies cyclically in (i, j]. */
 		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
 			continue;
 		l->htab[i] = l->htab[j];
 		i = j;
 	}
-	l->htab[i] = 0;
+	l->htab[i].seq1 = 0;
 }
 
 static void
@@ -129,9 +136,9 @@ evict_oldest(struct evlog *l)
 
 	/* Unindex it, unless a newer event with the same id took the slot. */
 	if (r->indexed)
-		for (i = (size_t)r->hash & l->hmask; l->htab[i] != 0;
+		for (i = (size_t)r->hash & l->hmask; l->htab[i].seq1 != 0;
 		     i = (i + 1) & l->hmask)
-			if (l->htab[i] == seq + 1) {
+			if (l->htab[i].seq1 == seq + 1) {
 				htab_delete(l, i);
 				break;
 			}
@@ -155,13 +162,15 @@ evlog_append(struct evlog *l, const char *bytes, size_t len, const char *id,
 	while (l->next - l->first >= l->max_events ||
 	    l->head - l->tail + len > l->max_bytes)
 		evict_oldest(l);
-	at = (size_t)(l->head % l->max_bytes);
+	at = l->head_at;
 	first = l->max_bytes - at;
-	if (first >= len) {
+	if (first > len) {
 		memcpy(l->ring + at, bytes, len);
+		l->head_at = at + len;
 	} else {
 		memcpy(l->ring + at, bytes, first);
 		memcpy(l->ring, bytes + first, len - first);
+		l->head_at = len - first;
 	}
 	r = rec(l, l->next);
 	r->off = l->head;
@@ -176,7 +185,8 @@ evlog_append(struct evlog *l, const char *bytes, size_t len, const char *id,
 	if (id != NULL) {
 		/* The record is in place, so slot_of can compare ring bytes. */
 		i = slot_of(l, r->hash, id, id_len, &found);
-		l->htab[i] = l->next + 1; /* newest event with that id wins */
+		l->htab[i].seq1 = l->next + 1; /* the newest event wins */
+		l->htab[i].hash = r->hash;
 	}
 	l->next++;
 	return 0;
@@ -220,7 +230,7 @@ evlog_find_id(
 	i = slot_of(l, hash_bytes(id, len), id, len, &found);
 	if (!found)
 		return -1;
-	r = rec(l, l->htab[i] - 1);
+	r = rec(l, l->htab[i].seq1 - 1);
 	*cursor = r->off + r->len;
 	return 0;
 }

@@ -34,16 +34,23 @@
 
 struct evlog_rec; /* one event in the ring; private to evlog.c */
 
+struct evlog_slot {
+	uint64_t seq1; /* seq + 1 of the newest event with this id; 0 empty */
+	uint64_t hash; /* of the id */
+};
+
 struct evlog {
 	char *ring; /* max_bytes bytes */
 	size_t max_bytes;
 	uint64_t tail; /* offset of the oldest byte held */
 	uint64_t head; /* offset just after the newest byte */
-	struct evlog_rec *recs; /* max_events records, by seq % max_events */
+	size_t head_at; /* head % max_bytes, kept to spare a division */
+	struct evlog_rec *recs; /* by seq & rmask */
 	size_t max_events;
+	size_t rmask; /* recs holds rmask + 1 >= max_events records */
 	uint64_t first; /* seq of the oldest event held */
 	uint64_t next; /* seq the next event gets; next - first held */
-	uint64_t *htab; /* id index: seq + 1 of an event, 0 empty */
+	struct evlog_slot *htab; /* the id index, open addressing */
 	size_t hmask; /* htab size - 1 (a power of two) */
 };
 
