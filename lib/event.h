@@ -20,7 +20,9 @@ struct sse_event {
 	/*
 	 * For the serializer: whether to write an id field (an empty id is a
 	 * real value: it clears the client's last event ID). The parser sets
-	 * it when this event carried an id field itself.
+	 * it when the last event ID was set since the event before: by this
+	 * event's id field, or by a block with an id field and no data in
+	 * between, so that the events serialized again keep their IDs.
 	 */
 	bool has_id;
 	int64_t retry; /* serializer: retry field to write, -1 none */

@@ -101,19 +101,21 @@ dispatch(struct sse_parser *p, const char *blank)
 {
 	struct sse_event ev;
 	int rc = SSE_OK;
+	bool own;
 
 	/*
 	 * Step 1: set the last event ID string to the last event ID buffer.
 	 * The buffer's value matters only until it is copied (id_seen), so
 	 * the two swap instead: no copy per event.
 	 */
-	ev.has_id = p->id_seen;
+	own = p->id_seen;
 	if (p->id_seen) {
 		struct sse_buf t = p->lastid;
 
 		p->id_seen = false;
 		p->lastid = p->idbuf;
 		p->idbuf = t;
+		p->id_pending = true;
 	}
 	/*
 	 * Step 2: an empty data buffer resets the buffers and dispatches
@@ -133,7 +135,14 @@ dispatch(struct sse_parser *p, const char *blank)
 		p->blk_state = RAW_START;
 		return SSE_OK;
 	}
-	if (blank != NULL && p->blk_state == RAW_DATA) {
+	/*
+	 * The event carries the last event ID when it changed since the last
+	 * event, by this block or by an id-only block before it; in the
+	 * latter case the block's own bytes lack the id field.
+	 */
+	ev.has_id = p->id_pending;
+	p->id_pending = false;
+	if (blank != NULL && p->blk_state == RAW_DATA && ev.has_id == own) {
 		p->raw = p->blk;
 		p->raw_len = (size_t)(blank + 1 - p->blk);
 	}

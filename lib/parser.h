@@ -61,6 +61,7 @@ struct sse_parser {
 	const char *raw; /* during an event callback: its raw span or NULL */
 	size_t raw_len;
 	bool id_seen; /* an id field in this event */
+	bool id_pending; /* last event ID set since the last event dispatched */
 	bool bom_done; /* past the start of the stream */
 	bool skip_lf; /* last line ended with CR */
 	int err; /* sticky enum sse_status */
@@ -91,8 +92,10 @@ void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
  * During an event callback: the event's bytes exactly as sse_serialize
  * would write them, when the stream had them so, verbatim, in the buffer
  * being fed (canonical field order and spacing, LF line ends, no comment,
- * retry or unknown field in the event); NULL otherwise. The raw format can
- * copy these instead of serializing the event again.
+ * retry or unknown field in the event); NULL otherwise, and also when the
+ * event's has_id comes from an id-only block before it (its own bytes lack
+ * the id field). The raw format can copy these instead of serializing the
+ * event again.
  */
 const char *sse_parser_raw(const struct sse_parser *, size_t *len);
 /* Set the last event ID string (e.g. from --last-event-id). */

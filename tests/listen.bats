@@ -796,6 +796,26 @@ EOF
 	assert_output "$(printf 'event: add\nid: 7\ndata: a\ndata: b\n\ndata: plain\n')"
 }
 
+@test "output: raw keeps last event IDs set or cleared by id-only blocks, within a read and across reconnections" {
+	serve <<'EOF'
+send "id: 7\n\ndata: a\n\nid\n\ndata: b\n\ndata: c\n\nid: 9\n\n"
+---
+send "data: d\n\n"
+EOF
+	run --separate-stderr lsn --max-reconnects 1 --retry-delay 0 -f raw "$URL"
+	assert_failure 8
+	assert_output "$(printf 'id: 7\ndata: a\n\nid: \ndata: b\n\ndata: c\n\nid: 9\ndata: d\n')"
+	# and what was written parses back to the same lastEventIds
+	printf '%s\n\n' "$output" >"$T/raw"
+	serve <<EOF
+send $(python3 -c 'import sys; print(repr(open(sys.argv[1], "rb").read()))' "$T/raw")
+EOF
+	run --separate-stderr evs --no-reconnect "$URL"
+	assert_success
+	assert_output "$(printf '%s\n' '["message", "a", "7"]' '["message", "b", ""]' \
+		'["message", "c", ""]' '["message", "d", "9"]')"
+}
+
 @test "output: pretty on a terminal, with colour unless NO_COLOR is set" {
 	serve <<'EOF'
 send "event: add\ndata: hello-tty\n\n"

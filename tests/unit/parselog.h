@@ -4,8 +4,8 @@
  * chunking property compares the logs of different splits.
  *
  * Log lines:
- *   TYPE{DATA}#ID      a dispatched event (ID followed by ! when the event
- *                      carried an id field itself, ev->has_id)
+ *   TYPE{DATA}#ID      a dispatched event (ID followed by ! when
+ *                      ev->has_id: the ID was set since the last event)
  *   retry=MS           a retry callback
  *   :TEXT              a comment callback
  *   ERR=STATUS         the sticky status feed returned, when not SSE_OK

@@ -287,9 +287,17 @@ ids(void)
 	    WPT "format-field-id-3.window.js (an empty id resets it)");
 	T("id\ndata:x\n\n", "message{x}#!\n",
 	    INTERPRET "'id' without a colon is an empty id");
-	T("id:7\n\ndata:x\n\n", "message{x}#7\n",
+	/* has_id (the !) says the ID changed since the last event, so that
+	 * the raw format writes it: the id-only block's change is not lost. */
+	T("id:7\n\ndata:x\n\n", "message{x}#7!\n",
 	    INTERPRET "dispatch step 1 runs before step 2: an id-only block "
 		      "updates the last event ID without dispatching");
+	T("id:7\ndata:a\n\nid\n\ndata:b\n\ndata:c\n\n",
+	    "message{a}#7!\nmessage{b}#!\nmessage{c}#\n",
+	    INTERPRET "an id-only block that clears the last event ID "
+		      "marks the next event");
+	T("id:7\n\nevent:x\n\ndata:a\n\n", "message{a}#7!\n",
+	    INTERPRET "an ID change waits through blocks with no data");
 	T("id:1\ndata:a\n\nid:2\0\ndata:b\n\n", "message{a}#1!\nmessage{b}#1\n",
 	    INTERPRET "an id containing NUL is ignored");
 	T("id: \0\0\nretry: 200\ndata: hello\n\n",
@@ -419,6 +427,13 @@ dispatching(void)
 	    "\n\n");
 	STREAMS("message{b}#\n",
 	    PARSE "sse_parser_end discards the event type buffer", "event:a\n",
+	    "data:b\n\n");
+	STREAMS("message{b}#7!\n",
+	    PARSE "an ID set by an id-only block marks the next event in the "
+		  "next stream too (the raw output of a session keeps it)",
+	    "id:7\n\n", "data:b\n\n");
+	STREAMS("message{b}#\n",
+	    PARSE "an incomplete event's id field changes nothing", "id:7\n",
 	    "data:b\n\n");
 	T("data:a\n\n\n\ndata:b\n\n", "message{a}#\nmessage{b}#\n",
 	    INTERPRET "dispatch step 2: blank lines with an empty data buffer "
@@ -601,8 +616,14 @@ raw_spans(void)
 	    "raw: event, id, data lines in the serializer's order");
 	RAW("data: a\n\ndata: b\n\n", "data: a\n\n|data: b\n\n|",
 	    "raw: one span per event");
-	RAW("id: 1\n\ndata: a\n\n\n\ndata: b\n\n", "data: a\n\n|data: b\n\n|",
+	RAW("\n\ndata: a\n\n\n\ndata: b\n\n", "data: a\n\n|data: b\n\n|",
 	    "raw: blocks that dispatch nothing are not part of the next");
+	RAW("id: 1\n\ndata: a\n\ndata: b\n\n", "-|data: b\n\n|",
+	    "raw: not when an id-only block set the ID (the span lacks it)");
+	RAW("id\n\ndata: a\n\n", "-|",
+	    "raw: not when an id-only block cleared the ID");
+	RAW("id: 1\n\nid: 2\ndata: a\n\n", "id: 2\ndata: a\n\n|",
+	    "raw: an event's own id after an id-only block");
 	RAW("\xEF\xBB\xBF"
 	    "data: a\n\n",
 	    "data: a\n\n|", "raw: the BOM is not part of the span");
