@@ -56,6 +56,7 @@ const struct cmd_entry cmd_listen_entry = {
     "      --oauth2-bearer TOKEN  Authorization: Bearer TOKEN\n"
     "  -A, --user-agent NAME  User-Agent header\n"
     "  -k, --insecure        do not verify the server's TLS certificate\n"
+    "      --compressed      ask for a compressed response (any is decoded)\n"
     "      --cacert FILE     CA certificates to verify the server with\n"
     "      --proxy URL       use this proxy (default: the *_proxy variables)\n"
     "      --connect-timeout SECS  give up connecting after SECS\n"
@@ -100,6 +101,7 @@ enum {
 	OPT_MAX_EVENT_SIZE,
 	OPT_RECORD,
 	OPT_RECORD_CHUNKS,
+	OPT_COMPRESSED,
 };
 
 static const struct option longopts[] = {
@@ -113,6 +115,7 @@ static const struct option longopts[] = {
     {"oauth2-bearer", required_argument, NULL, OPT_BEARER},
     {"user-agent", required_argument, NULL, 'A'},
     {"insecure", no_argument, NULL, 'k'},
+    {"compressed", no_argument, NULL, OPT_COMPRESSED},
     {"cacert", required_argument, NULL, OPT_CACERT},
     {"proxy", required_argument, NULL, OPT_PROXY},
     {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
@@ -688,6 +691,9 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 			break;
 		case OPT_CACERT:
 			o->cacert = optarg;
+			break;
+		case OPT_COMPRESSED:
+			o->compressed = true;
 			break;
 		case OPT_PROXY:
 			o->proxy = optarg;

@@ -86,6 +86,7 @@ struct listen_opts {
 	const char *user_agent;
 	const char *last_event_id;
 	bool insecure;
+	bool compressed; /* --compressed: send Accept-Encoding */
 	bool reconnect;
 	bool retry_http;
 	int verbose; /* -v */

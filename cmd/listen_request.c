@@ -68,6 +68,10 @@ listen_request_headers(struct listen *l)
 	/* No "Expect: 100-continue" round trip for large bodies. */
 	if (!user_has(o, "Expect") && add(&list, "Expect:"))
 		goto out;
+	/* Decoding is always on, asking only with --compressed. */
+	if (!o->compressed && !user_has(o, "Accept-Encoding") &&
+	    add(&list, "Accept-Encoding:"))
+		goto out;
 	for (h = o->headers; h != NULL; h = h->next)
 		if (add(&list, h->data))
 			goto out;
@@ -124,6 +128,13 @@ listen_request_setup(struct listen *l)
 	SET(CURLOPT_USERAGENT,
 	    o->user_agent ? o->user_agent : "sse/" SSE_VERSION);
 	SET(CURLOPT_BUFFERSIZE, 64L * 1024);
+	/*
+	 * A response with a Content-Encoding libcurl knows is decoded, asked
+	 * for or not, as browsers do: libcurl decodes only with this option
+	 * set, and it also sends Accept-Encoding, which the header list drops
+	 * without --compressed (listen_request_headers).
+	 */
+	SET(CURLOPT_ACCEPT_ENCODING, "");
 	SET(CURLOPT_HEADERFUNCTION, listen_header_cb);
 	SET(CURLOPT_HEADERDATA, l);
 	SET(CURLOPT_WRITEFUNCTION, listen_write_cb);

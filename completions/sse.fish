@@ -28,6 +28,7 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -s u -l user -x -d 'basi
 complete -c sse -n "__fish_seen_subcommand_from listen" -l oauth2-bearer -x -d 'bearer token'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s A -l user-agent -x -d 'User-Agent header'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s k -l insecure -d 'do not verify the TLS certificate'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l compressed -d 'ask for a compressed response'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l cacert -r -F -d 'CA certificates (PEM)'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l proxy -x -d 'proxy URL'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l connect-timeout -x -d 'give up connecting after SECS'

@@ -386,6 +386,46 @@ EOF
 	[[ $stderr == *"charset=windows-1251"* ]]
 }
 
+# zipped KIND TEXT: a Python bytes literal of TEXT (backslash escapes as in
+# Python) compressed as gzip or deflate (zlib format, as HTTP's deflate is).
+zipped() {
+	python3 -c 'import codecs, gzip, sys, zlib
+b = codecs.decode(sys.argv[2], "unicode_escape").encode()
+print(repr(gzip.compress(b) if sys.argv[1] == "gzip" else zlib.compress(b)))' "$1" "$2"
+}
+
+@test "response: a compressed body is decoded even when not asked for (as browsers do); no Accept-Encoding without --compressed" {
+	local kind
+	for kind in gzip deflate; do
+		serve <<EOF
+header Content-Encoding: $kind
+framing close
+send $(zipped "$kind" "data: zipped $kind\n\n")
+EOF
+		run --separate-stderr lsn --no-reconnect -f data "$URL"
+		assert_success
+		assert_output "zipped $kind"
+		[ "$(hdr 1 Accept-Encoding)" = '<none>' ]
+	done
+}
+
+@test "request: --compressed asks for a compressed response and decodes it; -H Accept-Encoding is sent as given" {
+	serve <<EOF
+header Content-Encoding: gzip
+framing close
+send $(zipped gzip "id: 1\ndata: asked\n\n")
+EOF
+	run --separate-stderr lsn --no-reconnect --compressed -f json "$URL"
+	assert_success
+	assert_output '{"event":"message","data":"asked","id":"1"}'
+	[[ $(hdr 1 Accept-Encoding) == *gzip* ]]
+	[[ $(hdr 1 Accept-Encoding) == *deflate* ]]
+	run --separate-stderr lsn --no-reconnect -H 'Accept-Encoding: gzip' -f data "$URL"
+	assert_success
+	assert_output asked
+	[ "$(hdr 2 Accept-Encoding)" = gzip ]
+}
+
 @test "response: --retry-on-http-error reconnects after 5xx and 429, not after 404" {
 	serve <<'EOF'
 status 503 Service Unavailable
