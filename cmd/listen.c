@@ -267,19 +267,21 @@ reconnect_delay(const struct listen *l)
  * opened: the standard lets a client fail the connection when it knows
  * reestablishing it to be futile (a typo in the host name, a certificate
  * that does not verify). Once a connection has been opened, every network
- * error is retried.
+ * error is retried. Not here: CURLE_SSL_CONNECT_ERROR, which is also a
+ * connection reset or closed during the TLS handshake, and
+ * CURLE_UNSUPPORTED_PROTOCOL, which once the URL has been checked can only
+ * be an HTTP/0.9 answer or a redirect elsewhere than http(s), both up to
+ * a server that may be restarting or misconfigured for a moment.
  */
 static bool
 futile(CURLcode cc)
 {
 	switch (cc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_TOO_MANY_REDIRECTS:
 	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CIPHER:
 	case CURLE_SSL_CACERT_BADFILE:

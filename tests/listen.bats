@@ -769,6 +769,55 @@ EOF
 	[ -z "$stderr" ]
 }
 
+# rawsrv MODE: a TCP server on 127.0.0.1 that answers every connection
+# below HTTP: rst resets it at once (during a TLS handshake, say), http09
+# reads the request and answers without a status line. Sets PORT; it logs
+# one line per connection to $T/conns.
+rawsrv() {
+	: >"$T/conns"
+	: >"$T/port"
+	start_bg python3 -c 'import socket, struct, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+log = open(sys.argv[2], "a")
+while True:
+    c, _ = s.accept()
+    log.write("conn\n")
+    log.flush()
+    if sys.argv[1] == "http09":
+        c.recv(65536)
+        c.sendall(b"data: not http\n\n")
+        c.close()
+    else:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()' "$1" "$T/conns" >"$T/port"
+	local tries=200
+	until [ -s "$T/port" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the raw server did not start"
+		sleep 0.05
+	done
+	PORT=$(head -1 "$T/port")
+}
+
+@test "reconnect: a reset during the TLS handshake and an HTTP/0.9 answer are retried, not futile (exit 8 with --max-reconnects)" {
+	rawsrv rst
+	run --separate-stderr lsn --max-reconnects 2 --retry-delay 0 \
+		--retry-max-delay 0.2 "https://127.0.0.1:$PORT/"
+	assert_failure 8
+	[[ $stderr == *"giving up after 2 reconnects"* ]]
+	[ "$(wc -l <"$T/conns")" -eq 3 ]
+	stop_bg
+	rawsrv http09
+	run --separate-stderr lsn --max-reconnects 1 --retry-delay 0 \
+		--retry-max-delay 0.2 "http://127.0.0.1:$PORT/"
+	assert_failure 8
+	[[ $stderr == *"HTTP/0.9"* ]]
+	[ "$(wc -l <"$T/conns")" -eq 2 ]
+}
+
 @test "reconnect: consecutive failures back off exponentially with jitter, capped by --retry-max-delay" {
 	local port
 	port=$(free_port)
