@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "parser.h"
 
 static const char hex[] = "0123456789abcdef";
 
@@ -280,46 +281,6 @@ plain(unsigned char c)
 }
 
 /*
- * Length of the valid UTF-8 sequence at u (lead byte u[0] >= 0x80), or 0 when
- * it is invalid, with *bad set to the length of the maximal invalid subpart
- * (at least 1) that one U+FFFD replaces.
- */
-static size_t
-utf8_seq(const unsigned char *u, size_t len, size_t *bad)
-{
-	unsigned char c = u[0], lo = 0x80, hi = 0xBF;
-	size_t need, k;
-
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		*bad = 1;
-		return 0;
-	}
-	for (k = 1; k <= need; k++) {
-		if (k >= len || u[k] < lo || u[k] > hi) {
-			*bad = k;
-			return 0;
-		}
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need + 1;
-}
-
-/*
  * What replaces the special byte(s) at u: written to e, returning how many
  * bytes were written (2 to 6) and setting *used to how many were read.
  */
@@ -330,7 +291,7 @@ special(const unsigned char *u, size_t left, char e[6], size_t *used)
 
 	*used = 1;
 	if (u[0] >= 0x80) {
-		if ((n = utf8_seq(u, left, &bad)) == 0) {
+		if ((n = sse_utf8_seq(u, left, &bad)) == 0) {
 			*used = bad;
 			memcpy(e, "\xEF\xBF\xBD", 3);
 			return 3;

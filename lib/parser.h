@@ -110,5 +110,10 @@ const char *sse_strerror(int status);
  * out's cap is reached.
  */
 int sse_utf8_repair(const char *s, size_t len, struct sse_buf *out);
+/*
+ * The valid UTF-8 sequence at u (u[0] >= 0x80): its length, or 0 with *bad
+ * set to the length of the maximal invalid subpart that one U+FFFD replaces.
+ */
+size_t sse_utf8_seq(const unsigned char *u, size_t len, size_t *bad);
 
 #endif

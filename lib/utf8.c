@@ -28,63 +28,73 @@ ascii_prefix(const unsigned char *u, size_t len)
 	return i;
 }
 
+/*
+ * Length of the valid UTF-8 sequence at u (lead byte u[0] >= 0x80), or 0 when
+ * it is invalid, with *bad set to the length of the maximal invalid subpart
+ * (at least 1) that one U+FFFD replaces; the byte after it is looked at
+ * again.
+ */
+size_t
+sse_utf8_seq(const unsigned char *u, size_t len, size_t *bad)
+{
+	unsigned char c = u[0], lo = 0x80, hi = 0xBF;
+	size_t need, k;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 1;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		*bad = 1;
+		return 0;
+	}
+	for (k = 1; k <= need; k++) {
+		if (k >= len || u[k] < lo || u[k] > hi) {
+			*bad = k;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need + 1;
+}
+
 int
 sse_utf8_repair(const char *s, size_t len, struct sse_buf *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, start, bad_end, copied = 0;
-	unsigned need, k;
-	unsigned char c, lo, hi;
+	size_t i, n, bad, copied = 0;
 	bool repaired = false;
 
 	i = ascii_prefix(u, len);
 	while (i < len) {
-		c = u[i];
-		if (c < 0x80) {
+		if (u[i] < 0x80) {
 			i++;
 			continue;
 		}
-		start = i++;
-		lo = 0x80;
-		hi = 0xBF;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else {
-			bad_end = i;
-			goto bad;
+		if ((n = sse_utf8_seq(u + i, len - i, &bad)) != 0) {
+			i += n;
+			continue;
 		}
-		for (k = 0; k < need; k++) {
-			if (i >= len || u[i] < lo || u[i] > hi) {
-				bad_end = i; /* u[i] is looked at again */
-				goto bad;
-			}
-			lo = 0x80;
-			hi = 0xBF;
-			i++;
-		}
-		continue;
-	bad:
 		if (!repaired) {
 			sse_buf_reset(out);
 			repaired = true;
 		}
-		if (sse_buf_add(out, s + copied, start - copied) == -1 ||
+		if (sse_buf_add(out, s + copied, i - copied) == -1 ||
 		    sse_buf_add(out, replacement, 3) == -1)
 			return -1;
-		copied = bad_end;
-		i = bad_end;
+		i += bad;
+		copied = i;
 	}
 	if (!repaired)
 		return 0;
