@@ -467,6 +467,82 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * --timeout or --idle-timeout has passed (the latter only counts while
+ * connected): end with its status and message.
+ */
+static bool
+deadline_passed(struct listen *l, int64_t now, bool connected)
+{
+	const struct listen_opts *o = l->o;
+	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
+
+	if (timeout >= 0 && now - l->start_ms >= timeout) {
+		listen_fail(l, EXIT_TIMEOUT,
+		    "'%s': timed out after %g s (--timeout)", o->url,
+		    secs(timeout));
+		return true;
+	}
+	if (connected && idle >= 0 && now - l->last_byte_ms >= idle) {
+		listen_fail(l, EXIT_IDLE,
+		    "'%s': nothing received for %g s (--idle-timeout)", o->url,
+		    secs(idle));
+		return true;
+	}
+	return false;
+}
+
+/* Whether bytes wait unread in the connection's socket. */
+static bool
+input_waiting(const struct listen *l)
+{
+	struct pollfd pfd[LISTEN_MAX_SOCKS];
+	unsigned i;
+
+	for (i = 0; i < l->nsocks; i++) {
+		pfd[i].fd = l->socks[i];
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	return l->nsocks > 0 && poll(pfd, l->nsocks, 0) > 0;
+}
+
+/*
+ * How long a write to a stalled stdout may wait (output_set_deadline): up
+ * to the nearest of the deadlines, so that they hold even against a reader
+ * that never reads. The idle clock measures the server's silence, and
+ * while stdout is blocked we read nothing: so at the idle deadline, bytes
+ * waiting unread in the socket count as received then (the server is not
+ * idle, we are behind), and only a server that has really sent nothing
+ * ends the session with exit 6.
+ */
+static int64_t
+output_time_left(void *ctx)
+{
+	struct listen *l = ctx;
+	const struct listen_opts *o = l->o;
+	int64_t now = now_mono_ms(), left = INT64_MAX, t;
+
+	if (o->out.timeout_ms >= 0)
+		left = l->start_ms + o->out.timeout_ms - now;
+	if (o->idle_timeout_ms >= 0 && l->opened) {
+		t = l->last_byte_ms + o->idle_timeout_ms - now;
+		if (t <= 0 && input_waiting(l)) {
+			l->last_byte_ms = now;
+			t = o->idle_timeout_ms;
+		}
+		left = min64(left, t);
+	}
+	if (left == INT64_MAX)
+		return -1;
+	if (left > 0)
+		return left;
+	/* Giving up: say why, unless the session is ending for a reason. */
+	if (l->stop < 0 || l->stop == EXIT_OK)
+		(void)deadline_passed(l, now, l->opened);
+	return 0;
+}
+
 /* Run until something ends the session; returns the exit status. */
 static int
 event_loop(struct listen *l)
@@ -481,6 +557,7 @@ event_loop(struct listen *l)
 	int running, left;
 
 	curl_easy_setopt(l->easy, CURLOPT_ERRORBUFFER, errbuf);
+	l->start_ms = start;
 	while (l->stop < 0) {
 		now = now_mono_ms();
 		if (got_signal) {
@@ -488,18 +565,8 @@ event_loop(struct listen *l)
 			l->stop = 128 + got_signal;
 			break;
 		}
-		if (timeout >= 0 && now - start >= timeout) {
-			listen_fail(l, EXIT_TIMEOUT,
-			    "'%s': timed out after %g s (--timeout)", o->url,
-			    secs(timeout));
+		if (deadline_passed(l, now, active))
 			break;
-		}
-		if (active && idle >= 0 && now - l->last_byte_ms >= idle) {
-			listen_fail(l, EXIT_IDLE,
-			    "'%s': nothing received for %g s (--idle-timeout)",
-			    o->url, secs(idle));
-			break;
-		}
 		if (!active && now >= next) {
 			errbuf[0] = '\0';
 			if (start_attempt(l) == -1)
@@ -811,6 +878,12 @@ run(struct listen_opts *o)
 	}
 	l.out.interrupted = &got_signal;
 	listen_parser_init(&l);
+	if ((o->out.timeout_ms >= 0 || o->idle_timeout_ms >= 0) &&
+	    output_set_deadline(&l.out, output_time_left, &l) == -1) {
+		fprintf(stderr, "sse: listen: cannot set up a timer: %s\n",
+		    strerror(errno));
+		goto out;
+	}
 	if (o->last_event_id != NULL &&
 	    sse_parser_set_last_id(&l.parser, o->last_event_id,
 		strlen(o->last_event_id)) != SSE_OK) {

@@ -31,6 +31,8 @@
 #define LISTEN_MAX_REDIRS 20
 /* The response headers kept for -v and the hooks. */
 #define LISTEN_MAX_HEADERS (256 * 1024)
+/* Sockets of the transfer open at once (happy eyeballs races two). */
+#define LISTEN_MAX_SOCKS 8
 
 /* What a connection that was accepted looks like (the open hook). */
 struct listen_conn {
@@ -122,8 +124,11 @@ struct listen {
 	bool http_retry; /* refused, but --retry-on-http-error applies */
 	int64_t last_byte_ms; /* monotonic: last bytes received */
 	int64_t chunk_ms; /* wall clock of the chunk being parsed */
+	curl_socket_t socks[LISTEN_MAX_SOCKS]; /* open, for input_waiting() */
+	unsigned nsocks;
 
 	/* the session */
+	int64_t start_ms; /* monotonic: when it started (--timeout) */
 	unsigned long attempts;
 	long long reconnects;
 	unsigned failures; /* consecutive attempts that did not open */

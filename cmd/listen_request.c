@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "listen.h"
@@ -102,6 +103,35 @@ out:
 	return rc;
 }
 
+/*
+ * libcurl does not tell a transfer's socket until the transfer is over
+ * (CURLINFO_ACTIVESOCKET), so the sockets it opens and closes are tracked
+ * here, for the idle clock to see bytes waiting while stdout is blocked.
+ */
+static int
+on_sockopt(void *ctx, curl_socket_t fd, curlsocktype purpose)
+{
+	struct listen *l = ctx;
+
+	if (purpose == CURLSOCKTYPE_IPCXN && l->nsocks < LISTEN_MAX_SOCKS)
+		l->socks[l->nsocks++] = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int
+on_closesocket(void *ctx, curl_socket_t fd)
+{
+	struct listen *l = ctx;
+	unsigned i;
+
+	for (i = 0; i < l->nsocks; i++)
+		if (l->socks[i] == fd) {
+			l->socks[i] = l->socks[--l->nsocks];
+			break;
+		}
+	return close(fd);
+}
+
 #define SET(opt, val)                                                          \
 	do {                                                                   \
 		if ((cc = curl_easy_setopt(e, opt, val)) != CURLE_OK)          \
@@ -139,6 +169,10 @@ listen_request_setup(struct listen *l)
 	SET(CURLOPT_HEADERDATA, l);
 	SET(CURLOPT_WRITEFUNCTION, listen_write_cb);
 	SET(CURLOPT_WRITEDATA, l);
+	SET(CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	SET(CURLOPT_SOCKOPTDATA, l);
+	SET(CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+	SET(CURLOPT_CLOSESOCKETDATA, l);
 	if (o->has_body) {
 		/* Not copied: the body lives as long as the session. */
 		SET(CURLOPT_POSTFIELDS, o->body.p ? o->body.p : "");

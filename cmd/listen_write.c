@@ -40,7 +40,8 @@ on_event(void *ctx, const struct sse_event *ev)
 		return 1;
 	}
 	if ((r = output_event(&l->out, ev, l->chunk_ms)) != OUTPUT_CONTINUE) {
-		l->stop = output_status(r);
+		if (l->stop < 0) /* an expired write has set it */
+			l->stop = output_status(r);
 		return 1;
 	}
 	return 0;

@@ -2,11 +2,13 @@
  * The client output pipeline shared by listen and replay; see output.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -160,13 +162,87 @@ output_event(struct output *out, const struct sse_event *ev, int64_t unix_ms)
 	return r;
 }
 
-/* Wait until fd takes more bytes (stdout may have been left non-blocking). */
 static void
-wait_writable(int fd)
+on_alarm(int sig)
 {
-	struct pollfd pfd = {fd, POLLOUT, 0};
+	(void)sig; /* only there to interrupt write(2) */
+}
 
-	(void)poll(&pfd, 1, -1);
+int
+output_set_deadline(struct output *out, int64_t (*fn)(void *), void *ctx)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a blocked write(2) must see EINTR. */
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		return -1;
+	out->deadline = fn;
+	out->deadline_ctx = ctx;
+	return 0;
+}
+
+/* The milliseconds a write may still wait; 0: give up; -1: no limit. */
+static int64_t
+time_left(struct output *out)
+{
+	return out->deadline ? out->deadline(out->deadline_ctx) : -1;
+}
+
+/*
+ * SIGALRM after ms (0: disarm), then every 10 ms: a signal that comes
+ * before write(2) has blocked is followed by another.
+ */
+static void
+arm(int64_t ms)
+{
+	struct itimerval it;
+
+	memset(&it, 0, sizeof(it));
+	if (ms > 0) {
+		it.it_value.tv_sec = (time_t)(ms / 1000);
+		it.it_value.tv_usec = (suseconds_t)(ms % 1000 * 1000);
+		it.it_interval.tv_usec = 10000;
+	}
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* write(2), bounded by the deadline when there is one: -2 when it passed. */
+static ssize_t
+write_timed(struct output *out, const char *p, size_t len)
+{
+	int64_t left;
+	ssize_t n;
+	int saved;
+
+	if ((left = time_left(out)) < 0)
+		return write(out->fd, p, len);
+	if (left == 0)
+		return -2;
+	arm(left);
+	n = write(out->fd, p, len);
+	saved = errno;
+	arm(0);
+	errno = saved;
+	return n;
+}
+
+/*
+ * Wait until fd takes more bytes (stdout may have been left non-blocking);
+ * false when the deadline has passed.
+ */
+static bool
+wait_writable(struct output *out)
+{
+	struct pollfd pfd = {out->fd, POLLOUT, 0};
+	int64_t left = time_left(out);
+
+	if (left == 0)
+		return false;
+	(void)poll(&pfd, 1, left < 0 || left > INT_MAX ? -1 : (int)left);
+	return true;
 }
 
 enum output_result
@@ -181,7 +257,7 @@ output_flush(struct output *out)
 		return out->state;
 	}
 	while (left > 0) {
-		if ((n = write(out->fd, p, left)) >= 0) {
+		if ((n = write_timed(out, p, left)) >= 0) {
 			p += n;
 			left -= (size_t)n;
 			/* A signal cuts a blocked pipe write short. */
@@ -192,14 +268,15 @@ output_flush(struct output *out)
 			}
 			continue;
 		}
-		if (errno == EINTR &&
+		if (n == -1 && errno == EINTR &&
 		    (out->interrupted == NULL || *out->interrupted == 0))
 			continue;
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			wait_writable(out->fd);
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    wait_writable(out))
 			continue;
-		}
 		sse_buf_reset(&out->buf);
+		if (n == -2 || errno == EAGAIN || errno == EWOULDBLOCK)
+			return out->state = OUTPUT_EXPIRED;
 		if (errno == EINTR)
 			return OUTPUT_CLOSED; /* a signal ends a stuck write */
 		if (errno == EPIPE)
@@ -215,5 +292,7 @@ output_flush(struct output *out)
 int
 output_status(enum output_result r)
 {
+	if (r == OUTPUT_EXPIRED)
+		return EXIT_TIMEOUT;
 	return r == OUTPUT_FAILED ? EXIT_ERROR : EXIT_OK;
 }

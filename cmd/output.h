@@ -110,6 +110,7 @@ enum output_result {
 	OUTPUT_DONE, /* -n or --until met: flush, then exit EXIT_OK */
 	OUTPUT_CLOSED, /* stdout closed by its reader: exit EXIT_OK quietly */
 	OUTPUT_FAILED, /* error, message printed: exit EXIT_ERROR */
+	OUTPUT_EXPIRED, /* the deadline passed, stdout blocked: EXIT_TIMEOUT */
 };
 
 struct output {
@@ -126,6 +127,9 @@ struct output {
 	 * flag is set, so that SIGINT still ends the program.
 	 */
 	const volatile sig_atomic_t *interrupted;
+	/* Optional: see output_set_deadline(). */
+	int64_t (*deadline)(void *ctx);
+	void *deadline_ctx;
 };
 
 void output_opts_init(struct output_opts *);
@@ -154,8 +158,20 @@ bool output_wants(const struct output *, const char *type, size_t len);
  */
 enum output_result output_event(
     struct output *, const struct sse_event *, int64_t unix_ms);
-/* Write what is buffered. CONTINUE, CLOSED or FAILED (message printed). */
+/*
+ * Write what is buffered. CONTINUE, CLOSED, FAILED (message printed) or
+ * EXPIRED (see output_set_deadline).
+ */
 enum output_result output_flush(struct output *);
+/*
+ * Bound the time a write may wait for a stalled reader: fn returns the
+ * milliseconds left, 0 to give up now, -1 for no limit. It is asked before
+ * each write(2) and again when that time is up, so that it may grant more
+ * (and it prints the message when it returns 0). A write that gives up is
+ * OUTPUT_EXPIRED, sticky. A blocking write(2) is cut short by SIGALRM from
+ * an interval timer (ITIMER_REAL), which the caller must not use itself.
+ */
+int output_set_deadline(struct output *, int64_t (*fn)(void *ctx), void *ctx);
 /* The exit status for a result: EXIT_OK for DONE and CLOSED. */
 int output_status(enum output_result);
 

@@ -1142,6 +1142,60 @@ EOF
 	[[ $stderr == *"nothing received for 0.6 s"* ]]
 }
 
+# stalled_reader FIFO OUT [SECS]: in the background, open FIFO for reading
+# with the pipe shrunk to 4 KiB, read nothing for SECS (default 30), then
+# copy everything to OUT.
+stalled_reader() {
+	start_bg python3 -c 'import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, 1031, 4096)  # F_SETPIPE_SZ
+time.sleep(float(sys.argv[3]))
+with open(sys.argv[2], "wb") as out:
+    while True:
+        b = os.read(fd, 65536)
+        if not b:
+            break
+        out.write(b)' "$1" "$2" "${3:-30}"
+}
+
+@test "exit 5 and 6: --timeout and --idle-timeout hold while stdout's reader never reads" {
+	serve <<'EOF'
+send "data: " + "x" * 8000 + "\n\n"
+hang 30
+EOF
+	mkfifo "$T/fifo"
+	stalled_reader "$T/fifo" "$T/out"
+	local t0=$SECONDS rc=0 reader=$BG_PID
+	timeout 20 sse listen -f data --timeout 1 "$URL" >"$T/fifo" 2>"$T/err" || rc=$?
+	[ "$rc" = 5 ] || fail "exit $rc: $(cat "$T/err")"
+	[ $((SECONDS - t0)) -lt 8 ]
+	grep -q "timed out after 1 s (--timeout)" "$T/err"
+	kill "$reader"
+
+	# nothing more comes and nothing waits unread: the server is idle
+	stalled_reader "$T/fifo" "$T/out"
+	t0=$SECONDS rc=0
+	timeout 20 sse listen -f data --idle-timeout 1 "$URL" >"$T/fifo" 2>"$T/err" || rc=$?
+	[ "$rc" = 6 ] || fail "exit $rc: $(cat "$T/err")"
+	[ $((SECONDS - t0)) -lt 8 ]
+	grep -q "nothing received for 1 s (--idle-timeout)" "$T/err"
+}
+
+@test "exit 0: --idle-timeout does not fire while stdout's reader is slow and the server has sent more" {
+	serve <<'EOF'
+repeat 20000 "data: {i} 0123456789012345678901234567890123456789\n\n"
+EOF
+	mkfifo "$T/fifo"
+	stalled_reader "$T/fifo" "$T/out" 2
+	local rc=0 pid=$BG_PID
+	timeout 20 sse listen --no-reconnect -f data --idle-timeout 0.5 "$URL" \
+		>"$T/fifo" 2>"$T/err" || rc=$?
+	[ "$rc" = 0 ] || fail "exit $rc: $(cat "$T/err")"
+	wait "$pid"
+	[ "$(wc -l <"$T/out")" -eq 20000 ]
+	[ "$(tail -1 "$T/out" | cut -d' ' -f1)" = 19999 ]
+}
+
 @test "exit 7: an event larger than --max-event-size, with a message naming the limit" {
 	serve <<'EOF'
 send "data: small\n\n"
