@@ -936,6 +936,8 @@ cmd_listen_exec(int argc, char **argv)
 	if ((rc = parse_opts(&o, argc, argv)) == -1) {
 		if ((url = check_url(o.url)) == NULL)
 			rc = EXIT_USAGE;
+		else if (output_check_fd(STDOUT_FILENO, "listen") == -1)
+			rc = EXIT_ERROR;
 		else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			fprintf(stderr,
 			    "sse: listen: cannot initialise "

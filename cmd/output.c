@@ -2,6 +2,7 @@
  * The client output pipeline shared by listen and replay; see output.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -107,6 +108,18 @@ output_init(
 	/* A closed stdout must be a write error we can see, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
+}
+
+int
+output_check_fd(int fd, const char *cmd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl != -1 && (fl & O_ACCMODE) != O_RDONLY)
+		return 0;
+	fprintf(stderr, "sse: %s: cannot write to stdout: %s\n", cmd,
+	    strerror(fl == -1 ? errno : EBADF));
+	return -1;
 }
 
 void

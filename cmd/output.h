@@ -148,6 +148,12 @@ int output_opt(struct output_opts *, const char *cmd, int ch, const char *arg);
 int output_init(
     struct output *, const struct output_opts *o, int fd, const char *cmd);
 void output_release(struct output *);
+/*
+ * Whether fd can be written at all (not closed, not opened read-only):
+ * -1 after "sse: CMD: cannot write to stdout: ..." (exit EXIT_ERROR), so
+ * that a command can say so before it does anything.
+ */
+int output_check_fd(int fd, const char *cmd);
 
 /* Whether -e lets events of this type through. */
 bool output_wants(const struct output *, const char *type, size_t len);

@@ -1,8 +1,11 @@
 /*
  * sse: main, the command table, and the options every command shares.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -82,12 +85,32 @@ version(void)
 	return EXIT_OK;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * A standard descriptor closed at start would be the next one opened, by
+ * libcurl (its socketpair, a connection) or by us, and events or messages
+ * would go into that. Each closed one is held by /dev/null opened the
+ * wrong way round, so that using it still fails with EBADF, as the closed
+ * descriptor would have: nothing is lost without an error.
+ */
+static int
+hold_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+dispatch(int argc, char **argv)
 {
 	const struct cmd_entry *c;
 	const char *arg;
-	int rc;
 
 	if (argc < 2)
 		return main_usage();
@@ -118,8 +141,21 @@ main(int argc, char **argv)
 		fprintf(stderr, "sse: unknown command '%s'\n", arg);
 		return main_usage();
 	}
-	rc = c->exec(argc - 1, argv + 1);
-	if (fflush(stdout) == EOF && rc == EXIT_OK)
+	return c->exec(argc - 1, argv + 1);
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	if (hold_std_fds() == -1)
+		return EXIT_ERROR;
+	rc = dispatch(argc, argv);
+	if (fflush(stdout) == EOF && rc == EXIT_OK) {
+		fprintf(stderr, "sse: cannot write to stdout: %s\n",
+		    strerror(errno));
 		rc = EXIT_ERROR;
+	}
 	return rc;
 }

@@ -28,6 +28,17 @@ setup() {
 	done
 }
 
+@test "cli: output that cannot be written is exit 1 with a message (closed stdout, a full disk)" {
+	run --separate-stderr bash -c 'sse --help >&-'
+	assert_failure 1
+	[ "$stderr" = "sse: cannot write to stdout: Bad file descriptor" ]
+	if [ -w /dev/full ]; then
+		run --separate-stderr bash -c 'sse --version >/dev/full'
+		assert_failure 1
+		[ "$stderr" = "sse: cannot write to stdout: No space left on device" ]
+	fi
+}
+
 @test "cli: no command is a usage error (exit 2, usage on stderr)" {
 	run --separate-stderr sse
 	assert_failure 2

@@ -1049,6 +1049,24 @@ EOF
 	[[ $stderr == *"cannot write to stdout"* ]]
 }
 
+@test "exit 1: stdout closed at start is an error said at once, and no event goes into a descriptor that took its number" {
+	serve <<'EOF'
+send "data: a\n\n"
+hang 30
+EOF
+	run --separate-stderr bash -c 'timeout 20 sse listen -f data "$1" >&-' _ "$URL"
+	assert_failure 1
+	[ "$stderr" = "sse: listen: cannot write to stdout: Bad file descriptor" ]
+	# stdin and stderr closed: the events still go to stdout, messages nowhere
+	run --separate-stderr bash -c 'timeout 20 sse listen -n 1 -f data "$1" <&- 2>&-' _ "$URL"
+	assert_success
+	assert_output a
+	[ -z "$stderr" ]
+	run --separate-stderr bash -c 'timeout 20 sse listen --no-reconnect -d @- "$1" <&-' _ "$URL"
+	assert_failure 2
+	[[ $stderr == *"--data: cannot read '-': Bad file descriptor"* ]]
+}
+
 @test "exit 2: bad option values, no URL, a bad URL" {
 	local args
 	for args in "--timeout abc" "--idle-timeout -1" "--max-event-size 1X" \
