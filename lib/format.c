@@ -276,10 +276,12 @@ add_time(struct sse_buf *out, int64_t unix_ms)
  * Text that came from the network goes to a terminal: control characters
  * (C0, DEL, and the C1 range U+0080..U+009F that some terminals obey) are
  * shown as \xNN / \u00NN so that a stream cannot move the cursor, retitle
- * the window or worse. Tab and, where allowed, LF pass through.
+ * the window or worse. Tab and, where allowed, LF pass through. color:
+ * NULL for none, else the SGR sequence of the text around, restored after
+ * each escape (which is shown in reverse video).
  */
 static int
-add_visible(struct sse_buf *out, const char *s, size_t len, bool color,
+add_visible(struct sse_buf *out, const char *s, size_t len, const char *color,
     const char *indent)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -303,12 +305,14 @@ add_visible(struct sse_buf *out, const char *s, size_t len, bool color,
 			    sse_buf_addstr(out, indent) == -1;
 			i++;
 		} else if (u[i] == 0xC2) {
-			rc = sse_buf_addf(out, "%s\\u00%02X%s",
-			    color ? C_ESC : "", u[i + 1], color ? C_OFF : "");
+			rc = sse_buf_addf(out, "%s\\u00%02X%s%s",
+			    color ? C_ESC : "", u[i + 1], color ? C_OFF : "",
+			    color ? color : "");
 			i += 2;
 		} else {
-			rc = sse_buf_addf(out, "%s\\x%02X%s",
-			    color ? C_ESC : "", u[i], color ? C_OFF : "");
+			rc = sse_buf_addf(out, "%s\\x%02X%s%s",
+			    color ? C_ESC : "", u[i], color ? C_OFF : "",
+			    color ? color : "");
 			i++;
 		}
 		if (rc != 0)
@@ -337,17 +341,20 @@ add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
 	if (sse_buf_addf(out, "%s%02d:%02d:%02d.%03d%s %s", color ? C_TIME : "",
 		tm.tm_hour, tm.tm_min, tm.tm_sec, ms, color ? C_OFF : "",
 		color ? C_TYPE : "") == -1 ||
-	    add_visible(out, ev->type, ev->type_len, color, NULL) == -1 ||
+	    add_visible(out, ev->type, ev->type_len, color ? C_TYPE : NULL,
+		NULL) == -1 ||
 	    sse_buf_addstr(out, color ? C_OFF : "") == -1)
 		return -1;
 	if (ev->id_len > 0 &&
 	    (sse_buf_addf(out, " %sid=", color ? C_ID : "") == -1 ||
-		add_visible(out, ev->id, ev->id_len, color, NULL) == -1 ||
+		add_visible(
+		    out, ev->id, ev->id_len, color ? C_ID : NULL, NULL) == -1 ||
 		sse_buf_addstr(out, color ? C_OFF : "") == -1))
 		return -1;
 	if (ev->data_len > 0 &&
 	    (sse_buf_add(out, "\n  ", 3) == -1 ||
-		add_visible(out, ev->data, ev->data_len, color, "  ") == -1))
+		add_visible(out, ev->data, ev->data_len, color ? "" : NULL,
+		    "  ") == -1))
 		return -1;
 	return sse_buf_addch(out, '\n');
 }

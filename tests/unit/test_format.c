@@ -267,6 +267,23 @@ main(void)
 	fmt_out("pretty", true, &hostile);
 	ok(strstr(out.p, "\033]") == NULL && strstr(out.p, "\033[2J") == NULL,
 	    "pretty colour: hostile controls still not passed through");
+	{
+		struct sse_event e = ev_make("a\x01"
+					     "b",
+		    "c\x02"
+		    "d",
+		    "e\x7F");
+
+		fmt_out("pretty", true, &e);
+		static const char want[] =
+		    "\033[2m12:34:56.789\033[0m \033[1;36ma\033[7m\\x01\033[0m"
+		    "\033[1;36mb\033[0m \033[33mid=e\033[7m\\x7F\033[0m\033["
+		    "33m\033[0m\n  c\033[7m\\x02\033[0md\n";
+
+		is_mem(out.p, out.len, want, sizeof(want) - 1,
+		    "pretty colour: after an escape the field's colour is "
+		    "back");
+	}
 
 	/* templates */
 	FMT_IS("{event}\\t{id}\\t{data}", &ev, "update\t42\thello",
