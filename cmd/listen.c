@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "format.h"
 #include "listen.h"
 #include "listen_record.h"
 #include "util.h"
@@ -222,6 +223,34 @@ listen_fail(struct listen *l, int status, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "sse: listen: %s\n", l->why);
 	l->stop = status;
+}
+
+/*
+ * Text from the network, made safe for a terminal (sse_format_visible):
+ * control characters and bytes that are not UTF-8 escaped, NUL included.
+ * Valid until the next call; *len for "%.*s".
+ */
+const char *
+listen_visible(struct listen *l, const char *s, size_t n, int *len)
+{
+	sse_buf_reset(&l->vis);
+	if (sse_format_visible(&l->vis, s, n, NULL, NULL) == -1)
+		sse_buf_reset(&l->vis);
+	*len = (int)l->vis.len;
+	return l->vis.len ? l->vis.p : "";
+}
+
+/* -v: a line of prefix and text from the network, made safe. */
+void
+listen_show(struct listen *l, const char *prefix, const char *s, size_t n)
+{
+	const char *v;
+	int len;
+
+	if (l->o->verbose == 0 || l->o->quiet)
+		return;
+	v = listen_visible(l, s, n, &len);
+	fprintf(stderr, "%s%.*s\n", prefix, len, v);
 }
 
 /* Seconds for messages: "3", "0.25". */
@@ -871,9 +900,12 @@ run(struct listen_opts *o)
 	l.retry_ms = (uint64_t)o->retry_delay_ms;
 	sse_buf_init(&l.ctype, 4096);
 	sse_buf_init(&l.headers, LISTEN_MAX_HEADERS);
+	/* What it shows is capped already: a comment, an id, a header. */
+	sse_buf_init(&l.vis, 0);
 	if (output_init(&l.out, &o->out, STDOUT_FILENO, "listen") == -1) {
 		sse_buf_release(&l.ctype);
 		sse_buf_release(&l.headers);
+		sse_buf_release(&l.vis);
 		return EXIT_USAGE;
 	}
 	l.out.interrupted = &got_signal;
@@ -922,6 +954,7 @@ out:
 	output_release(&l.out);
 	sse_buf_release(&l.ctype);
 	sse_buf_release(&l.headers);
+	sse_buf_release(&l.vis);
 	return rc;
 }
 

@@ -119,6 +119,7 @@ struct listen {
 	long status; /* status of the current header block */
 	struct sse_buf ctype; /* its Content-Type */
 	struct sse_buf headers; /* its header lines */
+	struct sse_buf vis; /* scratch for listen_show() */
 	bool location; /* it has a Location header */
 	bool opened; /* accepted: 200 and an event stream */
 	bool http_retry; /* refused, but --retry-on-http-error applies */
@@ -161,5 +162,7 @@ void listen_warn(const struct listen *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void listen_fail(struct listen *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+void listen_show(struct listen *, const char *prefix, const char *s, size_t);
+const char *listen_visible(struct listen *, const char *s, size_t, int *len);
 
 #endif

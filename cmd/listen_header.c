@@ -105,11 +105,12 @@ static bool
 decide(struct listen *l)
 {
 	struct listen_conn c;
-	const char *ct = l->ctype.len ? l->ctype.p : "";
-	int ctlen = (int)l->ctype.len;
+	const char *ct;
+	int ctlen;
 	char *final = NULL;
 
-	if (l->status == 200 && event_stream(ct, l->ctype.len)) {
+	if (l->status == 200 &&
+	    event_stream(l->ctype.len ? l->ctype.p : "", l->ctype.len)) {
 		l->opened = true;
 		l->failures = 0;
 		(void)curl_easy_getinfo(
@@ -146,6 +147,7 @@ decide(struct listen *l)
 		l->http_retry = true;
 		return false;
 	}
+	ct = listen_visible(l, l->ctype.p, l->ctype.len, &ctlen);
 	if (l->status != 200)
 		listen_fail(l, EXIT_HTTP,
 		    "'%s' answered HTTP status %ld (content type '%.*s'), "
@@ -202,13 +204,11 @@ listen_header_cb(char *buf, size_t size, size_t nitems, void *ctx)
 	/* Trailers after the body, if any, change nothing. */
 	if (l->opened)
 		return n;
-	if (l->o->verbose > 0 && !l->o->quiet) {
-		v = buf;
-		vlen = n;
-		trim(&v, &vlen);
-		if (vlen > 0)
-			fprintf(stderr, "< %.*s\n", (int)vlen, v);
-	}
+	v = buf;
+	vlen = n;
+	trim(&v, &vlen);
+	if (vlen > 0)
+		listen_show(l, "< ", v, vlen);
 	if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
 		/* A new response: an interim one, a redirect, or the last. */
 		listen_conn_reset(l);

@@ -87,7 +87,9 @@ listen_request_headers(struct listen *l)
 		    sse_buf_add(&line, id, idlen) == -1 ||
 		    sse_buf_addch(&line, '\0') == -1 || add(&list, line.p))
 			goto out;
-		listen_log(l, "> Last-Event-ID: %.*s", (int)idlen, id);
+		/* -vv shows it with the rest of the request */
+		if (o->verbose == 1)
+			listen_show(l, "> Last-Event-ID: ", id, idlen);
 	}
 	if (curl_easy_setopt(l->easy, CURLOPT_HTTPHEADER, list) != CURLE_OK)
 		goto out;
@@ -130,6 +132,32 @@ on_closesocket(void *ctx, curl_socket_t fd)
 			break;
 		}
 	return close(fd);
+}
+
+/*
+ * -vv: libcurl's trace, each line made safe for a terminal. The response
+ * headers are left to the header callback, which shows them with -v.
+ */
+static int
+on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ctx)
+{
+	struct listen *l = ctx;
+	const char *p, *eol, *end = data + n;
+
+	(void)h;
+	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_OUT)
+		return 0;
+	for (p = data; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		n = (size_t)(eol - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			listen_show(
+			    l, type == CURLINFO_TEXT ? "* " : "> ", p, n);
+	}
+	return 0;
 }
 
 #define SET(opt, val)                                                          \
@@ -196,8 +224,11 @@ listen_request_setup(struct listen *l)
 		SET(CURLOPT_PROXY, o->proxy);
 	if (o->connect_timeout_ms > 0)
 		SET(CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-	if (o->verbose >= 2)
+	if (o->verbose >= 2) {
+		SET(CURLOPT_DEBUGFUNCTION, on_debug);
+		SET(CURLOPT_DEBUGDATA, l);
 		SET(CURLOPT_VERBOSE, 1L);
+	}
 	return 0;
 fail:
 	fprintf(stderr, "sse: listen: cannot set up the request: %s\n",

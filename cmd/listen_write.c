@@ -67,8 +67,7 @@ on_comment(void *ctx, const char *text, size_t len)
 {
 	struct listen *l = ctx;
 
-	if (l->o->verbose > 0 && !l->o->quiet)
-		fprintf(stderr, "* comment:%.*s\n", (int)len, text);
+	listen_show(l, "* comment:", text, len);
 }
 
 void

@@ -272,30 +272,58 @@ add_time(struct sse_buf *out, int64_t unix_ms)
 #define C_ESC "\033[7m"
 #define C_OFF "\033[0m"
 
-/*
- * Text that came from the network goes to a terminal: control characters
- * (C0, DEL, and the C1 range U+0080..U+009F that some terminals obey) are
- * shown as \xNN / \u00NN so that a stream cannot move the cursor, retitle
- * the window or worse. Tab and, where allowed, LF pass through. color:
- * NULL for none, else the SGR sequence of the text around, restored after
- * each escape (which is shown in reverse video).
- */
-static int
-add_visible(struct sse_buf *out, const char *s, size_t len, const char *color,
-    const char *indent)
+/* Length of the valid UTF-8 sequence at u[0..n) (u[0] >= 0x80), or 0. */
+static size_t
+utf8_len(const unsigned char *u, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t need, k;
+
+	if (u[0] >= 0xC2 && u[0] <= 0xDF)
+		need = 1;
+	else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
+		need = 2;
+		lo = u[0] == 0xE0 ? 0xA0 : 0x80;
+		hi = u[0] == 0xED ? 0x9F : 0xBF;
+	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
+		need = 3;
+		lo = u[0] == 0xF0 ? 0x90 : 0x80;
+		hi = u[0] == 0xF4 ? 0x8F : 0xBF;
+	} else
+		return 0;
+	for (k = 1; k <= need; k++) {
+		if (k >= n || u[k] < lo || u[k] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	return need + 1;
+}
+
+/* Whether u[0..n) starts with a character to show escaped. */
+static bool
+hidden(const unsigned char *u, size_t n, size_t *k)
+{
+	*k = 1;
+	if (u[0] < 0x80)
+		return (u[0] < 0x20 && u[0] != '\t') || u[0] == 0x7F;
+	if ((*k = utf8_len(u, n)) == 0)
+		return true;
+	return u[0] == 0xC2 && u[1] <= 0x9F; /* C1 */
+}
+
+int
+sse_format_visible(struct sse_buf *out, const char *s, size_t len,
+    const char *color, const char *indent)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, run;
+	size_t i = 0, run, k;
 	int rc;
 
 	while (i < len) {
-		for (run = i; run < len; run++) {
-			if ((u[run] < 0x20 && u[run] != '\t') || u[run] == 0x7F)
-				break;
-			if (u[run] == 0xC2 && run + 1 < len &&
-			    u[run + 1] >= 0x80 && u[run + 1] <= 0x9F)
-				break;
-		}
+		for (run = i; run < len && !hidden(u + run, len - run, &k);
+		     run += k)
+			;
 		if (sse_buf_add(out, u + i, run - i) == -1)
 			return -1;
 		if ((i = run) == len)
@@ -304,7 +332,7 @@ add_visible(struct sse_buf *out, const char *s, size_t len, const char *color,
 			rc = sse_buf_addch(out, '\n') == -1 ||
 			    sse_buf_addstr(out, indent) == -1;
 			i++;
-		} else if (u[i] == 0xC2) {
+		} else if (k == 2) {
 			rc = sse_buf_addf(out, "%s\\u00%02X%s%s",
 			    color ? C_ESC : "", u[i + 1], color ? C_OFF : "",
 			    color ? color : "");
@@ -341,20 +369,20 @@ add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
 	if (sse_buf_addf(out, "%s%02d:%02d:%02d.%03d%s %s", color ? C_TIME : "",
 		tm.tm_hour, tm.tm_min, tm.tm_sec, ms, color ? C_OFF : "",
 		color ? C_TYPE : "") == -1 ||
-	    add_visible(out, ev->type, ev->type_len, color ? C_TYPE : NULL,
-		NULL) == -1 ||
+	    sse_format_visible(out, ev->type, ev->type_len,
+		color ? C_TYPE : NULL, NULL) == -1 ||
 	    sse_buf_addstr(out, color ? C_OFF : "") == -1)
 		return -1;
 	if (ev->id_len > 0 &&
 	    (sse_buf_addf(out, " %sid=", color ? C_ID : "") == -1 ||
-		add_visible(
+		sse_format_visible(
 		    out, ev->id, ev->id_len, color ? C_ID : NULL, NULL) == -1 ||
 		sse_buf_addstr(out, color ? C_OFF : "") == -1))
 		return -1;
 	if (ev->data_len > 0 &&
 	    (sse_buf_add(out, "\n  ", 3) == -1 ||
-		add_visible(out, ev->data, ev->data_len, color ? "" : NULL,
-		    "  ") == -1))
+		sse_format_visible(out, ev->data, ev->data_len,
+		    color ? "" : NULL, "  ") == -1))
 		return -1;
 	return sse_buf_addch(out, '\n');
 }

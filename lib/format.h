@@ -48,5 +48,18 @@ void sse_format_release(struct sse_format *);
 /* Append ev formatted to out; unix_ms is when it was received. */
 int sse_format_event(const struct sse_format *, struct sse_buf *out,
     const struct sse_event *ev, int64_t unix_ms);
+/*
+ * Append s[0..len) to out as the pretty format shows text, for a terminal:
+ * control characters (C0 but tab, DEL, and the C1 range U+0080..U+009F
+ * that some terminals obey) become \u00NN or \xNN, and so does every byte
+ * that is not part of valid UTF-8, so that text from the network cannot
+ * move the cursor, retitle the window or worse, and a NUL does not cut it
+ * short. Tab passes, and LF when indent is not NULL (then followed by
+ * indent). color: NULL for none, else the SGR sequence in force around the
+ * text, restored after each escape (shown in reverse video). -1 at out's
+ * cap.
+ */
+int sse_format_visible(struct sse_buf *out, const char *s, size_t len,
+    const char *color, const char *indent);
 
 #endif

@@ -1016,15 +1016,40 @@ EOF
 	[[ $stderr == *"connecting to $URL"* ]]
 }
 
-@test "output: -vv adds libcurl's trace on stderr" {
+@test "output: -vv adds libcurl's trace on stderr, each header once" {
 	serve <<'EOF'
+header X-Probe: yes
 send "data: one\n\n"
 EOF
 	run --separate-stderr lsn -vv --no-reconnect -f data "$URL"
 	assert_success
 	assert_output one
 	[[ $stderr == *"> GET / HTTP/1.1"* ]]
+	[[ $stderr == *"* Connected to 127.0.0.1"* ]]
+	[ "$(grep -c '^< X-Probe: yes' <<<"$stderr")" = 1 ]
+	[ "$(grep -c '^< HTTP/1.1 200' <<<"$stderr")" = 1 ]
+	[ "$(grep -c '^> Accept: text/event-stream' <<<"$stderr")" = 1 ]
 }
+
+@test "output: -v shows headers, comments and ids from the network with control characters escaped, NUL included" {
+	printf '%s\n' $'header X-Evil: a\e]0;pwn\ab\u00ffd' \
+		'send ": hi\x1b[2Jthere\x00null\n\nid: \x1b[31mred\ndata: x\n\n"' >"$T/evil"
+	serve <"$T/evil"
+	run --separate-stderr lsn -v --max-reconnects 1 --retry-delay 0 -f data "$URL"
+	assert_failure 8
+	[[ $stderr == *'< X-Evil: a\x1B]0;pwn\x07b\xFFd'* ]]
+	[[ $stderr == *'* comment: hi\x1B[2Jthere\x00null'* ]]
+	[[ $stderr == *'> Last-Event-ID: \x1B[31mred'* ]]
+	[[ $stderr != *$'\e'* ]]
+	[[ $stderr != *$'\a'* ]]
+	# and so is a refused content type in the error message
+	printf '%s\n' $'header Content-Type: text/html\e[31m' 'send "x"' >"$T/evil"
+	serve <"$T/evil"
+	run --separate-stderr lsn "$URL"
+	assert_failure 4
+	[[ $stderr == *"content type 'text/html\\x1B[31m'"* ]]
+}
+
 
 # ---- exit statuses (sse-listen(1), EXIT STATUS) -----------------------------
 

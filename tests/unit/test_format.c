@@ -285,6 +285,24 @@ main(void)
 		    "back");
 	}
 
+	/* sse_format_visible, for -v and the like */
+	{
+		static const char in[] =
+		    "a\0b\x1B[2J\xC2\x9B\t\xFF\xC3(\xE2\x82"
+		    "\xAC\xED\xA0\x80\n\x7F";
+		static const char want[] =
+		    "a\\x00b\\x1B[2J\\u009B\t\\xFF\\xC3("
+		    "\xE2\x82\xAC\\xED\\xA0\\x80\\x0A\\x7F";
+
+		sse_buf_reset(&out);
+		ok(sse_format_visible(&out, in, sizeof(in) - 1, NULL, NULL) ==
+			0,
+		    "visible: SSE_OK");
+		is_mem(out.p, out.len, want, sizeof(want) - 1,
+		    "visible: NUL, C0, C1, DEL and bytes that are not UTF-8 "
+		    "escaped, tab and UTF-8 kept");
+	}
+
 	/* templates */
 	FMT_IS("{event}\\t{id}\\t{data}", &ev, "update\t42\thello",
 	    "template: placeholders and \\t, nothing added at the end");
