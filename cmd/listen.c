@@ -710,25 +710,68 @@ check_url(const char *arg)
 	return out;
 }
 
+/* "sse: listen: OPT: invalid value 'ARG': WHY", the value made visible. */
+static int
+bad_value(const char *opt, const char *arg, const char *why)
+{
+	struct sse_buf b;
+
+	sse_buf_init(&b, 0);
+	if (sse_format_visible(&b, arg, strlen(arg), NULL, NULL) == -1)
+		sse_buf_reset(&b);
+	fprintf(stderr, "sse: listen: %s: invalid value '%.*s': %s\n", opt,
+	    (int)b.len, b.len ? b.p : "", why);
+	sse_buf_release(&b);
+	return -1;
+}
+
+/*
+ * A value that goes into the request head as it is: libcurl does not check
+ * it, and a CR or LF would end its line and start one of the value's
+ * choosing (another header, or another request).
+ */
+static int
+one_line(const char *opt, const char *v)
+{
+	if (strpbrk(v, "\r\n") != NULL)
+		return bad_value(opt, v, "contains a line break (CR or LF)");
+	return 0;
+}
+
+/*
+ * --last-event-id, or the value of -H 'Last-Event-ID: ...' (arg): what the
+ * standard sends is the last event ID string encoded as UTF-8, and no
+ * stream can set an ID that is not valid UTF-8 (it is decoded), so such an
+ * ID is refused rather than changed (repaired, it would not be the ID the
+ * server knows).
+ */
+static int
+last_event_id(
+    struct listen_opts *o, const char *opt, const char *arg, const char *id)
+{
+	if (one_line(opt, arg) == -1)
+		return -1;
+	if (!sse_utf8_valid(id, strlen(id)))
+		return bad_value(opt, arg, "the ID is not valid UTF-8");
+	o->last_event_id = id;
+	return 0;
+}
+
 static int
 add_header(struct listen_opts *o, const char *h)
 {
 	struct curl_slist *n;
 	const char *v;
 
-	if (strchr(h, ':') == NULL && strchr(h, ';') == NULL) {
-		fprintf(stderr,
-		    "sse: listen: --header: invalid value '%s': "
-		    "not 'Name: value'\n",
-		    h);
+	if (one_line("--header", h) == -1)
 		return -1;
-	}
+	if (strchr(h, ':') == NULL && strchr(h, ';') == NULL)
+		return bad_value("--header", h, "not 'Name: value'");
 	/* Last-Event-ID is ours to send: take it as --last-event-id. */
 	if (strncasecmp(h, "Last-Event-ID:", 14) == 0) {
 		for (v = h + 14; *v == ' ' || *v == '\t'; v++)
 			;
-		o->last_event_id = v;
-		return 0;
+		return last_event_id(o, "--header", h, v);
 	}
 	if ((n = curl_slist_append(o->headers, h)) == NULL) {
 		fprintf(stderr, "sse: listen: out of memory\n");
@@ -763,6 +806,7 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 			r = add_header(o, optarg);
 			break;
 		case 'X':
+			r = one_line("--request", optarg);
 			o->method = optarg;
 			break;
 		case 'd':
@@ -779,9 +823,11 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 			o->user = optarg;
 			break;
 		case OPT_BEARER:
+			r = one_line("--oauth2-bearer", optarg);
 			o->bearer = optarg;
 			break;
 		case 'A':
+			r = one_line("--user-agent", optarg);
 			o->user_agent = optarg;
 			break;
 		case 'k':
@@ -823,7 +869,7 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 			o->retry_http = true;
 			break;
 		case OPT_LAST_EVENT_ID:
-			o->last_event_id = optarg;
+			r = last_event_id(o, "--last-event-id", optarg, optarg);
 			break;
 		case OPT_IDLE_TIMEOUT:
 			r = opt_seconds(
@@ -919,8 +965,8 @@ run(struct listen_opts *o)
 	if (o->last_event_id != NULL &&
 	    sse_parser_set_last_id(&l.parser, o->last_event_id,
 		strlen(o->last_event_id)) != SSE_OK) {
-		fprintf(
-		    stderr, "sse: --last-event-id: invalid value: too large\n");
+		fprintf(stderr,
+		    "sse: listen: --last-event-id: invalid value: too large\n");
 		rc = EXIT_USAGE;
 		goto out;
 	}

@@ -272,34 +272,6 @@ add_time(struct sse_buf *out, int64_t unix_ms)
 #define C_ESC "\033[7m"
 #define C_OFF "\033[0m"
 
-/* Length of the valid UTF-8 sequence at u[0..n) (u[0] >= 0x80), or 0. */
-static size_t
-utf8_len(const unsigned char *u, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t need, k;
-
-	if (u[0] >= 0xC2 && u[0] <= 0xDF)
-		need = 1;
-	else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
-		need = 2;
-		lo = u[0] == 0xE0 ? 0xA0 : 0x80;
-		hi = u[0] == 0xED ? 0x9F : 0xBF;
-	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
-		need = 3;
-		lo = u[0] == 0xF0 ? 0x90 : 0x80;
-		hi = u[0] == 0xF4 ? 0x8F : 0xBF;
-	} else
-		return 0;
-	for (k = 1; k <= need; k++) {
-		if (k >= n || u[k] < lo || u[k] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need + 1;
-}
-
 /* Whether u[0..n) starts with a character to show escaped. */
 static bool
 hidden(const unsigned char *u, size_t n, size_t *k)
@@ -307,7 +279,7 @@ hidden(const unsigned char *u, size_t n, size_t *k)
 	*k = 1;
 	if (u[0] < 0x80)
 		return (u[0] < 0x20 && u[0] != '\t') || u[0] == 0x7F;
-	if ((*k = utf8_len(u, n)) == 0)
+	if ((*k = sse_utf8_len(u, n)) == 0)
 		return true;
 	return u[0] == 0xC2 && u[1] <= 0x9F; /* C1 */
 }

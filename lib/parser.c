@@ -560,7 +560,9 @@ sse_parser_set_default_retry(struct sse_parser *p, uint64_t ms)
 int
 sse_parser_set_last_id(struct sse_parser *p, const char *id, size_t len)
 {
-	if (len > 0 && memchr(id, '\0', len) != NULL)
+	if (len > 0 &&
+	    (memchr(id, '\0', len) != NULL || memchr(id, '\r', len) != NULL ||
+		memchr(id, '\n', len) != NULL || !sse_utf8_valid(id, len)))
 		return SSE_ERR_INVALID;
 	if (sse_buf_set(&p->lastid, id, len) == -1)
 		return SSE_ERR_TOO_BIG;

@@ -98,7 +98,12 @@ void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
  * event again.
  */
 const char *sse_parser_raw(const struct sse_parser *, size_t *len);
-/* Set the last event ID string (e.g. from --last-event-id). */
+/*
+ * Set the last event ID string (e.g. from --last-event-id). SSE_ERR_INVALID
+ * for what no stream could have set: a NUL, CR or LF (a CR or LF would
+ * also end the Last-Event-ID header it is sent in), or text that is not
+ * valid UTF-8 (ids from a stream are decoded, so it always is).
+ */
 int sse_parser_set_last_id(struct sse_parser *, const char *, size_t);
 const char *sse_parser_last_id(const struct sse_parser *, size_t *len);
 const char *sse_strerror(int status);
@@ -110,6 +115,9 @@ const char *sse_strerror(int status);
  * out's cap is reached.
  */
 int sse_utf8_repair(const char *s, size_t len, struct sse_buf *out);
+/* The length of the valid UTF-8 sequence that u[0..n) starts with, or 0. */
+size_t sse_utf8_len(const unsigned char *u, size_t n);
+bool sse_utf8_valid(const char *s, size_t len);
 /*
  * The valid UTF-8 sequence at u (u[0] >= 0x80): its length, or 0 with *bad
  * set to the length of the maximal invalid subpart that one U+FFFD replaces.

@@ -207,6 +207,35 @@ EOF
 	[ "$(req 2 "[v for k, v in r['headers'] if k.lower() == 'last-event-id']")" = "['xyz']" ]
 }
 
+@test "request: a CR or LF in a value sent in the request head is refused (exit 2, no request), and so is a Last-Event-ID that is not UTF-8" {
+	serve <<'EOF'
+send "data: x\n\n"
+EOF
+	local args
+	for args in "--last-event-id|a"$'\r\n'"X-Injected: yes" \
+		"-H|Last-Event-ID: a"$'\n'"X-Injected: yes" \
+		"-H|X-A: 1"$'\r\n'"X-Injected: yes" \
+		"-A|agent"$'\r\n'"X-Injected: yes" \
+		"-X|GET / HTTP/1.1"$'\r\n'"X-Injected: yes"$'\r\n'"X:" \
+		"--oauth2-bearer|token"$'\n'"X-Injected: yes"; do
+		run --separate-stderr lsn --no-reconnect "${args%%|*}" "${args#*|}" "$URL"
+		assert_failure 2
+		[[ $stderr == *"invalid value '"*'\x0AX-Injected: yes'*"': contains a line break (CR or LF)" ]] ||
+			fail "${args%%|*}: $stderr"
+	done
+	run --separate-stderr lsn --no-reconnect --last-event-id $'caf\xe9' "$URL"
+	assert_failure 2
+	[ "$stderr" = "sse: listen: --last-event-id: invalid value 'caf\\xE9': the ID is not valid UTF-8" ]
+	run --separate-stderr lsn --no-reconnect -H $'Last-Event-ID: \xff' "$URL"
+	assert_failure 2
+	[[ $stderr == *"the ID is not valid UTF-8"* ]]
+	[ "$(nreq)" = 0 ]
+	# UTF-8 is sent as it is
+	run --separate-stderr lsn --no-reconnect --last-event-id 'café' "$URL"
+	assert_success
+	[ "$(req 1 "h['last-event-id'].encode('latin-1').decode('utf-8')")" = 'café' ]
+}
+
 @test "request: --proxy sends the request through the proxy" {
 	serve <<'EOF'
 send "data: via-proxy\n\n"

@@ -359,11 +359,27 @@ ids(void)
 		rec_feed_step(&r, "id:z\n\n", 6, 0);
 		id = sse_parser_last_id(&r.p, &len);
 		is_mem(id, len, "z", 1, "  and then what the stream set");
+		ok(sse_parser_set_last_id(&r.p, "a\rb", 3) == SSE_ERR_INVALID &&
+			sse_parser_set_last_id(&r.p, "a\nb", 3) ==
+			    SSE_ERR_INVALID &&
+			sse_parser_set_last_id(&r.p, "a\r\nX: y", 7) ==
+			    SSE_ERR_INVALID,
+		    "  refuses CR and LF (they would end the Last-Event-ID "
+		    "header)");
+		ok(sse_parser_set_last_id(&r.p, "\xFF", 1) == SSE_ERR_INVALID &&
+			sse_parser_set_last_id(&r.p, "\xC3", 1) ==
+			    SSE_ERR_INVALID &&
+			sse_parser_set_last_id(&r.p, "\xED\xA0\x80", 3) ==
+			    SSE_ERR_INVALID,
+		    "  refuses text that is not UTF-8 (no stream id could be)");
 		ok(sse_parser_set_last_id(&r.p, "a\0b", 3) == SSE_ERR_INVALID,
 		    "  an id with NUL is refused (it could never be one)");
 		sse_parser_end(&r.p);
 		id = sse_parser_last_id(&r.p, &len);
 		is_mem(id, len, "z", 1, "  sse_parser_end keeps it");
+		ok(sse_parser_set_last_id(
+		       &r.p, "caf\xC3\xA9 \xF0\x9F\x98\x80", 10) == SSE_OK,
+		    "  takes UTF-8");
 		rec_release(&r);
 	}
 }
