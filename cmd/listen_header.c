@@ -54,7 +54,8 @@ eq(const char *s, size_t n, const char *lit)
  * Whether a Content-Type value is text/event-stream: the essence compared
  * without regard to case, parameters ignored, except that a charset other
  * than UTF-8 is refused, as Chromium's EventSource does (the stream is
- * always decoded as UTF-8).
+ * always decoded as UTF-8). An empty charset is taken as none, as Chromium
+ * takes it too.
  */
 static bool
 event_stream(const char *ct, size_t len)
@@ -88,7 +89,7 @@ event_stream(const char *ct, size_t len)
 			p++;
 			vn -= 2;
 		}
-		if (!eq(p, vn, "utf-8"))
+		if (vn > 0 && !eq(p, vn, "utf-8"))
 			return false;
 	}
 	return true;

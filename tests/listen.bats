@@ -405,6 +405,20 @@ EOF
 	done
 }
 
+@test "response: an empty charset is taken as none, as Chromium's EventSource does" {
+	local ct
+	for ct in 'text/event-stream; charset=' 'text/event-stream;charset=""' \
+		'text/event-stream; charset= ; foo=bar'; do
+		serve <<EOF
+header Content-Type: $ct
+send "data: ok\n\n"
+EOF
+		run --separate-stderr lsn --no-reconnect -f data "$URL"
+		assert_success
+		assert_output ok
+	done
+}
+
 @test "response: a charset other than UTF-8 is refused, as Chromium's EventSource does" {
 	serve <<'EOF'
 header Content-Type: text/event-stream; charset=windows-1251
