@@ -74,7 +74,7 @@ const struct cmd_entry cmd_listen_entry = {
     "      --last-event-id ID  send Last-Event-ID: ID on the first request\n"
     "\n"
     "Limits and messages:\n"
-    "      --idle-timeout SECS  exit 6 after SECS without a byte received\n"
+    "      --idle-timeout SECS  exit 6 after SECS with nothing received (0: none)\n"
     "      --max-event-size SIZE  exit 7 on a larger event (default 1M)\n"
     "  -v, --verbose         report connections, headers, comments and\n"
     "                        retries on stderr (twice: libcurl's trace too)\n"
@@ -843,27 +843,28 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 			o->proxy = optarg;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			r = opt_seconds("--connect-timeout", optarg,
+			r = opt_seconds("listen: --connect-timeout", optarg,
 			    &o->connect_timeout_ms);
 			break;
 		case OPT_MAX_REDIRS:
-			r = opt_int("--max-redirs", optarg, 0, 1000, &n);
+			r = opt_int(
+			    "listen: --max-redirs", optarg, 0, 1000, &n);
 			o->max_redirs = (long)n;
 			break;
 		case OPT_NO_RECONNECT:
 			o->reconnect = false;
 			break;
 		case OPT_MAX_RECONNECTS:
-			r = opt_int("--max-reconnects", optarg, 0, INT64_MAX,
-			    &o->max_reconnects);
+			r = opt_int("listen: --max-reconnects", optarg, 0,
+			    INT64_MAX, &o->max_reconnects);
 			break;
 		case OPT_RETRY_DELAY:
-			r = opt_seconds(
-			    "--retry-delay", optarg, &o->retry_delay_ms);
+			r = opt_seconds("listen: --retry-delay", optarg,
+			    &o->retry_delay_ms);
 			break;
 		case OPT_RETRY_MAX_DELAY:
-			r = opt_seconds(
-			    "--retry-max-delay", optarg, &o->retry_max_ms);
+			r = opt_seconds("listen: --retry-max-delay", optarg,
+			    &o->retry_max_ms);
 			break;
 		case OPT_RETRY_HTTP:
 			o->retry_http = true;
@@ -872,15 +873,18 @@ parse_opts(struct listen_opts *o, int argc, char **argv)
 			r = last_event_id(o, "--last-event-id", optarg, optarg);
 			break;
 		case OPT_IDLE_TIMEOUT:
-			r = opt_seconds(
-			    "--idle-timeout", optarg, &o->idle_timeout_ms);
+			r = opt_seconds("listen: --idle-timeout", optarg,
+			    &o->idle_timeout_ms);
+			if (o->idle_timeout_ms == 0)
+				o->idle_timeout_ms = -1; /* as --timeout 0 */
 			break;
 		case OPT_MAX_EVENT_SIZE:
-			r = opt_size(
-			    "--max-event-size", optarg, 1, &o->max_event);
+			r = opt_size("listen: --max-event-size", optarg, 1,
+			    &o->max_event);
 			if (r == 0 && o->max_event > SIZE_MAX / 4) {
 				fprintf(stderr,
-				    "sse: --max-event-size: invalid value "
+				    "sse: listen: --max-event-size: invalid "
+				    "value "
 				    "'%s': too large\n",
 				    optarg);
 				r = -1;

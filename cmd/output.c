@@ -52,6 +52,7 @@ push(const char *cmd, const char ***v, size_t *n, const char *s)
 int
 output_opt(struct output_opts *o, const char *cmd, int ch, const char *arg)
 {
+	char opt[64];
 	long long n;
 
 	switch (ch) {
@@ -63,13 +64,17 @@ output_opt(struct output_opts *o, const char *cmd, int ch, const char *arg)
 	case OUTPUT_OPT_UNTIL:
 		return push(cmd, &o->until, &o->nuntil, arg);
 	case 'n':
-		if (opt_int("--max-events", arg, 1, INT64_MAX, &n) == -1)
+		snprintf(opt, sizeof(opt), "%s: --max-events", cmd);
+		if (opt_int(opt, arg, 1, INT64_MAX, &n) == -1)
 			return -1;
 		o->max_events = (uint64_t)n;
 		return 1;
 	case OUTPUT_OPT_TIMEOUT:
-		if (opt_seconds("--timeout", arg, &o->timeout_ms) == -1)
+		snprintf(opt, sizeof(opt), "%s: --timeout", cmd);
+		if (opt_seconds(opt, arg, &o->timeout_ms) == -1)
 			return -1;
+		if (o->timeout_ms == 0)
+			o->timeout_ms = -1; /* as curl's --max-time 0 */
 		return 1;
 	}
 	return 0;

@@ -46,7 +46,8 @@
  *   -e TYPE        (repeatable) only events of these types are written
  *   -n N           OUTPUT_DONE once N events have been written
  *   --timeout SECS parsed here, enforced by the caller (it owns the clock):
- *                  opts.timeout_ms, -1 when not given; exit EXIT_TIMEOUT
+ *                  opts.timeout_ms, -1 when not given or 0 (no limit, as
+ *                  curl's --max-time 0); exit EXIT_TIMEOUT
  *
  * A closed stdout (the reader went away, as with `| head -1`) is
  * OUTPUT_CLOSED: the program ends quietly with EXIT_OK. SIGPIPE must be
@@ -89,7 +90,7 @@ enum {
 	"  -e, --event TYPE      print only events of this type (repeatable)\n" \
 	"  -n, --max-events N    exit 0 after printing N events\n" \
 	"      --until TYPE      exit 0 after an event of this type (repeatable)\n" \
-	"      --timeout SECS    exit 5 after SECS seconds in all\n"
+	"      --timeout SECS    exit 5 after SECS seconds in all (0: none)\n"
 /* clang-format on */
 
 /* Flush the buffer when it holds this much, even within a batch. */

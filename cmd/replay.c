@@ -368,8 +368,8 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 		case 'h':
 			return 1;
 		case OPT_SPEED:
-			if (opt_double(
-				"--speed", optarg, 1e-3, 1e6, &o->speed) == -1)
+			if (opt_double("replay: --speed", optarg, 1e-3, 1e6,
+				&o->speed) == -1)
 				return -1;
 			speed = true;
 			break;
@@ -377,20 +377,20 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 			o->no_delay = true;
 			break;
 		case OPT_MAX_GAP:
-			if (opt_seconds("--max-gap", optarg, &o->max_gap_ms) ==
-			    -1)
+			if (opt_seconds("replay: --max-gap", optarg,
+				&o->max_gap_ms) == -1)
 				return -1;
 			break;
 		case OPT_RATE:
-			if (opt_double("--rate", optarg, 1e-3, 1e9, &o->rate) ==
-			    -1)
+			if (opt_double("replay: --rate", optarg, 1e-3, 1e9,
+				&o->rate) == -1)
 				return -1;
 			break;
 		case OPT_LOOP:
 			loop_bare = optarg == NULL;
 			o->loops = 0;
 			if (optarg != NULL &&
-			    opt_int("--loop", optarg, 1, INT32_MAX,
+			    opt_int("replay: --loop", optarg, 1, INT32_MAX,
 				&o->loops) == -1)
 				return -1;
 			break;
@@ -401,12 +401,13 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 			o->exact = true;
 			break;
 		case OPT_STALL:
-			if (opt_seconds("--stall", optarg, &o->stall_ms) == -1)
+			if (opt_seconds(
+				"replay: --stall", optarg, &o->stall_ms) == -1)
 				return -1;
 			break;
 		case OPT_STALL_AFTER:
-			if (opt_int("--stall-after", optarg, 1, INT32_MAX,
-				&n) == -1)
+			if (opt_int("replay: --stall-after", optarg, 1,
+				INT32_MAX, &n) == -1)
 				return -1;
 			o->stall_after = (uint64_t)n;
 			break;
@@ -414,22 +415,23 @@ parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
 			o->serve = true;
 			break;
 		case OPT_DISCONNECT_AFTER:
-			if (opt_int("--disconnect-after", optarg, 1, INT32_MAX,
-				&o->disconnect_after) == -1)
+			if (opt_int("replay: --disconnect-after", optarg, 1,
+				INT32_MAX, &o->disconnect_after) == -1)
 				return -1;
 			break;
 		case OPT_FAIL_FIRST:
-			if (opt_int("--fail-first", optarg, 1, INT32_MAX,
-				&o->fail_first) == -1)
+			if (opt_int("replay: --fail-first", optarg, 1,
+				INT32_MAX, &o->fail_first) == -1)
 				return -1;
 			break;
 		case OPT_STATUS:
-			if (opt_int("--status", optarg, 400, 599, &n) == -1)
+			if (opt_int("replay: --status", optarg, 400, 599, &n) ==
+			    -1)
 				return -1;
 			o->status = (int)n;
 			break;
 		case OPT_RETRY:
-			if (opt_int("--retry", optarg, 0, INT32_MAX,
+			if (opt_int("replay: --retry", optarg, 0, INT32_MAX,
 				&o->retry_ms) == -1)
 				return -1;
 			break;

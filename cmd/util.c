@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -21,6 +22,10 @@ opt_int(const char *opt, const char *arg, long long min, long long max,
 	char *end;
 	long long v;
 
+	/* strtoll() would also take leading blanks and a '+'. */
+	if (!isdigit((unsigned char)arg[0]) &&
+	    !(arg[0] == '-' && isdigit((unsigned char)arg[1])))
+		return bad(opt, arg, "not a whole number");
 	errno = 0;
 	v = strtoll(arg, &end, 10);
 	if (end == arg || *end != '\0')
@@ -33,6 +38,28 @@ opt_int(const char *opt, const char *arg, long long min, long long max,
 	return 0;
 }
 
+/*
+ * Digits with at most one '.', after an optional '-': what strtod() also
+ * takes (hexadecimal, exponents, inf, nan, leading blanks) is refused.
+ */
+static bool
+decimal(const char *s)
+{
+	bool digits = false, dot = false;
+
+	if (*s == '-')
+		s++;
+	for (; *s != '\0'; s++) {
+		if (isdigit((unsigned char)*s))
+			digits = true;
+		else if (*s == '.' && !dot)
+			dot = true;
+		else
+			return false;
+	}
+	return digits;
+}
+
 int
 opt_double(
     const char *opt, const char *arg, double min, double max, double *out)
@@ -40,10 +67,12 @@ opt_double(
 	char *end;
 	double v;
 
+	if (!decimal(arg))
+		return bad(opt, arg, "not a decimal number");
 	errno = 0;
 	v = strtod(arg, &end);
 	if (end == arg || *end != '\0' || isnan(v))
-		return bad(opt, arg, "not a number");
+		return bad(opt, arg, "not a decimal number");
 	if (v < min)
 		return bad(opt, arg, "too small");
 	if (v > max || errno == ERANGE)
@@ -60,6 +89,9 @@ opt_seconds(const char *opt, const char *arg, int64_t *ms)
 	if (opt_double(opt, arg, 0, 1e9, &v) == -1)
 		return -1;
 	*ms = (int64_t)llround(v * 1000.0);
+	/* Where 0 means none, a tiny value must not become it. */
+	if (*ms == 0 && v > 0)
+		*ms = 1;
 	return 0;
 }
 
@@ -72,6 +104,9 @@ opt_size(const char *opt, const char *arg, size_t min, size_t *out)
 	errno = 0;
 	if (*arg == '-')
 		return bad(opt, arg, "negative size");
+	/* strtoull() would take leading blanks, and then negate a '-'. */
+	if (!isdigit((unsigned char)*arg))
+		return bad(opt, arg, "not a size");
 	v = strtoull(arg, &end, 10);
 	if (end == arg)
 		return bad(opt, arg, "not a size");

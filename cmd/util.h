@@ -8,11 +8,16 @@
 
 /*
  * Each returns 0 and sets *out, or -1 after printing
- * "sse: OPTION: invalid value 'ARG': REASON" to stderr.
+ * "sse: OPTION: invalid value 'ARG': REASON" to stderr; OPTION names the
+ * command too, as "listen: --timeout". Numbers are decimal: no blanks,
+ * no '+', no hexadecimal, exponent, inf or nan.
  */
 int opt_int(const char *opt, const char *arg, long long min, long long max,
     long long *out);
-/* Seconds as a decimal number ("1.5"), >= 0, stored in milliseconds. */
+/*
+ * Seconds as a decimal number ("1.5"), >= 0, stored in milliseconds; a
+ * value above 0 is at least 1 ms (0 may mean "no limit" to the caller).
+ */
 int opt_seconds(const char *opt, const char *arg, int64_t *ms);
 /* A size with an optional K, M or G suffix (powers of 1024). */
 int opt_size(const char *opt, const char *arg, size_t min, size_t *out);

@@ -1143,7 +1143,19 @@ EOF
 		# shellcheck disable=SC2086
 		run --separate-stderr sse listen $args http://127.0.0.1:9/
 		assert_failure 2
-		[[ $stderr == *"invalid value"* ]] || fail "$args: $stderr"
+		[[ $stderr == "sse: listen: ${args%% *}: invalid value '${args#* }': "* ]] ||
+			fail "$args: $stderr"
+	done
+	# decimal numbers only: not what strtod(3) or strtoll(3) also take
+	for args in "--timeout|0x10|not a decimal number" "--timeout|1e3|not a decimal number" \
+		"--idle-timeout|inf|not a decimal number" "--retry-delay| 5|not a decimal number" \
+		"--max-reconnects|+5|not a whole number" "--max-redirs|0x5|not a whole number" \
+		"--max-event-size| -5|not a size" "-n|0|too small"; do
+		IFS='|' read -r opt val why <<<"$args"
+		run --separate-stderr sse listen "$opt" "$val" http://127.0.0.1:9/
+		assert_failure 2
+		[ "$stderr" = "sse: listen: ${opt/#-n/--max-events}: invalid value '$val': $why" ] ||
+			fail "$opt $val: $stderr"
 	done
 	run --separate-stderr sse listen
 	assert_failure 2
@@ -1200,6 +1212,20 @@ EOF
 	assert_failure 5
 	assert_output a
 	[[ $stderr == *"timed out after 0.5 s"* ]]
+}
+
+@test "exit 0: --timeout 0 and --idle-timeout 0 mean no limit, as curl's --max-time 0 does; a tiny value is not 0" {
+	serve <<'EOF'
+send "data: a\n\n"
+sleep 0.5
+send "data: b\n\n"
+EOF
+	run --separate-stderr lsn --no-reconnect -f data --timeout 0 --idle-timeout 0 "$URL"
+	assert_success
+	assert_output $'a\nb'
+	run --separate-stderr lsn --no-reconnect -f data --timeout 0.0001 "$URL"
+	assert_failure 5
+	[[ $stderr == *"timed out after 0.001 s (--timeout)"* ]]
 }
 
 @test "exit 5: --timeout also bounds the wait between reconnects" {
