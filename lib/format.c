@@ -276,11 +276,15 @@ add_time(struct sse_buf *out, int64_t unix_ms)
 static bool
 hidden(const unsigned char *u, size_t n, size_t *k)
 {
+	size_t bad;
+
 	*k = 1;
 	if (u[0] < 0x80)
 		return (u[0] < 0x20 && u[0] != '\t') || u[0] == 0x7F;
-	if ((*k = sse_utf8_len(u, n)) == 0)
+	if ((*k = sse_utf8_seq(u, n, &bad)) == 0) {
+		*k = 1; /* shown byte by byte */
 		return true;
+	}
 	return u[0] == 0xC2 && u[1] <= 0x9F; /* C1 */
 }
 

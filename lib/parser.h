@@ -115,8 +115,7 @@ const char *sse_strerror(int status);
  * out's cap is reached.
  */
 int sse_utf8_repair(const char *s, size_t len, struct sse_buf *out);
-/* The length of the valid UTF-8 sequence that u[0..n) starts with, or 0. */
-size_t sse_utf8_len(const unsigned char *u, size_t n);
+/* Whether the span is valid UTF-8. */
 bool sse_utf8_valid(const char *s, size_t len);
 /*
  * The valid UTF-8 sequence at u (u[0] >= 0x80): its length, or 0 with *bad

@@ -69,45 +69,16 @@ sse_utf8_seq(const unsigned char *u, size_t len, size_t *bad)
 	return need + 1;
 }
 
-size_t
-sse_utf8_len(const unsigned char *u, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t need, k;
-
-	if (n == 0)
-		return 0;
-	if (u[0] < 0x80)
-		return 1;
-	if (u[0] >= 0xC2 && u[0] <= 0xDF)
-		need = 1;
-	else if (u[0] >= 0xE0 && u[0] <= 0xEF) {
-		need = 2;
-		lo = u[0] == 0xE0 ? 0xA0 : 0x80;
-		hi = u[0] == 0xED ? 0x9F : 0xBF;
-	} else if (u[0] >= 0xF0 && u[0] <= 0xF4) {
-		need = 3;
-		lo = u[0] == 0xF0 ? 0x90 : 0x80;
-		hi = u[0] == 0xF4 ? 0x8F : 0xBF;
-	} else
-		return 0;
-	for (k = 1; k <= need; k++) {
-		if (k >= n || u[k] < lo || u[k] > hi)
-			return 0;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	return need + 1;
-}
-
 bool
 sse_utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = ascii_prefix(u, len), k;
+	size_t i = ascii_prefix(u, len), k, bad;
 
 	for (; i < len; i += k)
-		if ((k = sse_utf8_len(u + i, len - i)) == 0)
+		if (u[i] < 0x80)
+			k = 1;
+		else if ((k = sse_utf8_seq(u + i, len - i, &bad)) == 0)
 			return false;
 	return true;
 }
