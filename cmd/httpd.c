@@ -51,6 +51,9 @@ struct conn {
 	int64_t deadline; /* when suspended: wake then (INT64_MAX never) */
 	int64_t ka_at; /* a keepalive is due at this time */
 	size_t heap_i;
+	int fd; /* its socket, once watched for a hang-up (else -1) */
+	bool suspended;
+	bool gone; /* the client hung up */
 	bool ka_due;
 	bool sent; /* bytes went out since the last suspension */
 };
@@ -222,6 +225,51 @@ heap_pop(struct httpd *h)
 	return top;
 }
 
+/* Move the entry at i up or down to its place. */
+static void
+heap_fix(struct httpd *h, size_t i)
+{
+	struct conn *c = h->heap[i];
+	size_t p, k;
+
+	while (i > 0 && heap_less(c, h->heap[p = (i - 1) / 2])) {
+		heap_set(h, i, h->heap[p]);
+		i = p;
+	}
+	for (;;) {
+		k = 2 * i + 1;
+		if (k >= h->nheap)
+			break;
+		if (k + 1 < h->nheap && heap_less(h->heap[k + 1], h->heap[k]))
+			k++;
+		if (!heap_less(h->heap[k], c))
+			break;
+		heap_set(h, i, h->heap[k]);
+		i = k;
+	}
+	heap_set(h, i, c);
+}
+
+/* Take stream c out of the heap, wherever it is. */
+static void
+heap_remove(struct httpd *h, struct conn *c)
+{
+	size_t i = c->heap_i;
+
+	h->nheap--;
+	if (i == h->nheap)
+		return;
+	heap_set(h, i, h->heap[h->nheap]);
+	heap_fix(h, i);
+}
+
+static void
+resume(struct conn *c)
+{
+	c->suspended = false;
+	MHD_resume_connection(c->mc);
+}
+
 /* Resume every suspended stream (a wake, a drain, or the end). */
 static void
 resume_all(struct httpd *h)
@@ -229,8 +277,44 @@ resume_all(struct httpd *h)
 	size_t i;
 
 	for (i = 0; i < h->nheap; i++)
-		MHD_resume_connection(h->heap[i]->mc);
+		resume(h->heap[i]);
 	h->nheap = 0;
+}
+
+/*
+ * A suspended stream's socket is out of libmicrohttpd's epoll set, so a
+ * client that vanished would be noticed only when a keepalive write fails,
+ * two keepalive periods later, and would count against --max-clients
+ * until then. Watch the socket for a hang-up in our own epoll set (edge
+ * triggered, once per connection, from its first suspension until
+ * stream_free) and end the stream as soon as it comes.
+ */
+static void
+watch(struct httpd *h, struct conn *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct epoll_event ev;
+
+	if (c->fd != -1)
+		return;
+	ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLRDHUP | EPOLLET;
+	ev.data.ptr = c;
+	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, ci->connect_fd, &ev) == 0)
+		c->fd = ci->connect_fd;
+}
+
+static void
+hung_up(struct httpd *h, struct conn *c)
+{
+	c->gone = true;
+	if (c->suspended) {
+		heap_remove(h, c);
+		resume(c);
+	}
 }
 
 /* Resume the streams whose deadline has come. */
@@ -243,7 +327,7 @@ resume_due(struct httpd *h, int64_t now)
 		c = heap_pop(h);
 		if (c->ka_at <= now)
 			c->ka_due = true;
-		MHD_resume_connection(c->mc);
+		resume(c);
 	}
 }
 
@@ -259,6 +343,8 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	ssize_t n;
 
 	(void)pos;
+	if (c->gone)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (c->ka_due && max >= sizeof(ka) - 1) {
 		c->ka_due = false;
 		memcpy(buf, ka, sizeof(ka) - 1);
@@ -287,6 +373,8 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		c->deadline = deadline;
 	if (heap_push(h, c) == -1)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
+	watch(h, c);
+	c->suspended = true;
 	MHD_suspend_connection(c->mc);
 	return 0;
 }
@@ -297,6 +385,9 @@ stream_free(void *cls)
 	struct conn *c = cls;
 	struct httpd *h = c->h;
 
+	/* libmicrohttpd closes the socket after this: no event may name c. */
+	if (c->fd != -1)
+		(void)epoll_ctl(h->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	h->src.close(h->src.ctx, c->client);
 	h->nstreams--;
 	free(c);
@@ -470,6 +561,7 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 		return MHD_NO;
 	}
 	c->h = h;
+	c->fd = -1;
 	c->mc = mc;
 	c->client = client;
 	h->nstreams++;
@@ -648,15 +740,16 @@ httpd_block_signals(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/* Our own descriptors are told from streams (struct conn) by address. */
 static int
-add_fd(int ep, int fd)
+add_fd(int ep, int *fdp)
 {
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
-	ev.data.fd = fd;
-	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	ev.data.ptr = fdp;
+	return epoll_ctl(ep, EPOLL_CTL_ADD, *fdp, &ev);
 }
 
 int
@@ -736,8 +829,8 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 	h->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	h->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (h->mhdfd == -1 || h->ep == -1 || h->wakefd == -1 ||
-	    h->sigfd == -1 || add_fd(h->ep, h->mhdfd) == -1 ||
-	    add_fd(h->ep, h->wakefd) == -1 || add_fd(h->ep, h->sigfd) == -1) {
+	    h->sigfd == -1 || add_fd(h->ep, &h->mhdfd) == -1 ||
+	    add_fd(h->ep, &h->wakefd) == -1 || add_fd(h->ep, &h->sigfd) == -1) {
 		fprintf(stderr, "sse: %s: cannot set up the event loop: %s\n",
 		    cmd, strerror(errno));
 		httpd_free(h);
@@ -783,7 +876,7 @@ begin_stop(struct httpd *h, int signo)
 int
 httpd_run(struct httpd *h)
 {
-	struct epoll_event evs[8];
+	struct epoll_event evs[64];
 	struct signalfd_siginfo si;
 	MHD_UNSIGNED_LONG_LONG mto;
 	uint64_t junk;
@@ -812,15 +905,21 @@ httpd_run(struct httpd *h)
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}
-		n = epoll_wait(h->ep, evs, 8, (int)timeout);
+		n = epoll_wait(h->ep, evs, 64, (int)timeout);
 		if (n == -1 && errno != EINTR)
 			break;
+		/* No stream is freed before MHD_run(): every c here is live. */
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.fd == h->wakefd)
+			void *p = evs[i].data.ptr;
+
+			if (p == &h->wakefd)
 				(void)!read(h->wakefd, &junk, sizeof(junk));
-			else if (evs[i].data.fd == h->sigfd &&
-			    read(h->sigfd, &si, sizeof(si)) == sizeof(si))
-				begin_stop(h, (int)si.ssi_signo);
+			else if (p == &h->sigfd) {
+				if (read(h->sigfd, &si, sizeof(si)) ==
+				    sizeof(si))
+					begin_stop(h, (int)si.ssi_signo);
+			} else if (p != &h->mhdfd)
+				hung_up(h, p);
 		}
 		if (atomic_load(&h->drain) && !draining) {
 			draining = true;

@@ -10,7 +10,8 @@
  * client's next bytes; when the source has none it answers HTTPD_WAIT and
  * the connection is suspended (off the poll set, no CPU) until
  * httpd_wake_all() is called, or the source's deadline passes, or a
- * keepalive is due.
+ * keepalive is due, or the client hangs up (its socket is watched for
+ * that meanwhile, so a vanished client is freed at once).
  *
  * Routes: GET /events streams (text/event-stream); GET / serves the viewer
  * unless disabled; OPTIONS answers CORS preflights; other paths 404, other

@@ -424,3 +424,29 @@ print(n)
 	MAXT=1 run get /events
 	refute_output --partial ':'
 }
+
+@test "serve: vanished clients are freed at once, not after the keepalive" {
+	serve --max-clients 4 --keepalive 30 --retry 100
+	nfds() { find "/proc/$SRV/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+	local base i pids=() tries
+	base=$(nfds)
+	for i in 1 2 3 4; do
+		MAXT=60 bg_get "$BATS_TEST_TMPDIR/c$i" /events
+		pids+=("$BG_PID")
+	done
+	connected "$BATS_TEST_TMPDIR"/c[1-4]
+	[ "$(nfds)" -ge $((base + 4)) ]
+	# They go away without closing: their processes are killed.
+	kill -KILL "${pids[@]}"
+	tries=100 # 5 s, far below the 30 s keepalive
+	until [ "$(nfds)" -le "$base" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "descriptors: $(nfds), before: $base"
+		sleep 0.05
+	done
+	# --max-clients no longer counts them: four new clients get streams.
+	for i in 5 6 7 8; do
+		MAXT=60 bg_get "$BATS_TEST_TMPDIR/c$i" /events
+	done
+	connected "$BATS_TEST_TMPDIR"/c[5-8]
+}
