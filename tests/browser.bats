@@ -36,7 +36,10 @@ setup() {
 @test "browser: Chromium's EventSource gets custom types and resumes after a restart" {
 	local port flag=$BATS_TEST_TMPDIR/have3 out=$BATS_TEST_TMPDIR/es.json
 	port=$(free_port)
-	serve --input json --retry 200 -p "$port"
+	# A reconnection time long enough that the restarted server below has
+	# been fed before Chromium comes back: otherwise it may resume from a
+	# server that does not know id 3 yet, and be sent everything again.
+	serve --input json --retry 1000 -p "$port"
 	printf '%s\n' '{"id":1,"data":"one"}' \
 		'{"id":2,"event":"build","data":{"step":2}}' \
 		'{"id":3,"data":"three"}' >&8
@@ -49,7 +52,7 @@ setup() {
 	exec 8>&-
 	rm -f "$IN"
 	mkfifo "$IN"
-	serve --input json --retry 200 -p "$port"
+	serve --input json --retry 1000 -p "$port"
 	printf '%s\n' '{"id":1,"data":"one"}' \
 		'{"id":2,"event":"build","data":{"step":2}}' \
 		'{"id":3,"data":"three"}' '{"id":4,"data":"four"}' \
