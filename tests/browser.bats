@@ -63,3 +63,37 @@ setup() {
 	[ "$WAITED" -eq 0 ] || fail "driver exit $WAITED"
 	grep -q '"ok":true' "$out"
 }
+
+@test "browser: the viewer runs no script from ids, types or data and shows them verbatim" {
+	serve --input json
+	# Each field tries to leave its attribute or element (QA: an id broke
+	# out of title="..." and ran onfocus).
+	local id1='a" tabindex="0" autofocus onfocus="document.body.dataset.pwned=1'
+	local ty2='<img src=x onerror="document.body.dataset.pwned=2">'
+	local d3='</pre><img src=x onerror=document.body.dataset.pwned=3>'
+	local id4="b' onmouseover='window.pwned=4"
+	jq -cn --arg i "$id1" '{id:$i,data:"x"}' >&8
+	jq -cn --arg t "$ty2" '{event:$t,data:"y"}' >&8
+	jq -cn --arg d "$d3" '{data:$d}' >&8
+	jq -cn --arg i "$id4" \
+		'{id:$i,data:{"<img src=x onerror=window.pwned=5>":"</span><script>window.pwned=6</script>"}}' >&8
+	run timeout 90 node "$DRIVER" hostile "$URL" 4
+	echo "$output"
+	assert_success
+	assert_output --partial '"ok":true'
+	assert_output --partial '"pwned":null'
+	local rows
+	rows=$(jq -c '.rows' <<<"$output")
+	[ "$(jq -r '.[0].id' <<<"$rows")" = "$id1" ]
+	[ "$(jq -r '.[0].title' <<<"$rows")" = "$id1" ]
+	[ "$(jq -r '.[1].type' <<<"$rows")" = "$ty2" ]
+	[ "$(jq -r '.[2].data' <<<"$rows")" = "$d3" ]
+	[ "$(jq -r '.[3].id' <<<"$rows")" = "$id4" ]
+	[ "$(jq -r '.lastId' <<<"$output")" = "$id4" ]
+	jq -e '.[3].data | contains("\"<img src=x onerror=window.pwned=5>\": \"</span><script>window.pwned=6</script>\"")' <<<"$rows"
+	# No element came from event content: time, type (td+span), id, and
+	# the data cell (td+pre), plus the JSON colouring spans in row 4.
+	[ "$(jq -r '.[0].elements' <<<"$rows")" -eq 6 ]
+	[ "$(jq -r '.[2].elements' <<<"$rows")" -eq 6 ]
+	[ "$(jq -r '.[3].elements' <<<"$rows")" -eq 8 ]
+}

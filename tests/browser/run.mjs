@@ -8,6 +8,9 @@
 //                                    id 3 it creates FLAG and waits for the
 //                                    test to restart the server, then must
 //                                    resume after id 3
+//   node run.mjs hostile URL N       the viewer shows N events whose ids,
+//                                    types and data are markup and script:
+//                                    nothing runs, each shows verbatim
 // Prints one JSON object with what the page saw; exits 1 on a failed check.
 import { chromium } from "playwright-core";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -90,6 +93,38 @@ async function eventsource(page) {
   console.log(JSON.stringify({ ok: true, ...out }));
 }
 
+// The test feeds N events; each id, type and data tries to run script
+// that sets document.body.dataset.pwned (or window.pwned).
+async function hostile(page) {
+  const n = Number(arg);
+  let dialogs = false;
+  page.on("dialog", (d) => { dialogs = true; d.dismiss(); });
+  await page.goto(url);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll("#rows tr").length >= n,
+    n, { timeout: 15000 });
+  // Give focus, load and error handlers a moment to fire.
+  await page.waitForTimeout(500);
+  await page.focus("#filter");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Tab");
+  await page.waitForTimeout(200);
+  const rows = await page.$$eval("#rows tr", (trs) => trs.map((tr) => ({
+    type: tr.children[1].textContent,
+    id: tr.children[2].textContent,
+    title: tr.children[2].getAttribute("title"),
+    data: tr.children[3].textContent,
+    elements: tr.querySelectorAll("*").length,
+  })));
+  const pwned = await page.evaluate(() =>
+    document.body.dataset.pwned || window.pwned || null);
+  const lastId = await page.textContent("#last-id");
+  const out = { rows, pwned, lastId };
+  if (pwned !== null || dialogs)
+    return fail("script from an event ran", out);
+  console.log(JSON.stringify({ ok: true, ...out }));
+}
+
 try {
   ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -103,6 +138,8 @@ try {
     await viewer(page);
   else if (mode === "eventsource")
     await eventsource(page);
+  else if (mode === "hostile")
+    await hostile(page);
   else
     fail(`unknown mode ${mode}`);
 } catch (e) {
