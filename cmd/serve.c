@@ -105,6 +105,8 @@ struct serve {
 	struct sse_parser parser;
 	int64_t retry_in; /* a retry field from SSE input, for the next event */
 	struct sse_buf scratch;
+	/* SSE input: skipping the rest of an oversized event */
+	bool skip, skip_bol, skip_cr;
 };
 
 struct client {
@@ -407,6 +409,64 @@ end_of_input(struct serve *s, bool skipping)
 		httpd_drain(s->h);
 }
 
+/*
+ * SSE input past an oversized event: its remaining lines are dropped up to
+ * the blank line that ends it. Returns how many bytes of buf that took
+ * (all of them while still inside the event).
+ */
+static size_t
+skip_event(struct serve *s, const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (s->skip_cr && c == '\n') { /* the LF of a CRLF */
+			s->skip_cr = false;
+			continue;
+		}
+		s->skip_cr = c == '\r';
+		if (c != '\n' && c != '\r') {
+			s->skip_bol = false;
+		} else if (s->skip_bol) {
+			s->skip = false; /* a blank line: the event's end */
+			return i + 1;
+		} else {
+			s->skip_bol = true;
+		}
+	}
+	return len;
+}
+
+/* Feed SSE input; an oversized event is skipped, the rest is kept. */
+static void
+feed_sse(struct serve *s, const char *buf, size_t len)
+{
+	size_t off = 0, k;
+	int rc;
+
+	while (off < len) {
+		if (s->skip) {
+			off += skip_event(s, buf + off, len - off);
+			continue;
+		}
+		rc = sse_parser_feed(&s->parser, buf + off, len - off);
+		if (rc == SSE_OK)
+			return;
+		fprintf(stderr, "sse: serve: event %llu: %s, skipped\n",
+		    (unsigned long long)s->lineno + 1, sse_strerror(rc));
+		k = sse_parser_taken(&s->parser);
+		sse_parser_end(&s->parser);
+		/*
+		 * The failing line ends at or after k: skip to a blank line.
+		 * Before k is a line end when the failing line was complete.
+		 */
+		off += k;
+		s->skip = true;
+		s->skip_cr = off > 0 && buf[off - 1] == '\r';
+		s->skip_bol = s->skip_cr || (off > 0 && buf[off - 1] == '\n');
+	}
+}
+
 static void *
 input_main(void *arg)
 {
@@ -415,7 +475,6 @@ input_main(void *arg)
 	bool skipping = false;
 	ssize_t n;
 	char *buf;
-	int rc;
 
 	if ((buf = malloc(READ_BLOCK)) == NULL) {
 		fprintf(stderr, "sse: serve: out of memory\n");
@@ -445,14 +504,7 @@ input_main(void *arg)
 		if (n <= 0)
 			break;
 		if (s->input == IN_SSE) {
-			rc = sse_parser_feed(&s->parser, buf, (size_t)n);
-			if (rc != SSE_OK) {
-				fprintf(stderr,
-				    "sse: serve: event %llu: %s, skipped\n",
-				    (unsigned long long)s->lineno + 1,
-				    sse_strerror(rc));
-				sse_parser_end(&s->parser);
-			}
+			feed_sse(s, buf, (size_t)n);
 		} else {
 			feed_lines(s, buf, (size_t)n, &skipping);
 		}

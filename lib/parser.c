@@ -73,6 +73,14 @@ fail(struct sse_parser *p, int err)
 	return err;
 }
 
+/* An error in sse_parser_feed: the bytes of buf before at were gone through. */
+static int
+failed_at(struct sse_parser *p, int err, const void *buf, const char *at)
+{
+	p->taken = (size_t)(at - (const char *)buf);
+	return fail(p, err);
+}
+
 /*
  * Data lines that lie whole in the caller's buffer are not copied: the
  * data buffer is then p->dview (the value, its LF implied) until a second
@@ -465,6 +473,7 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		return SSE_OK; /* buf may be NULL */
 	end = s + len;
 	p->nbytes += len;
+	p->taken = len;
 	/* A CRLF split across two feeds: the LF belongs to the CR already
 	 * seen. */
 	if (p->skip_lf) {
@@ -477,7 +486,7 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 	if (p->line.len > 0) {
 		eol = find_eol(s, end);
 		if (sse_buf_add(&p->line, s, (size_t)(eol - s)) == -1)
-			return fail(p, SSE_ERR_TOO_BIG);
+			return failed_at(p, SSE_ERR_TOO_BIG, buf, s);
 		if (eol == end)
 			return SSE_OK;
 		rc = line(p, p->line.p, p->line.len, false, false);
@@ -490,17 +499,17 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 				s++;
 		}
 		if (rc != SSE_OK)
-			return rc;
+			return failed_at(p, rc, buf, s);
 	}
 	hi = find_high(s, end);
 	eolscan_init(&sc, s, end);
 	while (s < end) {
 		eol = eolscan_next(&sc, s);
 		if ((size_t)(eol - s) > p->max_event)
-			return fail(p, SSE_ERR_TOO_BIG);
+			return failed_at(p, SSE_ERR_TOO_BIG, buf, s);
 		if (eol == end) {
 			if (sse_buf_add(&p->line, s, (size_t)(end - s)) == -1)
-				return fail(p, SSE_ERR_TOO_BIG);
+				return failed_at(p, SSE_ERR_TOO_BIG, buf, s);
 			break;
 		}
 		if (hi < s)
@@ -521,7 +530,7 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		} else
 			s = eol + 1;
 		if (rc != SSE_OK)
-			return rc;
+			return failed_at(p, rc, buf, s);
 	}
 	/* The caller's buffer is about to go: keep a pending data line; an
 	 * event begun here has no raw span. */
@@ -581,4 +590,10 @@ sse_parser_last_id(const struct sse_parser *p, size_t *len)
 {
 	*len = p->lastid.len;
 	return p->lastid.len ? p->lastid.p : "";
+}
+
+size_t
+sse_parser_taken(const struct sse_parser *p)
+{
+	return p->taken;
 }

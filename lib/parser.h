@@ -68,6 +68,7 @@ struct sse_parser {
 	uint64_t default_retry; /* what an empty retry field resets to */
 	uint64_t nevents;
 	uint64_t nbytes;
+	size_t taken; /* see sse_parser_taken */
 };
 
 /* max_event 0 means SSE_DEFAULT_MAX_EVENT. Allocates nothing. */
@@ -76,6 +77,13 @@ void sse_parser_init(
 void sse_parser_release(struct sse_parser *);
 /* Feed len bytes. Returns SSE_OK or the sticky error. */
 int sse_parser_feed(struct sse_parser *, const void *buf, size_t len);
+/*
+ * After sse_parser_feed returned an error: how many bytes of that feed the
+ * parser went through. The line that failed ends there or, when it is not
+ * complete there, goes on from there (a caller that skips the rest of the
+ * event after an error, as far as its blank line, resumes from here).
+ */
+size_t sse_parser_taken(const struct sse_parser *);
 /*
  * End of one stream (connection closed): an incomplete event is discarded,
  * the next bytes start a new stream (a BOM is skipped again), and the last

@@ -345,6 +345,32 @@ setup() {
 	assert_line --partial 'line 2: longer than --max-event-size (1024 bytes), skipped'
 }
 
+@test "serve: an oversized --input sse event is skipped to its blank line, the rest of the read is kept" {
+	serve --input sse --max-event-size 1K
+	local x500 x3000
+	x500=$(head -c 500 /dev/zero | tr '\0' x)
+	x3000=$(head -c 3000 /dev/zero | tr '\0' x)
+	# One write, so one read of the server holds it all: a line too long,
+	# then later in the same event a data line that must not show up; an
+	# event too big by its many lines, CRLF-ended; events after each.
+	{
+		printf 'data: small1\n\n'
+		printf 'data: %s\ndata: tail-of-big\n\n' "$x3000"
+		printf 'event: t\ndata: after1\n\ndata: after2\nid: 77\n\n'
+		printf 'data: after3\n\n'
+		printf 'data: %s\r\ndata: %s\r\ndata: %s\r\ndata: tail2\r\n\r\n' \
+			"$x500" "$x500" "$x500"
+		printf 'data: after4\r\n\r\n'
+	} >&8
+	until_has /events 'data: after4'
+	run get /events
+	assert_output "$(printf 'id: 1\ndata: small1\n\nevent: t\nid: 2\ndata: after1\n\nid: 77\ndata: after2\n\nid: 4\ndata: after3\n\nid: 5\ndata: after4\n')"
+	run cat "$ERR"
+	assert_line --partial 'event 2: event too large, skipped'
+	assert_line --partial 'too large, skipped'
+	[ "$(grep -c 'too large, skipped' "$ERR")" -eq 2 ]
+}
+
 @test "serve: --history-bytes bounds the ring" {
 	serve --history-bytes 8K --max-event-size 16
 	local i
