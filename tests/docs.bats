@@ -119,3 +119,13 @@ check_cmd() {
 		assert_success
 	fi
 }
+
+@test "docs: no English word in a man page is taken for an mdoc macro" {
+	# `.Ql 204 No Content` printed "204 Content": No, An, Ad, At... are
+	# macros when they stand as arguments. A quoted phrase keeps them.
+	run grep -nE '^\.(Ql|Dq|Sq|Qq|Li|Sy|Em) [^"]*[^ "]+ (No|An|Ad|At|In|Ta|St) [A-Z][a-z]' \
+		"$ROOT_DIR"/man/*.1
+	assert_output ''
+	run sh -c "mandoc -Tascii '$ROOT_DIR/man/sse-serve.1' | tr -s ' \n' '  '"
+	assert_output --partial '204 No Content'
+}
