@@ -221,10 +221,8 @@ to_entry(struct loader *l, json_t *o, struct sse_rec_entry *e)
 		e->ev.retry = json_integer_value(v);
 	if (json_object_get(o, "data") == NULL &&
 	    json_object_get(o, "event") == NULL) {
-		if (v == NULL)
-			return "no \"data\", \"event\", \"open\", \"close\", "
-			       "\"retry\" or \"chunk\": not a recording line";
-		e->kind = SSE_REC_RETRY;
+		/* Only keys of a later version: skipped, as documented. */
+		e->kind = v == NULL ? SSE_REC_OTHER : SSE_REC_RETRY;
 		return NULL;
 	}
 	e->kind = SSE_REC_EVENT;

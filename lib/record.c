@@ -304,6 +304,7 @@ sse_rec_check(struct sse_rec_check *c, const struct sse_rec_entry *e)
 	case SSE_REC_HEADER:
 	case SSE_REC_CLOSE:
 	case SSE_REC_CHUNK:
+	case SSE_REC_OTHER:
 		break;
 	}
 	c->last_t = e->t;

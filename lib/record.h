@@ -45,6 +45,7 @@ enum sse_rec_kind {
 	SSE_REC_EVENT,
 	SSE_REC_RETRY,
 	SSE_REC_CHUNK,
+	SSE_REC_OTHER, /* only keys of a later version: skipped, "t" checked */
 };
 
 /*

@@ -253,7 +253,8 @@ H='{"format":"sse-recording","version":1}\n'
 	bad_rec "$H"'{"t":1,"retry":-1}\n' 2 '"retry" is not a whole number'
 	bad_rec "$H"'{"t":1,"chunk64":"!!"}\n' 2 '"chunk64" is not base64'
 	bad_rec "$H"'{"t":1,"open":99}\n' 2 '"open" is not an HTTP status'
-	bad_rec "$H"'{"t":1,"hello":1}\n' 2 'not a recording line'
+	bad_rec "$H"'{"t":5,"data":"a"}\n{"t":4,"hello":1}\n' 3 'goes back'
+	bad_rec "$H"'{"hello":1}\n' 2 '"t" (the offset) missing'
 	bad_rec "$H"'[1,2]\n' 2 'not a JSON object'
 	bad_rec "$H"'{"t":1,"data":"a","data":"b"}\n' 2 'duplicate'
 	bad_rec '{"t":1,"data":"a"}\n' 1 'no header'
@@ -262,8 +263,8 @@ H='{"format":"sse-recording","version":1}\n'
 	bad_rec "$H$H" 2 'second header'
 }
 
-@test "replay: blank lines, unknown keys and a missing final newline are fine" {
-	printf '%b' "$H"'\n{"t":1,"data":"a","extra":[1]}\n   \n{"t":2,"chunk":"data: a\\n\\n"}\n{"t":3,"event":"e"}' >"$T/ok.jsonl"
+@test "replay: blank lines, unknown keys, lines of unknown keys only and a missing final newline are fine" {
+	printf '%b' "$H"'\n{"t":1,"data":"a","extra":[1]}\n   \n{"t":2,"chunk":"data: a\\n\\n"}\n{"t":2,"foo":1}\n{"t":3,"event":"e"}' >"$T/ok.jsonl"
 	run sse replay --no-delay -f json "$T/ok.jsonl"
 	assert_success
 	assert_output "$(printf '%s\n' '{"event":"message","data":"a","id":""}' '{"event":"e","data":"","id":""}')"
