@@ -2,6 +2,10 @@
  * sse listen: the write callback. Body bytes go to the parser as they come;
  * each dispatched event goes to the output buffer, which is written out
  * once per chunk received, never once per event.
+ *
+ * In the raw format an event the stream already had in canonical form is
+ * not serialized again: its bytes are copied as they came, and those of
+ * consecutive events as one span (sse_parser_raw(), output_event_raw()).
  */
 #include <stdio.h>
 
@@ -29,6 +33,8 @@ on_event(void *ctx, const struct sse_event *ev)
 {
 	struct listen *l = ctx;
 	enum output_result r;
+	const char *raw;
+	size_t len;
 
 	if (ev->data_len > l->o->max_event) {
 		too_big(l);
@@ -39,7 +45,9 @@ on_event(void *ctx, const struct sse_event *ev)
 		l->stop = EXIT_ERROR;
 		return 1;
 	}
-	if ((r = output_event(&l->out, ev, l->chunk_ms)) != OUTPUT_CONTINUE) {
+	raw = sse_parser_raw(&l->parser, &len);
+	if ((r = output_event_raw(&l->out, ev, l->chunk_ms, raw, len)) !=
+	    OUTPUT_CONTINUE) {
 		if (l->stop < 0) /* an expired write has set it */
 			l->stop = output_status(r);
 		return 1;

@@ -110,6 +110,8 @@ output_init(
 		return -1;
 	}
 	out->fmt.color = out->fmt.kind == SSE_FMT_PRETTY && color_wanted(fd);
+	out->plain = out->fmt.kind == SSE_FMT_RAW && o->ntypes == 0 &&
+	    o->nuntil == 0 && o->max_events == 0;
 	/* A closed stdout must be a write error we can see, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -151,33 +153,6 @@ output_wants(const struct output *out, const char *type, size_t len)
 	const struct output_opts *o = out->opts;
 
 	return o->ntypes == 0 || in(o->types, o->ntypes, type, len);
-}
-
-enum output_result
-output_event(struct output *out, const struct sse_event *ev, int64_t unix_ms)
-{
-	const struct output_opts *o = out->opts;
-	enum output_result r = OUTPUT_CONTINUE;
-
-	if (out->state != OUTPUT_CONTINUE)
-		return out->state;
-	if (output_wants(out, ev->type, ev->type_len)) {
-		if (out->buf.len >= OUTPUT_BATCH &&
-		    (r = output_flush(out)) != OUTPUT_CONTINUE)
-			return r;
-		if (sse_format_event(&out->fmt, &out->buf, ev, unix_ms) != 0) {
-			fprintf(stderr,
-			    "sse: %s: cannot format an event of %zu bytes\n",
-			    out->cmd, ev->data_len);
-			return out->state = OUTPUT_FAILED;
-		}
-		out->nwritten++;
-		if (o->max_events > 0 && out->nwritten >= o->max_events)
-			r = OUTPUT_DONE;
-	}
-	if (o->nuntil > 0 && in(o->until, o->nuntil, ev->type, ev->type_len))
-		r = OUTPUT_DONE;
-	return r;
 }
 
 static void
@@ -263,27 +238,23 @@ wait_writable(struct output *out)
 	return true;
 }
 
-enum output_result
-output_flush(struct output *out)
+/*
+ * Write p[0..len) out: CONTINUE, or CLOSED, FAILED (message printed) or
+ * EXPIRED, sticky but for a signal that ends a stuck write.
+ */
+static enum output_result
+write_out(struct output *out, const char *p, size_t left)
 {
-	const char *p = out->buf.p;
-	size_t left = out->buf.len;
 	ssize_t n;
 
-	if (out->state != OUTPUT_CONTINUE) {
-		sse_buf_reset(&out->buf);
-		return out->state;
-	}
 	while (left > 0) {
 		if ((n = write_timed(out, p, left)) >= 0) {
 			p += n;
 			left -= (size_t)n;
 			/* A signal cuts a blocked pipe write short. */
 			if (left > 0 && out->interrupted != NULL &&
-			    *out->interrupted != 0) {
-				sse_buf_reset(&out->buf);
+			    *out->interrupted != 0)
 				return out->state = OUTPUT_CLOSED;
-			}
 			continue;
 		}
 		if (n == -1 && errno == EINTR &&
@@ -292,7 +263,6 @@ output_flush(struct output *out)
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
 		    wait_writable(out))
 			continue;
-		sse_buf_reset(&out->buf);
 		if (n == -2 || errno == EAGAIN || errno == EWOULDBLOCK)
 			return out->state = OUTPUT_EXPIRED;
 		if (errno == EINTR)
@@ -303,8 +273,121 @@ output_flush(struct output *out)
 		    out->cmd, strerror(errno));
 		return out->state = OUTPUT_FAILED;
 	}
-	sse_buf_reset(&out->buf);
 	return OUTPUT_CONTINUE;
+}
+
+/* Write out the buffer; whatever happens, it is empty afterwards. */
+static enum output_result
+write_buf(struct output *out)
+{
+	enum output_result r = OUTPUT_CONTINUE;
+
+	if (out->state != OUTPUT_CONTINUE)
+		r = out->state;
+	else if (out->buf.len > 0)
+		r = write_out(out, out->buf.p, out->buf.len);
+	sse_buf_reset(&out->buf);
+	return r;
+}
+
+enum output_result
+output_commit(struct output *out)
+{
+	const char *span = out->span;
+	size_t len = out->span_len;
+	enum output_result r;
+
+	out->span = NULL;
+	out->span_len = 0;
+	if (len == 0)
+		return out->state;
+	if (out->buf.len >= OUTPUT_BATCH &&
+	    (r = write_buf(out)) != OUTPUT_CONTINUE)
+		return r;
+	if (out->state != OUTPUT_CONTINUE)
+		return out->state;
+	if (sse_buf_add(&out->buf, span, len) == -1) {
+		fprintf(stderr, "sse: %s: out of memory\n", out->cmd);
+		sse_buf_reset(&out->buf);
+		return out->state = OUTPUT_FAILED;
+	}
+	return OUTPUT_CONTINUE;
+}
+
+enum output_result
+output_flush(struct output *out)
+{
+	enum output_result r;
+
+	if ((r = output_commit(out)) != OUTPUT_CONTINUE) {
+		sse_buf_reset(&out->buf);
+		return r;
+	}
+	return write_buf(out);
+}
+
+/* Hold back raw bytes, as one span with the previous ones when adjacent. */
+static enum output_result
+hold(struct output *out, const char *raw, size_t len)
+{
+	enum output_result r;
+
+	if (out->span_len > 0 && raw == out->span + out->span_len) {
+		out->span_len += len;
+		return OUTPUT_CONTINUE;
+	}
+	if (out->span_len > 0 && (r = output_commit(out)) != OUTPUT_CONTINUE)
+		return r;
+	out->span = raw;
+	out->span_len = len;
+	return OUTPUT_CONTINUE;
+}
+
+enum output_result
+output_event_raw(struct output *out, const struct sse_event *ev,
+    int64_t unix_ms, const char *raw, size_t len)
+{
+	const struct output_opts *o = out->opts;
+	enum output_result r = OUTPUT_CONTINUE;
+
+	if (out->state != OUTPUT_CONTINUE)
+		return out->state;
+	/* The common case first: a stream relayed as it came. */
+	if (out->plain && raw != NULL)
+		return hold(out, raw, len);
+	if (output_wants(out, ev->type, ev->type_len)) {
+		if (raw != NULL && out->fmt.kind == SSE_FMT_RAW) {
+			if ((r = hold(out, raw, len)) != OUTPUT_CONTINUE)
+				return r;
+		} else {
+			if (out->span_len > 0 &&
+			    (r = output_commit(out)) != OUTPUT_CONTINUE)
+				return r;
+			if (out->buf.len >= OUTPUT_BATCH &&
+			    (r = write_buf(out)) != OUTPUT_CONTINUE)
+				return r;
+			if (sse_format_event(
+				&out->fmt, &out->buf, ev, unix_ms) != 0) {
+				fprintf(stderr,
+				    "sse: %s: cannot format an event of %zu "
+				    "bytes\n",
+				    out->cmd, ev->data_len);
+				return out->state = OUTPUT_FAILED;
+			}
+		}
+		out->nwritten++;
+		if (o->max_events > 0 && out->nwritten >= o->max_events)
+			r = OUTPUT_DONE;
+	}
+	if (o->nuntil > 0 && in(o->until, o->nuntil, ev->type, ev->type_len))
+		r = OUTPUT_DONE;
+	return r;
+}
+
+enum output_result
+output_event(struct output *out, const struct sse_event *ev, int64_t unix_ms)
+{
+	return output_event_raw(out, ev, unix_ms, NULL, 0);
 }
 
 int

@@ -122,6 +122,9 @@ struct output {
 	int fd;
 	uint64_t nwritten; /* events written (after -e) */
 	enum output_result state; /* sticky CLOSED or FAILED */
+	bool plain; /* raw format, no -e, -n or --until: spans pass as is */
+	const char *span; /* raw bytes held back (output_event_raw) */
+	size_t span_len;
 	/*
 	 * Optional: a flag set by the caller's signal handler. A write that
 	 * blocks on a stalled reader gives up when a signal arrives and the
@@ -166,8 +169,23 @@ bool output_wants(const struct output *, const char *type, size_t len);
 enum output_result output_event(
     struct output *, const struct sse_event *, int64_t unix_ms);
 /*
- * Write what is buffered. CONTINUE, CLOSED, FAILED (message printed) or
- * EXPIRED (see output_set_deadline).
+ * The same for an event whose raw-format bytes the caller has (from
+ * sse_parser_raw(); raw may be NULL): in the raw format they are copied
+ * rather than serialized again, and the spans of consecutive events that
+ * lie end to end in memory are copied as one, by output_commit() at the
+ * latest. So raw must stay valid until output_commit() or output_flush().
+ */
+enum output_result output_event_raw(struct output *, const struct sse_event *,
+    int64_t unix_ms, const char *raw, size_t len);
+/*
+ * Copy the raw bytes held back into the buffer (writing it out first if it
+ * holds OUTPUT_BATCH bytes): before the memory they are in goes away.
+ * CONTINUE, CLOSED, FAILED or EXPIRED.
+ */
+enum output_result output_commit(struct output *);
+/*
+ * Write what is buffered (and held back). CONTINUE, CLOSED, FAILED
+ * (message printed) or EXPIRED (see output_set_deadline).
  */
 enum output_result output_flush(struct output *);
 /*

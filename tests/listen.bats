@@ -948,6 +948,61 @@ EOF
 		'["message", "c", ""]' '["message", "d", "9"]')"
 }
 
+# chunkings FILE...: a script of four responses for each FILE, each sending
+# its bytes: in 7-byte HTTP chunks (the shortest event whose bytes can be
+# copied as they came, "data: \n\n", is 8 bytes, so every event is
+# serialized again), whole, in 1000-byte chunks, and as 13-byte writes with
+# no chunked framing, joined as TCP likes.
+chunkings() {
+	python3 - "$@" <<'PY'
+import sys
+for f in sys.argv[1:]:
+    b = open(f, "rb").read()
+    for framing, n in (("chunked", 7), ("chunked", len(b) or 1),
+                       ("chunked", 1000), ("close", 13)):
+        print("framing " + framing)
+        for i in range(0, len(b), n):
+            print("send " + repr(b[i:i + n]))
+        print("---")
+PY
+}
+
+@test "output: raw copies canonical events as they came, byte for byte what serializing them writes, in any chunking (tests/fixtures)" {
+	local f name i n=0
+	serve < <(chunkings "$TESTS_DIR"/fixtures/*.sse)
+	for f in "$TESTS_DIR"/fixtures/*.sse; do
+		name=${f##*/}
+		for i in 1 2 3 4; do
+			lsn --no-reconnect "$URL" >"$T/out$i" 2>"$T/err$i" ||
+				fail "$name, response $i: exit $?: $(cat "$T/err$i")"
+		done
+		n=$((n + 4))
+		[ "$(nreq)" = "$n" ] || fail "$name: $(nreq) requests, not $n"
+		for i in 2 3 4; do
+			cmp "$T/out1" "$T/out$i" || fail "$name: response $i differs from the serialized events"
+		done
+		[ "$name" != simple.sse ] || [ "$(cat "$T/out1")" = "$(printf '%s\n' \
+			'event: greeting' 'id: 1' 'data: hello' 'data: world' '' \
+			'id: 2' 'data: {"n": 2, "text": "json payload"}' '' \
+			'event: update' 'data: no space after colon' '' \
+			'id: 3' 'data: last one')" ] || fail "simple.sse: $(cat "$T/out1")"
+	done
+	[ "$n" -ge 80 ]
+}
+
+@test "output: raw with -e, -n and --until, events copied and serialized again in one stream" {
+	serve <<'EOF'
+send "event: add\ndata: 1\n\nevent: tick\ndata: 2\n\nid: 3\nevent: add\ndata: 3\n\ndata: 4\n\n"
+hang 10
+EOF
+	run --separate-stderr lsn -e add -n 2 "$URL"
+	assert_success
+	assert_output "$(printf 'event: add\ndata: 1\n\nevent: add\nid: 3\ndata: 3\n')"
+	run --separate-stderr lsn --until tick "$URL"
+	assert_success
+	assert_output "$(printf 'event: add\ndata: 1\n\nevent: tick\ndata: 2\n')"
+}
+
 @test "output: pretty on a terminal, with colour unless NO_COLOR is set" {
 	serve <<'EOF'
 send "event: add\ndata: hello-tty\n\n"
