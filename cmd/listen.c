@@ -581,6 +581,7 @@ event_loop(struct listen *l)
 	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
 	char *errbuf = l->errbuf;
 	bool active = false, watch = watch_stdout();
+	enum output_result r;
 	const char *why;
 	CURLMsg *msg;
 	int running, left;
@@ -615,6 +616,12 @@ event_loop(struct listen *l)
 			}
 			if (l->stop >= 0)
 				break;
+		}
+		/* Every event received reaches stdout before we wait. */
+		if ((r = output_flush(&l->out)) != OUTPUT_CONTINUE) {
+			if (l->stop < 0) /* an expired write has set it */
+				l->stop = output_status(r);
+			break;
 		}
 		now = now_mono_ms();
 		wait = active ? 60000 : next - now;

@@ -185,7 +185,8 @@ listen_request_setup(struct listen *l)
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	SET(CURLOPT_USERAGENT,
 	    o->user_agent ? o->user_agent : "sse/" SSE_VERSION);
-	SET(CURLOPT_BUFFERSIZE, 64L * 1024);
+	/* Fewer, larger reads and callbacks (libcurl caps this at 512 KiB). */
+	SET(CURLOPT_BUFFERSIZE, 512L * 1024);
 	/*
 	 * A response with a Content-Encoding libcurl knows is decoded, asked
 	 * for or not, as browsers do: libcurl decodes only with this option

@@ -1,7 +1,8 @@
 /*
  * sse listen: the write callback. Body bytes go to the parser as they come;
- * each dispatched event goes to the output buffer, which is written out
- * once per chunk received, never once per event.
+ * each dispatched event goes to the output buffer, which the event loop
+ * writes out once per round of transfers, before it waits for the network
+ * again: never once per event, and never holding an event back.
  *
  * In the raw format an event the stream already had in canonical form is
  * not serialized again: its bytes are copied as they came, and those of
@@ -108,8 +109,8 @@ listen_write_cb(char *buf, size_t size, size_t nitems, void *ctx)
 		return 0;
 	}
 	rc = sse_parser_feed(&l->parser, buf, n);
-	/* Every event of the chunk reaches stdout before we wait again. */
-	r = output_flush(&l->out);
+	/* Raw spans point into buf, which libcurl reuses. */
+	r = output_commit(&l->out);
 	if (rc == SSE_ERR_TOO_BIG && l->stop < 0)
 		too_big(l);
 	else if (rc == SSE_ERR_NOMEM && l->stop < 0)
