@@ -26,6 +26,7 @@ sse_parser_init(
 		max_event = SSE_DEFAULT_MAX_EVENT;
 	p->max_event = max_event;
 	p->default_retry = SSE_DEFAULT_RETRY_MS;
+	p->max_data = SIZE_MAX;
 	sse_buf_init(&p->line, max_event);
 	sse_buf_init(&p->data, max_event);
 	sse_buf_init(&p->type, max_event);
@@ -168,7 +169,9 @@ dispatch(struct sse_parser *p, const char *blank)
 	ev.id_len = p->lastid.len;
 	ev.retry = -1;
 	p->nevents++;
-	if (p->cb.event != NULL && p->cb.event(p->cb.ctx, &ev) != 0)
+	if (ev.data_len > p->max_data)
+		rc = fail(p, SSE_ERR_TOO_BIG);
+	else if (p->cb.event != NULL && p->cb.event(p->cb.ctx, &ev) != 0)
 		rc = fail(p, SSE_ERR_ABORTED);
 	p->raw = NULL;
 	return rc;
@@ -460,10 +463,66 @@ line(struct sse_parser *p, const char *l, size_t n, bool ascii, bool in_input)
 	return line_known(p, l, n, in_input);
 }
 
+/*
+ * The most common event shape, a single "data: " line then the blank line
+ * (LF, LF), in the caller's buffer and known to be ASCII: when l is the
+ * first data line of its event, take it as line_known() would (a view, and
+ * the raw span's state) and return true: the caller dispatches at once.
+ */
+static inline bool
+one_data_line(struct sse_parser *p, const char *l, const char *eol)
+{
+	if (eol - l < 6 || memcmp(l, "data: ", 6) != 0 || p->dview != NULL ||
+	    p->data.len != 0)
+		return false;
+	raw_line(p, l, RAW_DATA);
+	p->dview = l + 6;
+	p->dview_len = (size_t)(eol - l) - 6;
+	return true;
+}
+
+/*
+ * For p->run, at the start of an event (RAW_START: no line of it seen, so
+ * no field of it set) that does not follow an id-only block (id_pending:
+ * its has_id would be set, though its bytes have no id field): the events of
+ * the form "data: D\n\n" from the line s (ending at eol) on, each within the
+ * caps; hi: the first byte >= 0x80 at or after s. Returns where the run ends (s
+ * if it is empty), with *rc set.
+ */
+static const char *
+data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
+    const char *eol, const char *end, const char *hi, int *rc)
+{
+	const char *start = s;
+	size_t lim = p->max_event, n = 0;
+
+	if (lim > 6 && p->max_data < lim - 6)
+		lim = p->max_data + 6;
+
+	*rc = SSE_OK;
+	while (eol <= hi && end - eol >= 2 && eol[1] == '\n' && *eol == '\n' &&
+	    eol - s >= 6 && (size_t)(eol - s) <= lim &&
+	    memcmp(s, "data: ", 6) == 0) {
+		n++;
+		s = eol + 2;
+		if (s == end)
+			break;
+		eol = eolscan_next(sc, s);
+	}
+	if (n == 0)
+		return s;
+	/* A line that starts "data: " has no BOM to strip. */
+	p->bom_done = true;
+	p->nevents += n;
+	if (p->run(p->cb.ctx, start, (size_t)(s - start), n) != 0)
+		*rc = fail(p, SSE_ERR_ABORTED);
+	return s;
+}
+
 int
 sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 {
-	const char *s = buf, *end, *eol, *hi;
+	const char *s = buf, *end, *eol, *hi, *next;
 	struct eolscan sc;
 	int rc = SSE_OK;
 
@@ -514,6 +573,23 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		}
 		if (hi < s)
 			hi = find_high(s, end);
+		if (p->run != NULL && p->blk_state == RAW_START &&
+		    !p->id_pending &&
+		    (next = data_run(p, &sc, s, eol, end, hi, &rc)) != s) {
+			if (rc != SSE_OK)
+				return rc;
+			s = next;
+			continue;
+		}
+		if (eol <= hi && p->bom_done && end - eol >= 2 &&
+		    eol[1] == '\n' && *eol == '\n' &&
+		    one_data_line(p, s, eol)) {
+			/* The blank line is done with too. */
+			s = eol + 2;
+			if ((rc = dispatch(p, eol + 1)) != SSE_OK)
+				return rc;
+			continue;
+		}
 		if (eol <= hi && p->bom_done)
 			rc = line_known(p, s, (size_t)(eol - s), true);
 		else
@@ -576,6 +652,19 @@ sse_parser_set_last_id(struct sse_parser *p, const char *id, size_t len)
 	if (sse_buf_set(&p->lastid, id, len) == -1)
 		return SSE_ERR_TOO_BIG;
 	return SSE_OK;
+}
+
+void
+sse_parser_set_max_data(struct sse_parser *p, size_t max)
+{
+	p->max_data = max;
+}
+
+void
+sse_parser_set_run(struct sse_parser *p,
+    int (*run)(void *ctx, const char *raw, size_t len, size_t n))
+{
+	p->run = run;
 }
 
 const char *

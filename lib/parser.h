@@ -66,6 +66,8 @@ struct sse_parser {
 	bool skip_lf; /* last line ended with CR */
 	int err; /* sticky enum sse_status */
 	uint64_t default_retry; /* what an empty retry field resets to */
+	size_t max_data; /* longest data an event may have */
+	int (*run)(void *ctx, const char *raw, size_t len, size_t n);
 	uint64_t nevents;
 	uint64_t nbytes;
 	size_t taken; /* see sse_parser_taken */
@@ -96,6 +98,26 @@ void sse_parser_end(struct sse_parser *);
  * default; SSE_DEFAULT_RETRY_MS unless set).
  */
 void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
+/*
+ * An event with more than max bytes of data is an error, SSE_ERR_TOO_BIG,
+ * when it would be dispatched (sticky, as any error). By default only
+ * max_event limits the data.
+ */
+void sse_parser_set_max_data(struct sse_parser *, size_t max);
+/*
+ * For relaying a stream as it came: consecutive events of the most common
+ * shape, exactly "data: D\n\n" (one data line with its space, LF line
+ * ends, ASCII, nothing else in the event, all in the buffer being fed),
+ * then come to run as one span of their bytes (len bytes, n >= 1 events)
+ * instead of through the event callback one by one. Each is a "message"
+ * event with data D, the current last event ID and has_id false (the
+ * event after an id-only block, whose has_id is set, comes one by one);
+ * the span is what sse_serialize writes for them. ctx is the callbacks' ctx;
+ * run returns non-zero to stop, and feed then returns ABORTED. NULL (the
+ * default) turns this off.
+ */
+void sse_parser_set_run(struct sse_parser *,
+    int (*run)(void *ctx, const char *raw, size_t len, size_t n));
 /*
  * During an event callback: the event's bytes exactly as sse_serialize
  * would write them, when the stream had them so, verbatim, in the buffer

@@ -11,7 +11,9 @@
  * - the json format of every event is strictly valid JSON;
  * - the round trip parse -> sse_serialize -> parse gives the same events,
  *   and serializing them again gives the same bytes;
- * - every span sse_parser_raw() hands out is what sse_serialize writes.
+ * - every span sse_parser_raw() hands out is what sse_serialize writes;
+ * - runs (sse_parser_set_run) give the same events as the event callback,
+ *   as spans that are what sse_serialize writes for them.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -75,6 +77,18 @@ splits(
 	rec_release(&r);
 
 	rec_init(&r, max);
+	rec_use_runs(&r);
+	rec_feed_cuts(&r, s, n, cuts, 2);
+	same_as_want(&r);
+	rec_release(&r);
+
+	rec_init(&r, max);
+	rec_feed_step(&r, s, n, step);
+	same_as_want(&r);
+	rec_release(&r);
+
+	rec_init(&r, max);
+	rec_use_runs(&r);
 	rec_feed_step(&r, s, n, step);
 	same_as_want(&r);
 	rec_release(&r);

@@ -11,6 +11,8 @@
  *   ERR=STATUS         the sticky status feed returned, when not SSE_OK
  * Bytes below 0x20, backslash and DEL are escaped (\n, \r, \0, \\, \xNN).
  * With plain set, only TYPE{DATA}#ID lines (no !, retries or comments).
+ * With rec_use_runs(), the events the parser hands over in runs are logged
+ * one by one as any other, so that logs compare with and without runs.
  */
 #ifndef SSE_PARSELOG_H
 #define SSE_PARSELOG_H
@@ -73,6 +75,19 @@ rec_esc(struct sse_buf *b, const char *s, size_t n)
 }
 
 SSE_HARNESS static int
+rec_log_event(struct rec *r, const struct sse_event *ev)
+{
+	rec_esc(&r->log, ev->type, ev->type_len);
+	sse_buf_addch(&r->log, '{');
+	rec_esc(&r->log, ev->data, ev->data_len);
+	sse_buf_add(&r->log, "}#", 2);
+	rec_esc(&r->log, ev->id, ev->id_len);
+	sse_buf_addstr(&r->log, ev->has_id && !r->plain ? "!\n" : "\n");
+	r->nevents++;
+	return r->stop_after > 0 && r->nevents >= r->stop_after;
+}
+
+SSE_HARNESS static int
 rec_event(void *ctx, const struct sse_event *ev)
 {
 	struct rec *r = ctx;
@@ -87,14 +102,55 @@ rec_event(void *ctx, const struct sse_event *ev)
 		    r->ser.len != rlen || memcmp(r->ser.p, raw, rlen) != 0)
 			r->raw_bad++;
 	}
-	rec_esc(&r->log, ev->type, ev->type_len);
-	sse_buf_addch(&r->log, '{');
-	rec_esc(&r->log, ev->data, ev->data_len);
-	sse_buf_add(&r->log, "}#", 2);
-	rec_esc(&r->log, ev->id, ev->id_len);
-	sse_buf_addstr(&r->log, ev->has_id && !r->plain ? "!\n" : "\n");
-	r->nevents++;
-	return r->stop_after > 0 && r->nevents >= r->stop_after;
+	return rec_log_event(r, ev);
+}
+
+/*
+ * A run (sse_parser_set_run): each of its n events logged as rec_event
+ * logs one, after checking that the span is n times "data: D\n\n" with D
+ * ASCII and without CR or LF, which is what sse_serialize writes for them
+ * (raw_bad counts spans that are not).
+ */
+SSE_HARNESS static int
+rec_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	struct rec *r = ctx;
+	const char *s = raw, *end = raw + len, *d;
+	struct sse_event ev;
+	size_t k;
+	int stop = 0;
+
+	sse_event_init(&ev);
+	ev.id = sse_parser_last_id(&r->p, &ev.id_len);
+	for (k = 0; k < n && stop == 0; k++) {
+		if (end - s < 8 || memcmp(s, "data: ", 6) != 0) {
+			r->raw_bad++;
+			return 1;
+		}
+		for (d = s + 6; d < end && *d != '\n' && *d != '\r' &&
+		     (unsigned char)*d < 0x80;
+		     d++)
+			;
+		if (end - d < 2 || d[0] != '\n' || d[1] != '\n') {
+			r->raw_bad++;
+			return 1;
+		}
+		ev.data = s + 6;
+		ev.data_len = (size_t)(d - ev.data);
+		r->nraw++;
+		stop = rec_log_event(r, &ev);
+		s = d + 2;
+	}
+	if (stop == 0 && s != end)
+		r->raw_bad++;
+	return stop;
+}
+
+/* Take events of the form "data: D\n\n" in runs from now on. */
+SSE_HARNESS static void
+rec_use_runs(struct rec *r)
+{
+	sse_parser_set_run(&r->p, rec_run);
 }
 
 SSE_HARNESS static void

@@ -13,9 +13,11 @@
  * 3. Every span sse_parser_raw() hands out, in every chunking, is exactly
  *    what sse_serialize writes for the event.
  * 4. Raw relay: what `sse listen -f raw` writes (each event's raw span when
- *    there is one, else the event serialized, has_id as the parser set it),
- *    fed in several chunkings, parses back to the same events with the same
- *    last event IDs, id-only blocks included.
+ *    there is one, else the event serialized, has_id as the parser set it;
+ *    runs as they came), fed in several chunkings, parses back to the same
+ * events with the same last event IDs, id-only blocks included.
+ * 5. Runs (sse_parser_set_run), taken in every other chunking, change
+ *    nothing: their events are those the event callback would get.
  *
  * SSE_FIXTURES overrides the fixture directory (default tests/fixtures,
  * found from the working directory or from the test binary's path).
@@ -61,9 +63,12 @@ check_splits(const char *s, size_t n, size_t max, const struct sse_buf *want,
 	struct rec r;
 	size_t cuts[64], i, j, k, ways = 0, stride;
 
+	/* Every other way also takes "data: D\n\n" events in runs. */
 #define TRY(feed)                                                              \
 	do {                                                                   \
 		rec_init(&r, max);                                             \
+		if (ways % 2 == 1)                                             \
+			rec_use_runs(&r);                                      \
 		feed;                                                          \
 		*bad += !same_log(&r, want) || r.raw_bad != 0;                 \
 		rec_release(&r);                                               \
@@ -141,6 +146,17 @@ rt_event(void *ctx, const struct sse_event *ev)
 	return 0;
 }
 
+/* A run, as sse listen relays it: its bytes copied as they are. */
+static int
+rt_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	struct rt *t = ctx;
+
+	if (sse_buf_add(&t->ser, raw, len) == -1)
+		t->bad++;
+	return rec_run(&t->r, raw, len, n);
+}
+
 static void
 rt_init(struct rt *t, bool raw)
 {
@@ -166,7 +182,10 @@ rt_release(struct rt *t)
 	sse_buf_release(&t->ser);
 }
 
-/* Property 4, with the input fed in chunks of step bytes (0: whole). */
+/*
+ * Property 4, with the input fed in chunks of step bytes (0: whole), each
+ * way with and without runs (property 5).
+ */
 static void
 raw_relay(const char *name, const char *s, size_t n, const struct rt *want)
 {
@@ -174,9 +193,11 @@ raw_relay(const char *name, const char *s, size_t n, const struct rt *want)
 	struct rt a, b;
 	size_t i, bad = 0, nraw = 0;
 
-	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+	for (i = 0; i < 2 * sizeof(steps) / sizeof(steps[0]); i++) {
 		rt_init(&a, true);
-		rec_feed_step(&a.r, s, n, steps[i]);
+		if (i % 2 == 1)
+			sse_parser_set_run(&a.r.p, rt_run);
+		rec_feed_step(&a.r, s, n, steps[i / 2]);
 		rt_parse(&b, a.ser.p, a.ser.len);
 		bad +=
 		    a.bad != 0 || b.bad != 0 || !same_log(&b.r, &want->r.log);

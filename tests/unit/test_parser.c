@@ -9,7 +9,8 @@
  *
  * Every case is also run split at every offset, byte by byte, and (for
  * short inputs) at every pair of offsets, and must give the same log: the
- * chunking invariance property, case by case. Logs are described in
+ * chunking invariance property, case by case (every other way of them
+ * with runs, sse_parser_set_run). Logs are described in
  * parselog.h: TYPE{DATA}#ID (! when the event had an id field), retry=MS,
  * :COMMENT, ERR=STATUS.
  */
@@ -43,9 +44,12 @@ all_splits_agree(
 	rec_release(&r);
 	*nsplits = 1;
 
+	/* Every other way takes "data: D\n\n" events in runs. */
 #define AGAINST(feed)                                                          \
 	do {                                                                   \
 		rec_init(&r, max);                                             \
+		if (*nsplits % 2 == 1)                                         \
+			rec_use_runs(&r);                                      \
 		feed;                                                          \
 		if (r.log.len != out->len || r.raw_bad != 0 ||                 \
 		    (out->len && memcmp(r.log.p, out->p, out->len) != 0))      \
@@ -675,10 +679,132 @@ raw_spans(void)
 	}
 }
 
+/*
+ * Runs (sse_parser_set_run): what comes in runs and what one by one, as
+ * "R<n>[span]" for a run of n events and "E[data#id]" for an event ("!"
+ * after the id when it has has_id set).
+ */
+struct runs {
+	struct sse_parser p;
+	char log[512];
+	size_t len;
+	int stop; /* a run returns non-zero */
+};
+
+static void
+runs_add(struct runs *w, const char *s, size_t n)
+{
+	if (w->len + n < sizeof(w->log)) {
+		memcpy(w->log + w->len, s, n);
+		w->len += n;
+	}
+}
+
+static int
+runs_event(void *ctx, const struct sse_event *ev)
+{
+	struct runs *w = ctx;
+
+	runs_add(w, "E[", 2);
+	runs_add(w, ev->data, ev->data_len);
+	runs_add(w, "#", 1);
+	runs_add(w, ev->id, ev->id_len);
+	runs_add(w, ev->has_id ? "!]" : "]", ev->has_id ? 2 : 1);
+	return 0;
+}
+
+static int
+runs_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	struct runs *w = ctx;
+	char head[32];
+
+	runs_add(w, head, (size_t)snprintf(head, sizeof(head), "R%zu[", n));
+	runs_add(w, raw, len);
+	runs_add(w, "]", 1);
+	return w->stop;
+}
+
+/* Feed the pieces of s separated by '|' one by one; the log, then ERR=. */
+static void
+runs_are(const char *s, size_t max_data, int stop, const char *want,
+    const char *name)
+{
+	struct sse_parser_cb cb = {runs_event, NULL, NULL, NULL};
+	struct runs w;
+	const char *bar;
+	char err[16];
+	int rc = SSE_OK;
+
+	memset(&w, 0, sizeof(w));
+	w.stop = stop;
+	cb.ctx = &w;
+	sse_parser_init(&w.p, &cb, 0);
+	sse_parser_set_run(&w.p, runs_run);
+	sse_parser_set_max_data(&w.p, max_data);
+	for (; rc == SSE_OK && *s != '\0'; s = *bar ? bar + 1 : bar) {
+		bar = strchr(s, '|');
+		if (bar == NULL)
+			bar = s + strlen(s);
+		rc = sse_parser_feed(&w.p, s, (size_t)(bar - s));
+	}
+	if (rc != SSE_OK)
+		runs_add(
+		    &w, err, (size_t)snprintf(err, sizeof(err), "ERR=%d", rc));
+	is_mem(w.log, w.len, want, strlen(want), name);
+	sse_parser_release(&w.p);
+}
+
+static void
+runs(void)
+{
+	runs_are("data: a\n\ndata: b\n\n", SIZE_MAX, 0,
+	    "R2[data: a\n\ndata: b\n\n]", "runs: consecutive data events");
+	runs_are(
+	    "data: \n\n", SIZE_MAX, 0, "R1[data: \n\n]", "runs: empty data");
+	runs_are("data: a\n\nid: 7\ndata: b\n\ndata: c\n\ndata: d\n\n",
+	    SIZE_MAX, 0, "R1[data: a\n\n]E[b#7!]R2[data: c\n\ndata: d\n\n]",
+	    "runs: broken by an event with an id, then the last event ID "
+	    "goes on");
+	runs_are("data: a\n\nid: 5\n\ndata: b\n\ndata: c\n\nid\n\ndata: d\n\n",
+	    SIZE_MAX, 0, "R1[data: a\n\n]E[b#5!]R1[data: c\n\n]E[d#!]",
+	    "runs: not the event after an id-only block, which has has_id");
+	runs_are("data: a\n\nevent: t\ndata: b\n\n: c\ndata: d\n\n", SIZE_MAX,
+	    0, "R1[data: a\n\n]E[b#]E[d#]",
+	    "runs: not with a type, not after a comment");
+	runs_are("data:a\n\ndata: a\r\n\r\ndata: a\ndata: b\n\n"
+		 "data: \xC3\xA9\n\n",
+	    SIZE_MAX, 0, "E[a#]E[a#]E[a\nb#]E[\xC3\xA9#]",
+	    "runs: not without the space, with CRLF, with two data lines or "
+	    "with UTF-8");
+	runs_are("\xEF\xBB\xBF"
+		 "data: a\n\ndata: b\n\n",
+	    SIZE_MAX, 0, "E[a#]R1[data: b\n\n]",
+	    "runs: the line with the BOM is taken alone");
+	runs_are("data: a\n\ndata: b|\n\ndata: c\n|\ndata: d\n\n", SIZE_MAX, 0,
+	    "R1[data: a\n\n]E[b#]E[c#]R1[data: d\n\n]",
+	    "runs: events split across feeds come one by one");
+	runs_are("data: a\n\n\n\ndata: b\n\n", SIZE_MAX, 0,
+	    "R1[data: a\n\n]R1[data: b\n\n]",
+	    "runs: an extra blank line ends a run");
+	runs_are("data: a\n\ndata: b\n\n", SIZE_MAX, 1,
+	    "R2[data: a\n\ndata: b\n\n]ERR=-3",
+	    "runs: a run that returns non-zero stops the parser");
+	runs_are("data: abc\n\ndata: abcd\n\ndata: e\n\n", 3, 0,
+	    "R1[data: abc\n\n]ERR=-1",
+	    "max_data: a longer event is an error, in a run");
+	runs_are("id: 1\ndata: abc\n\nid: 2\ndata: ab\ndata: c\n\n", 3, 0,
+	    "E[abc#1!]ERR=-1",
+	    "max_data: a longer event is an error, one by one");
+	runs_are("data: abcd\n\n", 4, 0, "R1[data: abcd\n\n]",
+	    "max_data: data of max_data bytes is fine");
+}
+
 int
 main(void)
 {
 	raw_spans();
+	runs();
 	line_endings();
 	bom();
 	fields();
