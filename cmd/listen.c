@@ -998,6 +998,7 @@ run(struct listen_opts *o)
 	    listen_record_start(
 		&rec, &l.hooks, o->record, o->url, o->record_chunks) == -1)
 		goto out;
+	listen_parser_relay(&l);
 	rc = event_loop(&l);
 out:
 	listen_record_finish(&rec, "stopped");

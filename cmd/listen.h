@@ -154,6 +154,11 @@ void listen_conn_reset(struct listen *);
 /* listen_write.c */
 size_t listen_write_cb(char *buf, size_t size, size_t n, void *ctx);
 void listen_parser_init(struct listen *);
+/*
+ * Once the hooks are attached: let runs of events that need nothing but
+ * copying go to the output as spans (sse_parser_set_run()).
+ */
+void listen_parser_relay(struct listen *);
 
 /* listen.c */
 void listen_log(const struct listen *, const char *fmt, ...)

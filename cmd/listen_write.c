@@ -37,10 +37,6 @@ on_event(void *ctx, const struct sse_event *ev)
 	const char *raw;
 	size_t len;
 
-	if (ev->data_len > l->o->max_event) {
-		too_big(l);
-		return 1;
-	}
 	if (l->hooks.event != NULL &&
 	    l->hooks.event(l->hooks.ctx, ev, l->chunk_ms) != 0) {
 		l->stop = EXIT_ERROR;
@@ -49,6 +45,21 @@ on_event(void *ctx, const struct sse_event *ev)
 	raw = sse_parser_raw(&l->parser, &len);
 	if ((r = output_event_raw(&l->out, ev, l->chunk_ms, raw, len)) !=
 	    OUTPUT_CONTINUE) {
+		if (l->stop < 0) /* an expired write has set it */
+			l->stop = output_status(r);
+		return 1;
+	}
+	return 0;
+}
+
+/* Events that go to stdout as they came, with nothing else to do. */
+static int
+on_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	struct listen *l = ctx;
+	enum output_result r;
+
+	if ((r = output_events_raw(&l->out, raw, len, n)) != OUTPUT_CONTINUE) {
 		if (l->stop < 0) /* an expired write has set it */
 			l->stop = output_status(r);
 		return 1;
@@ -85,9 +96,17 @@ listen_parser_init(struct listen *l)
 	struct sse_parser_cb cb = {on_event, on_retry, on_comment, l};
 
 	sse_parser_init(&l->parser, &cb, l->o->max_event + FIELD_SLACK);
+	sse_parser_set_max_data(&l->parser, l->o->max_event);
 	/* An empty retry field resets the reconnection time to ours. */
 	sse_parser_set_default_retry(
 	    &l->parser, (uint64_t)l->o->retry_delay_ms);
+}
+
+void
+listen_parser_relay(struct listen *l)
+{
+	if (l->out.plain && l->hooks.event == NULL)
+		sse_parser_set_run(&l->parser, on_run);
 }
 
 size_t

@@ -385,6 +385,15 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 }
 
 enum output_result
+output_events_raw(struct output *out, const char *raw, size_t len, size_t n)
+{
+	if (out->state != OUTPUT_CONTINUE)
+		return out->state;
+	out->nwritten += n;
+	return hold(out, raw, len);
+}
+
+enum output_result
 output_event(struct output *out, const struct sse_event *ev, int64_t unix_ms)
 {
 	return output_event_raw(out, ev, unix_ms, NULL, 0);

@@ -178,6 +178,13 @@ enum output_result output_event(
 enum output_result output_event_raw(struct output *, const struct sse_event *,
     int64_t unix_ms, const char *raw, size_t len);
 /*
+ * n events that need neither filtering nor formatting (out->plain is
+ * set), as their raw-format bytes (sse_parser_set_run()): held back as
+ * output_event_raw() holds them.
+ */
+enum output_result output_events_raw(
+    struct output *, const char *raw, size_t len, size_t n);
+/*
  * Copy the raw bytes held back into the buffer (writing it out first if it
  * holds OUTPUT_BATCH bytes): before the memory they are in goes away.
  * CONTINUE, CLOSED, FAILED or EXPIRED.

@@ -1373,6 +1373,15 @@ EOF
 	assert_failure 7
 	assert_output small
 	[[ $stderr == *"larger than --max-event-size (1024 bytes)"* ]]
+	# exactly at the limit and one past it, in the raw format, in one chunk
+	serve <<'EOF'
+send "data: small\n\n" + "data: " + "x" * 1024 + "\n\n" + "data: " + "y" * 1025 + "\n\ndata: z\n\n"
+hang 30
+EOF
+	lsn --max-event-size 1K "$URL" >"$T/out" 2>"$T/err" && fail "exit 0" || [ $? = 7 ] || fail "exit $?"
+	[ "$(cat "$T/out")" = "$(printf 'data: small\n\ndata: %s\n' "$(printf 'x%.0s' $(seq 1024))")" ] ||
+		fail "$(head -c 100 "$T/out")"
+	grep -q 'larger than --max-event-size (1024 bytes)' "$T/err"
 }
 
 @test "exit 7: memory stays bounded on an endless line (default limit 1 MiB)" {
