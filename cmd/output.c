@@ -355,7 +355,7 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 	/* The common case first: a stream relayed as it came. */
 	if (out->plain && raw != NULL)
 		return hold(out, raw, len);
-	if (output_wants(out, ev->type, ev->type_len)) {
+	if (o->ntypes == 0 || output_wants(out, ev->type, ev->type_len)) {
 		if (raw != NULL && out->fmt.kind == SSE_FMT_RAW) {
 			if ((r = hold(out, raw, len)) != OUTPUT_CONTINUE)
 				return r;
