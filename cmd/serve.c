@@ -154,15 +154,15 @@ emit(struct serve *s, struct sse_event *ev)
 	const char *why;
 	size_t old = s->batch.len;
 
-	s->seq++;
 	if (!ev->has_id && s->ids) {
-		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq);
+		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq + 1);
 		ev->id_len = (size_t)(idbuf + sizeof(idbuf) - ev->id);
 		ev->has_id = true;
 	}
 	if (sse_serialize(&s->batch, ev, &why) != SSE_OK) {
+		s->batch.len = old;
 		warn_line(s, why);
-		return -1;
+		return -1; /* no event: --id seq goes on with the same number */
 	}
 	if (s->npend == s->cappend) {
 		size_t ncap = s->cappend ? s->cappend * 2 : 1024;
@@ -175,6 +175,7 @@ emit(struct serve *s, struct sse_event *ev)
 		s->pend = pp;
 		s->cappend = ncap;
 	}
+	s->seq++;
 	pp = &s->pend[s->npend++];
 	pp->off = old;
 	pp->len = s->batch.len - old;

@@ -333,6 +333,18 @@ setup() {
 	assert_line --partial 'line 6: "event" is not a string'
 }
 
+@test "serve: --id seq numbers only the events sent; rejected lines take no number" {
+	serve --input json
+	feed '{"data":"a"}' '{"id":"x\ny","data":"bad"}' '{"data":"b"}' \
+		'{"event":"e\rf","data":"bad"}' '{"data":"c"}'
+	until_has /events 'data: c'
+	run get /events
+	assert_output "$(printf 'id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n')"
+	run cat "$ERR"
+	assert_line --regexp '^sse: serve: line 2: '
+	assert_line --regexp '^sse: serve: line 4: '
+}
+
 @test "serve: a line over --max-event-size is skipped with a warning" {
 	serve --max-event-size 1K
 	feed short
