@@ -242,7 +242,7 @@ json_event(struct serve *s, const char *p, size_t len)
 		len--;
 	if (len == 0)
 		return; /* a blank line is no event */
-	if ((root = json_loadb(p, len, 0, &jerr)) == NULL) {
+	if ((root = json_loadb(p, len, JSON_DECODE_ANY, &jerr)) == NULL) {
 		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
 		warn_line(s, msg);
 		return;

@@ -345,6 +345,17 @@ setup() {
 	assert_line --regexp '^sse: serve: line 4: '
 }
 
+@test "serve: --input json: a scalar and an array are both not a JSON object" {
+	serve --input json
+	feed '"text"' '42' 'true' 'null' '[1]' '{"data":"end"}'
+	until_has /events 'data: end'
+	run cat "$ERR"
+	local n
+	for n in 1 2 3 4 5; do
+		assert_line "sse: serve: line $n: not a JSON object"
+	done
+}
+
 @test "serve: a line over --max-event-size is skipped with a warning" {
 	serve --max-event-size 1K
 	feed short
