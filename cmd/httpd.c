@@ -452,11 +452,12 @@ add_cors(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 {
 	const char *origin = cors_origin(h, mc);
 
-	if (origin == NULL)
-		return;
-	MHD_add_response_header(
-	    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+	/* The answer depends on Origin, allowed or not: caches must know. */
+	if (h->o.ncors > 0)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+	if (origin != NULL)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
 }
 
 static enum MHD_Result
@@ -509,10 +510,11 @@ preflight(struct httpd *h, struct MHD_Connection *mc)
 		 0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+	if (h->o.ncors > 0)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
 	if (origin != NULL) {
 		MHD_add_response_header(
 		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
 		MHD_add_response_header(r,
 		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
 		    "GET, HEAD, OPTIONS");

@@ -220,9 +220,17 @@ setup() {
 	run curl -s -D - -o /dev/null --max-time 1 -H 'Origin: https://two.example' \
 		"http://127.0.0.1:$PORT/events"
 	assert_line --regexp '^Access-Control-Allow-Origin: https://two.example'
+	assert_line --regexp '^Vary: Origin'
+	# The answer depends on Origin even when it is not allowed or absent:
+	# a shared cache must not hand one origin's answer to another.
 	run curl -s -D - -o /dev/null --max-time 1 -H 'Origin: https://evil.example' \
 		"http://127.0.0.1:$PORT/events"
 	refute_line --partial 'Access-Control-Allow-Origin'
+	assert_line --regexp '^Vary: Origin'
+	run curl -s -D - -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/events"
+	assert_line --regexp '^Vary: Origin'
+	run curl -s -D - -o /dev/null "http://127.0.0.1:$PORT/"
+	assert_line --regexp '^Vary: Origin'
 }
 
 @test "serve: --cors '*' allows any origin" {
