@@ -533,13 +533,37 @@ preflight(struct httpd *h, struct MHD_Connection *mc)
 	return ret;
 }
 
+/* A HEAD request's stream: never read, as there is no body. */
+static ssize_t
+head_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static enum MHD_Result
+queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, events_type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	add_cors(h, mc, r);
+	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 {
 	struct MHD_Response *r;
 	struct conn *c;
 	const char *last;
-	enum MHD_Result ret;
 	int status = MHD_HTTP_NO_CONTENT;
 	void *client;
 
@@ -549,8 +573,6 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 	if (h->nstreams >= h->o.max_clients)
 		return text(
 		    h, mc, MHD_HTTP_SERVICE_UNAVAILABLE, "too many clients\n");
-	if (head)
-		return answer(h, mc, MHD_HTTP_OK, events_type, "", 0, true);
 	last = MHD_lookup_connection_value(
 	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_LAST_EVENT_ID);
 	if (last == NULL)
@@ -558,6 +580,15 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 		    mc, MHD_GET_ARGUMENT_KIND, "lastEventId");
 	if ((client = h->src.open(h->src.ctx, last, &status)) == NULL)
 		return answer(h, mc, (unsigned)status, NULL, "", 0, true);
+	if (head) {
+		/* GET's status and headers, without a stream behind them. */
+		h->src.close(h->src.ctx, client);
+		r = MHD_create_response_from_callback(
+		    MHD_SIZE_UNKNOWN, BLOCK_SIZE, head_read, NULL, NULL);
+		if (r == NULL)
+			return MHD_NO;
+		return queue_stream(h, mc, r);
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		h->src.close(h->src.ctx, client);
 		return MHD_NO;
@@ -573,13 +604,7 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 		stream_free(c);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, events_type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	add_cors(h, mc, r);
-	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
-	MHD_destroy_response(r); /* stream_free runs when the stream ends */
-	return ret;
+	return queue_stream(h, mc, r); /* stream_free runs when it ends */
 }
 
 static enum MHD_Result
@@ -611,9 +636,10 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
 		return text(h, mc, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
 	if (strcmp(url, "/events") == 0)
 		return stream(h, mc, head);
+	/* libmicrohttpd sends no body to HEAD, and GET's Content-Length. */
 	page = httpd_viewer(&len);
-	return answer(h, mc, MHD_HTTP_OK, "text/html; charset=utf-8", page,
-	    head ? 0 : len, true);
+	return answer(
+	    h, mc, MHD_HTTP_OK, "text/html; charset=utf-8", page, len, true);
 }
 
 /* ---- start, run, stop ---- */

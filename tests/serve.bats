@@ -312,6 +312,43 @@ setup() {
 	assert_output 404
 }
 
+# heads PATH: the status line and headers, less Date, of HEAD then GET.
+heads() {
+	curl -s -I --max-time 2 "http://127.0.0.1:$PORT$1" | tr -d '\r' | grep -v '^Date:'
+	echo ---
+	curl -s -D - -o /dev/null --max-time 1 "http://127.0.0.1:$PORT$1" |
+		tr -d '\r' | grep -v '^Date:'
+}
+
+@test "serve: HEAD answers with GET's status and headers" {
+	serve --cors https://app.example
+	feed_sync one two
+	local p out head get
+	for p in / /events '/events?lastEventId=1' '/events?lastEventId=zz'; do
+		out=$(heads "$p")
+		head=${out%%---*}
+		get=${out#*---}
+		[ "$(printf '%s' "$head" | sed '/^$/d')" = "$(printf '%s' "$get" | sed '/^$/d')" ] ||
+			fail "HEAD $p: $head, GET $p: $get"
+	done
+	[[ $(heads /) == *"Content-Length: $(curl -s "http://127.0.0.1:$PORT/" | wc -c)"* ]]
+	# After the input ended, a client that has everything is told 204.
+	end_input
+	local tries=50
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
+		"http://127.0.0.1:$PORT/events?lastEventId=2")" = 204 ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "GET never said 204"
+		sleep 0.1
+	done
+	out=$(heads '/events?lastEventId=2')
+	head=${out%%---*}
+	get=${out#*---}
+	[[ $head == *'HTTP/1.1 204'* ]] || fail "HEAD: $head"
+	[ "$(printf '%s' "$head" | sed '/^$/d')" = "$(printf '%s' "$get" | sed '/^$/d')" ] ||
+		fail "HEAD: $head, GET: $get"
+}
+
 @test "serve: -e/--event sets the type, --id none drops ids" {
 	serve -e log --id none
 	feed_sync x
