@@ -894,7 +894,8 @@ begin_stop(struct httpd *h, int signo)
 		return;
 	h->stopping = true;
 	h->signo = signo;
-	h->stop_by = now_mono_ms() + GRACE_MS;
+	if (h->stop_by == 0) /* a drain's grace is not extended */
+		h->stop_by = now_mono_ms() + GRACE_MS;
 	/* Stop accepting: libmicrohttpd hands the listening socket back. */
 	if ((ls = MHD_quiesce_daemon(h->d)) != MHD_INVALID_SOCKET)
 		close(ls);
@@ -925,7 +926,7 @@ httpd_run(struct httpd *h)
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}
-		if (h->stopping) {
+		if (h->stop_by != 0) {
 			int64_t t = h->stop_by - now;
 
 			if (t < 0)
@@ -951,6 +952,10 @@ httpd_run(struct httpd *h)
 		}
 		if (atomic_load(&h->drain) && !draining) {
 			draining = true;
+			/* A client that does not read is not waited for long.
+			 */
+			if (h->stop_by == 0)
+				h->stop_by = now_mono_ms() + GRACE_MS;
 			resume_all(h);
 		}
 		if (atomic_exchange(&h->wake, false))
@@ -959,7 +964,7 @@ httpd_run(struct httpd *h)
 		MHD_run(h->d);
 		if ((draining || h->stopping) && h->nstreams == 0)
 			break;
-		if (h->stopping && now_mono_ms() >= h->stop_by)
+		if (h->stop_by != 0 && now_mono_ms() >= h->stop_by)
 			break;
 	}
 	return h->stopping ? h->signo : 0;

@@ -44,6 +44,7 @@ const struct cmd_entry cmd_serve_entry = {
     "      --max-event-size SIZE  longest line or event (default 1M)\n"
     "      --end-event TYPE    send this event when stdin ends\n"
     "      --exit-on-eof       exit once stdin ends and clients have it all\n"
+    "                          (a client that does not read: 5 s at most)\n"
     "History:\n"
     "      --history N         events kept for resuming (default 100000)\n"
     "      --history-bytes SIZE  and at most these bytes (default 64M)\n"

@@ -135,6 +135,32 @@ setup() {
 	assert_output "$(printf 'retry: 100\n\nid: 1\ndata: x\n')"
 }
 
+@test "serve: --exit-on-eof waits at most 5 s for a client that does not read" {
+	serve --exit-on-eof --retry 100
+	local flag=$BATS_TEST_TMPDIR/connected
+	# A client with a tiny receive buffer that takes the head, then never
+	# reads again and never closes.
+	start_bg timeout 60 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(64)
+open(sys.argv[2], "w").write("yes\n")
+time.sleep(55)
+' "$PORT" "$flag" 8>&-
+	wait_file "$flag" yes
+	# Far more than the socket buffers hold.
+	yes "$(head -c 1000 /dev/zero | tr '\0' x)" | head -n 20000 >&8
+	end_input
+	local t0=$SECONDS
+	# 5 s of grace, and slack for a loaded machine; not libmicrohttpd's 60.
+	wait_exit "$SRV" 400 || fail "still running after 20 s"
+	[ "$WAITED" -eq 0 ]
+	[ $((SECONDS - t0)) -ge 4 ] || fail "gave up after $((SECONDS - t0)) s"
+}
+
 @test "serve: --end-event sends a final event when stdin ends" {
 	serve --end-event done --exit-on-eof --retry 100
 	bg_get "$BATS_TEST_TMPDIR/a" /events
