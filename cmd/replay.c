@@ -274,6 +274,16 @@ play_stdout(struct player *p, long first, enum output_result *r)
 	return PLAY_ON;
 }
 
+/* --timeout holds while stdout's reader does not read (output_set_deadline). */
+static int64_t
+time_left(void *ctx)
+{
+	const struct player *p = ctx;
+	int64_t left = p->deadline - replay_now_us();
+
+	return left > 0 ? (left + 999) / 1000 : 0;
+}
+
 static int
 replay_stdout(const struct recording *rec, const struct replay_opts *o,
     const struct output_opts *oo, long first)
@@ -302,6 +312,14 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	p.start = replay_now_us();
 	p.deadline =
 	    oo->timeout_ms >= 0 ? p.start + oo->timeout_ms * 1000 : INT64_MAX;
+	if (p.deadline != INT64_MAX &&
+	    output_set_deadline(&p.out, time_left, &p) == -1) {
+		fprintf(stderr, "sse: replay: cannot set up a timer: %s\n",
+		    strerror(errno));
+		free(p.plan.at);
+		output_release(&p.out);
+		return EXIT_ERROR;
+	}
 
 	st = play_stdout(&p, first, &r);
 	fr = output_flush(&p.out);

@@ -192,6 +192,25 @@ serve_replay() {
 	assert_failure 5
 }
 
+@test "replay: --timeout holds while stdout's reader does not read" {
+	local fifo=$T/stuck rcf=$T/rc
+	mkfifo "$fifo"
+	# Held open read-write and never read: replay's writes block once the
+	# pipe is full.
+	exec 7<>"$fifo"
+	start_bg bash -c '"$SSE_BIN" replay --no-delay --loop --timeout 1 -f data "$1" >"$2" 7>&-; echo $? >"$3"' \
+		_ "$T/timed.jsonl" "$fifo" "$rcf" 7>&-
+	local tries=200
+	until [ -s "$rcf" ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || break
+		sleep 0.05
+	done
+	exec 7>&-
+	[ -s "$rcf" ] || fail "replay still blocked after 10 s"
+	[ "$(cat "$rcf")" -eq 5 ]
+}
+
 @test "replay: a closed stdout ends quietly" {
 	run bash -c 'sse replay --no-delay --loop -f data "$1" | head -2; echo "status ${PIPESTATUS[0]}"' _ "$T/timed.jsonl"
 	assert_success
