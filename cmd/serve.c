@@ -6,6 +6,17 @@
  * loop thread (httpd.c) copies each client's pending bytes from the log,
  * from its own cursor, and suspends the clients that are caught up until
  * the input thread wakes them.
+ *
+ * Flow control, bounded by the fastest client: the log never evicts what
+ * the most advanced connected client has not taken yet, nor the last half
+ * of the history that it has (so that clients a little behind it, which
+ * is every other client that keeps up, are not dropped for a moment's
+ * jitter). When an append would, the input thread wakes the clients and
+ * waits (on the condition variable moved) until that client has taken
+ * another quarter of the ring; meanwhile stdin is not read, so its pipe
+ * fills and the producer blocks. Clients more than half the history behind
+ * the fastest are evicted as before and disconnected (they can resume by
+ * id); with no client, appends never wait.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -94,6 +105,15 @@ struct serve {
 	pthread_mutex_t mu;
 	struct evlog log;
 	bool ended;
+	struct client *clients; /* every connected client */
+	long nclients;
+	uint64_t fastest; /* the highest cursor (maybe too high if refresh) */
+	uint64_t keep; /* appends evict nothing from here on */
+	bool refresh; /* recompute fastest and keep: a client came or left */
+	bool blocked; /* the input thread waits for the fastest to reach want */
+	uint64_t want;
+	bool stop; /* the loop has ended: the input thread must not wait */
+	pthread_cond_t moved; /* the fastest moved, a client left, or stop */
 
 	struct httpd *h;
 	int stopfd; /* tells the input thread to stop */
@@ -111,6 +131,7 @@ struct serve {
 };
 
 struct client {
+	struct client *prev, *next; /* in s->clients */
 	uint64_t cursor;
 	char *pre; /* sent before the log: retry, the lost signal */
 	size_t pre_len, pre_off;
@@ -186,6 +207,90 @@ emit(struct serve *s, struct sse_event *ev)
 	return 0;
 }
 
+/* Under mu: keep for the fastest client as it is now. */
+static uint64_t
+keep_for_fastest(struct serve *s)
+{
+	return evlog_behind(
+	    &s->log, s->fastest, s->log.max_events / 2, s->log.max_bytes / 2);
+}
+
+/*
+ * Under mu: the cursor appends must not evict from (UINT64_MAX: evict
+ * freely, with no client or once the loop has ended). Between refreshes
+ * it is cached: the fastest only moves on, so an old keep errs on the safe
+ * side, and append_flow() recomputes it when it stands in the way.
+ */
+static uint64_t
+keep_cursor(struct serve *s)
+{
+	struct client *c;
+
+	if (s->nclients == 0 || s->stop)
+		return UINT64_MAX;
+	if (s->refresh) {
+		s->fastest = 0;
+		for (c = s->clients; c != NULL; c = c->next)
+			if (c->cursor > s->fastest)
+				s->fastest = c->cursor;
+		s->keep = keep_for_fastest(s);
+		s->refresh = false;
+	}
+	return s->keep;
+}
+
+/*
+ * Under mu: the log is full of what the fastest client still needs. Let
+ * the clients have what was appended, and wait until that client has
+ * taken another quarter of the ring (fewer, longer waits), or a client
+ * came or left, or the loop ended. src_read, src_open and src_close signal
+ * moved, so no wakeup is lost.
+ */
+static void
+wait_for_fastest(struct serve *s)
+{
+	uint64_t head = evlog_head(&s->log);
+	uint64_t q =
+	    (head - s->log.tail) / 4 > 0 ? (head - s->log.tail) / 4 : 1;
+
+	s->want = head - s->fastest > q ? s->fastest + q : head;
+	s->blocked = true;
+	httpd_wake_all(s->h);
+	while (
+	    s->nclients > 0 && !s->stop && !s->refresh && s->fastest < s->want)
+		pthread_cond_wait(&s->moved, &s->mu);
+	s->blocked = false;
+}
+
+/* Under mu: append one event, waiting for the fastest client if need be. */
+static int
+append_flow(struct serve *s, const struct pending *pp)
+{
+	const char *p = s->batch.p + pp->off;
+	const char *id = pp->has_id ? s->batch.p + pp->id_off : NULL;
+	uint64_t keep;
+	int rc;
+
+	for (;;) {
+		rc = evlog_append_keep(
+		    &s->log, p, pp->len, id, pp->id_len, keep_cursor(s));
+		if (rc != EVLOG_FULL)
+			return rc;
+		/* The cached keep may lag the fastest: bring it up first. */
+		if ((keep = keep_for_fastest(s)) > s->keep) {
+			s->keep = keep;
+			continue;
+		}
+		/* It has everything and still the event does not fit with
+		 * the slack (an event of over half the ring): keep only what
+		 * it has not taken. */
+		if (s->fastest >= evlog_head(&s->log))
+			return evlog_append_keep(
+			    &s->log, p, pp->len, id, pp->id_len, s->fastest);
+		wait_for_fastest(s);
+	}
+}
+
 /* Append the batch to the log in one critical section, then wake. */
 static void
 flush(struct serve *s, bool end)
@@ -199,9 +304,7 @@ flush(struct serve *s, bool end)
 	pthread_mutex_lock(&s->mu);
 	for (i = 0; i < s->npend; i++) {
 		pp = &s->pend[i];
-		if (evlog_append(&s->log, s->batch.p + pp->off, pp->len,
-			pp->has_id ? s->batch.p + pp->id_off : NULL,
-			pp->id_len) == -1)
+		if (append_flow(s, pp) == -1)
 			fprintf(stderr,
 			    "sse: serve: an event of %zu bytes does not fit "
 			    "in --history-bytes, skipped\n",
@@ -520,6 +623,16 @@ stopped:
 
 /* ---- the source: what httpd asks for each client ---- */
 
+/* Under mu: c's cursor is new or moved on. */
+static void
+client_moved(struct serve *s, struct client *c)
+{
+	if (c->cursor > s->fastest)
+		s->fastest = c->cursor;
+	if (s->blocked && c->cursor >= s->want)
+		pthread_cond_signal(&s->moved);
+}
+
 static void *
 src_open(void *ctx, const char *last_id, int *status)
 {
@@ -539,16 +652,24 @@ src_open(void *ctx, const char *last_id, int *status)
 	}
 	ended = s->ended;
 	caught_up = cur == evlog_head(&s->log);
-	pthread_mutex_unlock(&s->mu);
 	if (ended && !lost && caught_up) {
+		pthread_mutex_unlock(&s->mu);
 		*status = 204; /* everything was sent: stop reconnecting */
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		pthread_mutex_unlock(&s->mu);
 		*status = 503;
 		return NULL;
 	}
 	c->cursor = cur;
+	if (s->nclients++ == 0)
+		s->refresh = true; /* keep and fastest are from another time */
+	client_moved(s, c);
+	if ((c->next = s->clients) != NULL)
+		c->next->prev = c;
+	s->clients = c;
+	pthread_mutex_unlock(&s->mu);
 	if (s->retry >= 0)
 		sse_buf_addf(&pre, "retry: %lld\n\n", s->retry);
 	if (lost) {
@@ -608,6 +729,7 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		n += k;
 		c->cursor += k;
 	}
+	client_moved(s, c);
 	pthread_mutex_unlock(&s->mu);
 	if (n > 0)
 		return (ssize_t)n;
@@ -617,9 +739,22 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 static void
 src_close(void *ctx, void *client)
 {
+	struct serve *s = ctx;
 	struct client *c = client;
 
-	(void)ctx;
+	pthread_mutex_lock(&s->mu);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	s->nclients--;
+	if (c->cursor >= s->fastest)
+		s->refresh = true;
+	if (s->blocked) /* it may have been the fastest, or the last */
+		pthread_cond_signal(&s->moved);
+	pthread_mutex_unlock(&s->mu);
 	free(c->pre);
 	free(c);
 }
@@ -787,6 +922,7 @@ cmd_serve_exec(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.moved, NULL);
 	sse_buf_init(&s.batch, 0);
 	sse_buf_init(&s.scratch, s.max_event);
 	memset(&cb, 0, sizeof(cb));
@@ -808,6 +944,10 @@ cmd_serve_exec(int argc, char **argv)
 		rc = EXIT_ERROR;
 	} else if (rc == 0) {
 		httpd_run(s.h);
+		pthread_mutex_lock(&s.mu);
+		s.stop = true; /* no client will move now */
+		pthread_cond_signal(&s.moved);
+		pthread_mutex_unlock(&s.mu);
 		(void)!write(s.stopfd, &one, sizeof(one));
 		pthread_join(tid, NULL);
 	}
@@ -819,6 +959,7 @@ cmd_serve_exec(int argc, char **argv)
 	sse_buf_release(&s.scratch);
 	free(s.pend);
 	evlog_release(&s.log);
+	pthread_cond_destroy(&s.moved);
 	pthread_mutex_destroy(&s.mu);
 	httpd_opts_release(&ho);
 	return rc;

@@ -150,6 +150,13 @@ int
 evlog_append(struct evlog *l, const char *bytes, size_t len, const char *id,
     size_t id_len)
 {
+	return evlog_append_keep(l, bytes, len, id, id_len, UINT64_MAX);
+}
+
+int
+evlog_append_keep(struct evlog *l, const char *bytes, size_t len,
+    const char *id, size_t id_len, uint64_t keep)
+{
 	struct evlog_rec *r;
 	size_t at, first, i;
 	int found;
@@ -160,8 +167,12 @@ evlog_append(struct evlog *l, const char *bytes, size_t len, const char *id,
 	    (id < bytes || id_len > len || (size_t)(id - bytes) > len - id_len))
 		return -1;
 	while (l->next - l->first >= l->max_events ||
-	    l->head - l->tail + len > l->max_bytes)
+	    l->head - l->tail + len > l->max_bytes) {
+		r = rec(l, l->first);
+		if (r->off + r->len > keep)
+			return EVLOG_FULL;
 		evict_oldest(l);
+	}
 	at = l->head_at;
 	first = l->max_bytes - at;
 	if (first > len) {
@@ -243,4 +254,33 @@ evlog_backlog(const struct evlog *l, size_t n)
 	if (n >= l->next - l->first)
 		return l->tail;
 	return rec(l, l->next - n)->off;
+}
+
+uint64_t
+evlog_behind(
+    const struct evlog *l, uint64_t cursor, size_t events, size_t bytes)
+{
+	uint64_t lo = l->first, hi = l->next, mid, at, by;
+
+	if (cursor <= l->tail || lo == hi)
+		return l->tail;
+	if (cursor >= l->head) {
+		at = l->next; /* every event held is behind the cursor */
+	} else {
+		/* The event that holds the cursor: the last that starts at or
+		 * before it (offsets grow with seq). */
+		while (hi - lo > 1) {
+			mid = lo + (hi - lo) / 2;
+			if (rec(l, mid)->off <= cursor)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		at = lo;
+	}
+	by = cursor - l->tail > bytes ? cursor - bytes : l->tail;
+	if (at - l->first <= events)
+		return by;
+	at = rec(l, at - events)->off;
+	return at > by ? at : by;
 }

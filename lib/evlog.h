@@ -9,10 +9,11 @@
  * once), which it copies to its socket in one go.
  *
  * The ring holds at most max_events events and max_bytes bytes; appending
- * past either bound evicts the oldest events whole. A cursor that points
- * below the oldest byte still held has been overtaken: that client was too
- * slow (EVLOG_LOST), and its owner disconnects it; it can come back with
- * Last-Event-ID.
+ * past either bound evicts the oldest events whole (evlog_append_keep()
+ * refuses instead to evict what a given reader still needs: flow control).
+ * A cursor that points below the oldest byte still held has been
+ * overtaken: that client was too slow (EVLOG_LOST), and its owner
+ * disconnects it; it can come back with Last-Event-ID.
  *
  * Events that carry an id are indexed by it (a hash table over the ids held
  * in the ring, so lookups cost the same with 10 events or 1,000,000), so
@@ -31,6 +32,7 @@
 #include <stdint.h>
 
 #define EVLOG_LOST (-1) /* the cursor fell out of the ring */
+#define EVLOG_FULL (-2) /* appending would evict what a reader still needs */
 
 struct evlog_rec; /* one event in the ring; private to evlog.c */
 
@@ -80,6 +82,16 @@ int evlog_append(struct evlog *, const char *bytes, size_t len, const char *id,
     size_t id_len);
 
 /*
+ * Flow control: evlog_append(), but evicting nothing that a reader at
+ * cursor keep still needs (no byte at or after keep). When the event fits
+ * only by evicting such bytes, nothing is appended and EVLOG_FULL is
+ * returned; the events wholly before keep may have been evicted meanwhile.
+ * evlog_append() is this with keep UINT64_MAX.
+ */
+int evlog_append_keep(struct evlog *, const char *bytes, size_t len,
+    const char *id, size_t id_len, uint64_t keep);
+
+/*
  * Everything from cursor to the head. Returns the number of bytes (0 when
  * caught up) and fills *s (the second span is empty unless the bytes wrap),
  * or EVLOG_LOST when cursor is below the tail (evicted) or past the head.
@@ -94,6 +106,15 @@ long long evlog_read(
  */
 int evlog_find_id(
     const struct evlog *, const char *id, size_t len, uint64_t *cursor);
+
+/*
+ * For flow control with slack: the cursor that lies events events, or
+ * bytes bytes, before cursor, whichever is nearer (never below the tail).
+ * Passed to evlog_append_keep(), it keeps that much history behind a
+ * reader at cursor for the readers that follow it. O(log n).
+ */
+uint64_t evlog_behind(
+    const struct evlog *, uint64_t cursor, size_t events, size_t bytes);
 
 /* The cursor at the start of the n most recent events (all when n is
  * larger than what is held; the head when n is 0). */

@@ -143,6 +143,77 @@ main(void)
 	is_mem(out, n, want, wn, "the ring holds exactly the last 50");
 	evlog_release(&l);
 
+	/* Flow control: nothing a reader at keep needs is evicted. */
+	ok(evlog_init(&l, 3, 1000) == 0, "init");
+	add(&l, "1", "a");
+	cur = evlog_head(&l); /* a reader after event 1 */
+	add(&l, "2", "b");
+	add(&l, "3", "c");
+	ok(evlog_append_keep(&l, "id: 4\ndata: d\n\n", 15, NULL, 0, cur) == 0,
+	    "keep: evicting what the reader has read is allowed");
+	ok(evlog_count(&l) == 3 && l.tail == cur, "only event 1 went");
+	ok(evlog_append_keep(&l, "id: 5\ndata: e\n\n", 15, NULL, 0, cur) ==
+		EVLOG_FULL,
+	    "keep: evicting what the reader still needs is refused");
+	ok(evlog_count(&l) == 3 && l.tail == cur && l.head == cur + 45,
+	    "and nothing changed");
+	n = readall(&l, cur, out, &rc);
+	is_mem(out, n, "id: 2\ndata: b\n\nid: 3\ndata: c\n\nid: 4\ndata: d\n\n",
+	    45, "the reader still gets everything it is owed");
+	ok(evlog_append_keep(
+	       &l, "id: 5\ndata: e\n\n", 15, NULL, 0, evlog_head(&l)) == 0,
+	    "once it caught up, appends go on");
+	ok(evlog_append_keep(
+	       &l, "id: 6\ndata: f\n\n", 15, NULL, 0, UINT64_MAX) == 0 &&
+		evlog_read(&l, cur, &s) == EVLOG_LOST,
+	    "with no reader to keep, the oldest are evicted as before");
+	evlog_release(&l);
+	ok(evlog_init(&l, 100, 40) == 0, "init a 40-byte ring");
+	cur = evlog_head(&l);
+	add(&l, "1", "aaaa"); /* 18 bytes */
+	add(&l, "2", "bbbb"); /* 36 */
+	ok(evlog_append_keep(&l, "id: 3\ndata: cccc\n\n", 18, NULL, 0, cur) ==
+		EVLOG_FULL,
+	    "keep holds against the byte cap too");
+	ok(evlog_append_keep(
+	       &l, "id: 3\ndata: cccc\n\n", 18, NULL, 0, cur + 18) == 0 &&
+		evlog_count(&l) == 2,
+	    "and lets go of the bytes it read");
+	evlog_release(&l);
+
+	/* evlog_behind: history kept behind a reader, by events or bytes. */
+	ok(evlog_init(&l, 10, 1000) == 0, "init");
+	ok(evlog_behind(&l, 0, 2, 100) == 0,
+	    "behind in an empty log: the tail");
+	for (i = 1; i <= 6; i++) { /* events of 15 bytes: 0, 15, ... 75 */
+		snprintf(id, sizeof(id), "%d", i);
+		add(&l, id, "x");
+	}
+	ok(evlog_behind(&l, 45, 2, 1000) == 15,
+	    "two events behind a cursor between events");
+	ok(evlog_behind(&l, 50, 2, 1000) == 15,
+	    "a cursor inside an event counts from that event");
+	ok(evlog_behind(&l, evlog_head(&l), 2, 1000) == 60,
+	    "two events behind the head");
+	ok(evlog_behind(&l, 45, 10, 1000) == 0, "more events than held: tail");
+	ok(evlog_behind(&l, 45, 10, 20) == 25, "bytes, when they are nearer");
+	ok(evlog_behind(&l, 45, 1, 40) == 30, "events, when they are nearer");
+	ok(evlog_behind(&l, 45, 0, 0) == 45, "nothing behind: the cursor");
+	add(&l, "7", "x");
+	add(&l, "8", "x");
+	add(&l, "9", "x");
+	add(&l, "10", "x");
+	add(&l, "11", "x"); /* evicts 1: the tail is 15 */
+	ok(evlog_behind(&l, 20, 0, 0) == 20 && evlog_behind(&l, 10, 0, 0) == 15,
+	    "never below the tail");
+	ok(evlog_append_keep(&l, "data: y\n\n", 9, NULL, 0,
+	       evlog_behind(&l, 45, 1, 1000)) == 0 &&
+		l.tail == 30 &&
+		evlog_append_keep(&l, "data: y\n\n", 9, NULL, 0,
+		    evlog_behind(&l, 45, 1, 1000)) == EVLOG_FULL,
+	    "keep behind a reader: one event of slack is not evicted");
+	evlog_release(&l);
+
 	/* Events without ids are not indexed but are delivered. */
 	ok(evlog_init(&l, 10, 100) == 0, "init");
 	ok(evlog_append(&l, "data: q\n\n", 9, NULL, 0) == 0, "no id");
