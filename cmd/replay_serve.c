@@ -6,6 +6,7 @@
  * "wait" with a deadline and its connection is suspended until then: one
  * thread, no busy waiting, no thread or timer per client.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct server {
 	struct replay_plan plan;
 	struct sse_buf wire; /* every entry, serialized */
 	size_t *off; /* entry i is wire[off[i], off[i + 1]) */
+	size_t *idend; /* where entry i's id value ends in wire, or 0 */
 	long first; /* where a client without Last-Event-ID starts */
 	long long failed; /* requests answered with --status so far */
 	char retry[32]; /* "retry: MS\n\n", sent first, or "" */
@@ -45,7 +47,8 @@ serialize_all(struct server *s)
 	const char *why;
 	size_t i;
 
-	if ((s->off = calloc(rec->nev + 1, sizeof(*s->off))) == NULL)
+	if ((s->off = calloc(rec->nev + 1, sizeof(*s->off))) == NULL ||
+	    (s->idend = calloc(rec->nev + 1, sizeof(*s->idend))) == NULL)
 		return -1;
 	for (i = 0; i < rec->nev; i++) {
 		s->off[i] = s->wire.len;
@@ -66,9 +69,18 @@ serialize_all(struct server *s)
 			break;
 		case REC_EVENT:
 			/* The loader checked that type and id can be sent. */
-			if (!s->o->exact &&
-			    sse_serialize(&s->wire, &ev, &why) != 0)
+			if (s->o->exact)
+				break;
+			if (sse_serialize(&s->wire, &ev, &why) != 0)
 				return -1;
+			/* "[event: T\n]id: I\n...": where I ends. */
+			if (ev.has_id && ev.id_len > 0)
+				s->idend[i] = s->off[i] + 4 + ev.id_len +
+				    (ev.type_len > 0 &&
+						memcmp(s->wire.p + s->off[i],
+						    "event: ", 7) == 0
+					    ? 8 + ev.type_len
+					    : 0);
 			break;
 		}
 	}
@@ -88,12 +100,45 @@ last_event(const struct recording *rec)
 	return -1;
 }
 
+/*
+ * With --loop, the ids of pass k > 1 end in "~k" (see sse-replay(1)), so
+ * that a client resuming is sent the rest of its own pass: the entry after
+ * its id, and the pass it was in. -1 when the id is not the recording's.
+ */
+static long
+find_resume(const struct server *s, const char *id, long long *loop)
+{
+	size_t len = strlen(id), i;
+	long found;
+	long long k = 0;
+
+	*loop = 0;
+	if ((found = recording_find_id(s->rec, id, len)) >= 0 ||
+	    s->o->loops == 1)
+		return found;
+	for (i = len; i > 0 && id[i - 1] >= '0' && id[i - 1] <= '9'; i--)
+		;
+	if (i == len || i < 2 || id[i - 1] != '~' || len - i > 9 ||
+	    id[i] == '0')
+		return -1;
+	for (size_t j = i; j < len; j++)
+		k = k * 10 + (id[j] - '0');
+	if (k < 2 || (s->o->loops != 0 && k > s->o->loops))
+		return -1;
+	if ((found = recording_find_id(s->rec, id, i - 1)) < 0 ||
+	    s->idend[found] == 0)
+		return -1;
+	*loop = k - 1;
+	return found;
+}
+
 static void *
 src_open(void *ctx, const char *last_id, int *status)
 {
 	struct server *s = ctx;
 	struct client *c;
 	long at = s->first, found;
+	long long loop = 0;
 
 	if (s->failed < s->o->fail_first) {
 		s->failed++;
@@ -102,10 +147,10 @@ src_open(void *ctx, const char *last_id, int *status)
 	}
 	/* --exact: the bytes as recorded, so every connection starts over. */
 	if (!s->o->exact && last_id != NULL &&
-	    (found = recording_find_id(s->rec, last_id, strlen(last_id))) >=
-		0) {
+	    (found = find_resume(s, last_id, &loop)) >= 0) {
 		/* The client has everything: tell it to stop reconnecting. */
-		if (found == last_event(s->rec) && s->o->loops == 1) {
+		if (found == last_event(s->rec) && s->o->loops != 0 &&
+		    loop + 1 >= s->o->loops) {
 			*status = 204;
 			return NULL;
 		}
@@ -116,8 +161,10 @@ src_open(void *ctx, const char *last_id, int *status)
 		return NULL;
 	}
 	c->next = at;
+	c->loop = loop;
 	c->base = at > 0 ? s->plan.at[at - 1] : 0;
-	c->start = replay_now_us();
+	/* Pass `loop` goes on now: its start is loop periods back. */
+	c->start = replay_now_us() - loop * s->plan.period;
 	return c;
 }
 
@@ -131,6 +178,40 @@ copy(char *dst, size_t max, const char *src, size_t len)
 	return n;
 }
 
+/*
+ * Copy what is left of entry c->next, its id suffixed in passes after the
+ * first; *total is the entry's length as sent.
+ */
+static size_t
+entry_copy(const struct server *s, struct client *c, char *dst, size_t max,
+    size_t *total)
+{
+	const char *p = s->wire.p + s->off[c->next];
+	size_t len = s->off[c->next + 1] - s->off[c->next], cut = len;
+	size_t slen = 0, n = 0, pos;
+	char suf[24];
+
+	if (c->loop > 0 && s->idend[c->next] != 0) {
+		cut = s->idend[c->next] - s->off[c->next];
+		slen = (size_t)snprintf(suf, sizeof(suf), "~%lld", c->loop + 1);
+	}
+	*total = len + slen;
+	while (n < max && c->sent < *total) {
+		pos = c->sent;
+		if (pos < cut)
+			pos = copy(dst + n, max - n, p + pos, cut - pos);
+		else if (pos < cut + slen)
+			pos = copy(dst + n, max - n, suf + (pos - cut),
+			    cut + slen - pos);
+		else
+			pos = copy(dst + n, max - n, p + pos - slen,
+			    len - (pos - slen));
+		n += pos;
+		c->sent += pos;
+	}
+	return n;
+}
+
 static ssize_t
 src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 {
@@ -138,7 +219,7 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 	struct client *c = cl;
 	const struct replay_opts *o = s->o;
 	const struct recording *rec = s->rec;
-	size_t n = 0, len, hlen = strlen(s->retry);
+	size_t n = 0, total, hlen = strlen(s->retry);
 	int64_t due;
 
 	if (c->head < hlen) {
@@ -167,12 +248,8 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 				return HTTPD_WAIT;
 			}
 		}
-		len = s->off[c->next + 1] - s->off[c->next] - c->sent;
-		len = copy(buf + n, max - n,
-		    s->wire.p + s->off[c->next] + c->sent, len);
-		n += len;
-		c->sent += len;
-		if (c->sent < s->off[c->next + 1] - s->off[c->next])
+		n += entry_copy(s, c, buf + n, max - n, &total);
+		if (c->sent < total)
 			break; /* buf is full */
 		c->sent = 0;
 		if (rec->ev[c->next++].kind == REC_EVENT) {
@@ -226,6 +303,7 @@ replay_serve(const struct recording *rec, const struct replay_opts *o,
 out:
 	free(s.plan.at);
 	free(s.off);
+	free(s.idend);
 	sse_buf_release(&s.wire);
 	return rc;
 }

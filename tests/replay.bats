@@ -367,6 +367,31 @@ H='{"format":"sse-recording","version":1}\n'
 	assert_output "$(printf '0\n300\n700\n1000')"
 }
 
+@test "replay --serve: --loop=N with --disconnect-after: a resuming client gets exactly N passes, then 204" {
+	printf '%s\n' '{"format":"sse-recording","version":1}' \
+		'{"t":1,"id":"a","data":"1"}' \
+		'{"t":2,"event":"ev","id":"b","data":"2","retry":50}' \
+		'{"t":3,"id":"c","data":"3"}' >"$T/loop.jsonl"
+	serve_replay --no-delay --loop=3 --disconnect-after 2 --retry 50 "$T/loop.jsonl"
+	run --separate-stderr timeout 20 sse listen -f json "$URL"
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"event":"message","data":"1","id":"a"}' \
+		'{"event":"ev","data":"2","id":"b"}' \
+		'{"event":"message","data":"3","id":"c"}' \
+		'{"event":"message","data":"1","id":"a~2"}' \
+		'{"event":"ev","data":"2","id":"b~2"}' \
+		'{"event":"message","data":"3","id":"c~2"}' \
+		'{"event":"message","data":"1","id":"a~3"}' \
+		'{"event":"ev","data":"2","id":"b~3"}' \
+		'{"event":"message","data":"3","id":"c~3"}')"
+	# An id of a pass that does not exist is unknown: from the start.
+	run timeout 10 curl -s -H 'Last-Event-ID: c~4' "$URL"
+	assert_line --index 1 'id: a'
+	run timeout 10 curl -s -o /dev/null -w '%{http_code}' -H 'Last-Event-ID: c~3' "$URL"
+	assert_output 204
+}
+
 @test "replay --serve: --fail-first K --status CODE fails the first K requests" {
 	serve_replay --no-delay --fail-first 2 --status 500 "$T/timed.jsonl"
 	local codes=() i
