@@ -4,10 +4,13 @@
  * and compare with memchr for LF over the same buffer in the same chunks,
  * the floor for any line-based parser. Also parse + format (raw, data,
  * json) into an output buffer flushed every 64 KiB, as listen writes;
- * raw-copy is raw copying sse_parser_raw() spans where there are some.
+ * raw-copy is raw copying sse_parser_raw() spans where there are some;
+ * raw-run also takes runs of "data: D\n\n" events as spans
+ * (sse_parser_set_run), as sse listen relays a stream.
  *
  *   make parse-bench     (or build/bench/parse_bench [MiB [WHAT]], WHAT
- *                        one of parse, raw, data, json: that row alone)
+ *                        one of parse, raw, raw-copy, raw-run, data, json:
+ *                        that row alone)
  *
  * Prints MB/s, events/s and the ratio to memchr; best of 5 runs.
  */
@@ -119,9 +122,25 @@ run_memchr(const char *buf, size_t len, uint64_t *lines)
 	return now() - t0;
 }
 
+static int
+on_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	struct sink *k = ctx;
+
+	k->events += n;
+	if (sse_buf_add(&k->out, raw, len) != 0)
+		return 1;
+	if (k->out.len >= CHUNK) {
+		k->bytes += (unsigned char)k->out.p[k->out.len - 1];
+		sse_buf_reset(&k->out);
+	}
+	return 0;
+}
+
+/* copy: 1 copies sse_parser_raw() spans, 2 also takes runs. */
 static double
-run_parser(const char *buf, size_t len, struct sse_format *fmt,
-    bool passthrough, uint64_t *events)
+run_parser(const char *buf, size_t len, struct sse_format *fmt, int copy,
+    uint64_t *events)
 {
 	struct sink k = {0, 0, fmt, SSE_BUF_INIT, NULL};
 	struct sse_parser_cb cb = {on_event, NULL, NULL, &k};
@@ -131,8 +150,10 @@ run_parser(const char *buf, size_t len, struct sse_format *fmt,
 
 	sse_buf_init(&k.out, 0);
 	sse_parser_init(&p, &cb, 0);
-	if (fmt != NULL && fmt->kind == SSE_FMT_RAW && passthrough)
+	if (fmt != NULL && fmt->kind == SSE_FMT_RAW && copy > 0)
 		k.p = &p;
+	if (k.p != NULL && copy > 1)
+		sse_parser_set_run(&p, on_run);
 	t0 = now();
 	for (off = 0; off < len; off += n) {
 		n = len - off < CHUNK ? len - off : CHUNK;
@@ -160,14 +181,15 @@ main(int argc, char **argv)
 	    {"typed, CRLF", "event: tick\r\nid: #\r\ndata: #\r\n\r\n"},
 	    {"3-line data", "data: #\ndata: line two\ndata: #\n\n"},
 	};
-	static const char *fmts[] = {"raw", "raw-copy", "data", "json"};
+	static const char *fmts[] = {
+	    "raw", "raw-copy", "raw-run", "data", "json"};
 	size_t mib = argc > 1 ? strtoul(argv[1], NULL, 10) : 64, len, i, f;
 	const char *only = argc > 2 ? argv[2] : NULL;
 	uint64_t nev, got, lines;
 	double t, tm, tp;
 	struct sse_format fmt;
 	char err[128], *buf;
-	bool copy;
+	int copy;
 	int r;
 
 	if (mib == 0)
@@ -199,7 +221,9 @@ main(int argc, char **argv)
 		for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
 			if (only != NULL && strcmp(only, fmts[f]) != 0)
 				continue;
-			copy = strcmp(fmts[f], "raw-copy") == 0;
+			copy = strcmp(fmts[f], "raw-copy") == 0 ? 1
+			    : strcmp(fmts[f], "raw-run") == 0	? 2
+								: 0;
 			if (sse_format_init(&fmt, copy ? "raw" : fmts[f], err,
 				sizeof(err)) != 0)
 				return 1;
@@ -207,6 +231,13 @@ main(int argc, char **argv)
 				if ((t = run_parser(
 					 buf, len, &fmt, copy, &got)) < tp)
 					tp = t;
+			if (got != nev) {
+				fprintf(stderr,
+				    "parse_bench: %s: %llu events, want %llu\n",
+				    fmts[f], (unsigned long long)got,
+				    (unsigned long long)nev);
+				return 1;
+			}
 			sse_format_release(&fmt);
 			printf("%-18s +%-7s %9.0f %12.0f %9.2f\n",
 			    shapes[i].name, fmts[f], (double)len / tp / 1e6,
