@@ -481,37 +481,108 @@ one_data_line(struct sse_parser *p, const char *l, const char *eol)
 	return true;
 }
 
+/* Whether s[0..len) holds a NUL byte (ids are short: few loads). */
+static inline bool
+has_nul(const char *s, size_t len)
+{
+	const char *last;
+	uint32_t a, b;
+	uint64_t w;
+
+	if (len >= 8) {
+		for (last = s + len - 8; s < last; s += 8) {
+			memcpy(&w, s, 8);
+			if (swar_eq(w, '\0') != 0)
+				return true;
+		}
+		memcpy(&w, last, 8);
+		return swar_eq(w, '\0') != 0;
+	}
+	if (len >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		return swar_eq((uint64_t)a << 32 | b, '\0') != 0;
+	}
+	for (; len > 0; len--, s++)
+		if (*s == '\0')
+			return true;
+	return false;
+}
+
+/*
+ * Whether the line l..eol is "data: D" within lim bytes, ASCII (below hi)
+ * and followed by the blank line (LF, LF), as in a run.
+ */
+static inline bool
+run_data(
+    const char *l, const char *eol, const char *end, const char *hi, size_t lim)
+{
+	return eol <= hi && end - eol >= 2 && eol[1] == '\n' && *eol == '\n' &&
+	    eol - l >= 6 && (size_t)(eol - l) <= lim &&
+	    memcmp(l, "data: ", 6) == 0;
+}
+
 /*
  * For p->run, at the start of an event (RAW_START: no line of it seen, so
- * no field of it set) that does not follow an id-only block (id_pending:
- * its has_id would be set, though its bytes have no id field): the events of
- * the form "data: D\n\n" from the line s (ending at eol) on, each within the
- * caps; hi: the first byte >= 0x80 at or after s. Returns where the run ends (s
- * if it is empty), with *rc set.
+ * no field of it set): the events from the line s (ending at eol) on that
+ * are all "data: D\n\n" (not after an id-only block: id_pending would set
+ * has_id, though the bytes have no id field), or all "id: I\ndata: D\n\n"
+ * (I without NUL), each within the caps; hi: the first byte >= 0x80 at or
+ * after s. Returns where the run ends (s if it is empty), with *rc set.
  */
 static const char *
 data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
     const char *eol, const char *end, const char *hi, int *rc)
 {
-	const char *start = s;
-	size_t lim = p->max_event, n = 0;
+	const char *start = s, *id = NULL, *d, *de;
+	size_t lim = p->max_event, n = 0, idlen = 0;
+	struct eolscan save;
 
 	if (lim > 6 && p->max_data < lim - 6)
 		lim = p->max_data + 6;
-
 	*rc = SSE_OK;
-	while (eol <= hi && end - eol >= 2 && eol[1] == '\n' && *eol == '\n' &&
-	    eol - s >= 6 && (size_t)(eol - s) <= lim &&
-	    memcmp(s, "data: ", 6) == 0) {
-		n++;
-		s = eol + 2;
-		if (s == end)
-			break;
-		eol = eolscan_next(sc, s);
+	if (eol - s >= 4 && memcmp(s, "id: ", 4) == 0) {
+		/* The id line, then the data line (looked for from a copy of
+		 * the line scanner, so that the caller may go back to s). */
+		while (eol <= hi && end - eol >= 2 && eol - s >= 4 &&
+		    (size_t)(eol - s) <= p->max_event &&
+		    memcmp(s, "id: ", 4) == 0 &&
+		    !has_nul(s + 4, (size_t)(eol - s) - 4)) {
+			save = *sc;
+			d = eol + 1;
+			de = eolscan_next(sc, d);
+			if (!run_data(d, de, end, hi, lim)) {
+				*sc = save;
+				break;
+			}
+			id = s + 4;
+			idlen = (size_t)(eol - id);
+			n++;
+			s = de + 2;
+			if (s == end)
+				break;
+			eol = eolscan_next(sc, s);
+		}
+	} else if (!p->id_pending) {
+		while (run_data(s, eol, end, hi, lim)) {
+			n++;
+			s = eol + 2;
+			if (s == end)
+				break;
+			eol = eolscan_next(sc, s);
+		}
 	}
 	if (n == 0)
-		return s;
-	/* A line that starts "data: " has no BOM to strip. */
+		return start;
+	/* The last id of the run is the last event ID string. */
+	if (id != NULL) {
+		if (sse_buf_set(&p->lastid, id, idlen) == -1) {
+			*rc = fail(p, SSE_ERR_TOO_BIG);
+			return start;
+		}
+		p->id_pending = false;
+	}
+	/* A line that starts "data: " or "id: " has no BOM to strip. */
 	p->bom_done = true;
 	p->nevents += n;
 	if (p->run(p->cb.ctx, start, (size_t)(s - start), n) != 0)
@@ -574,7 +645,6 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		if (hi < s)
 			hi = find_high(s, end);
 		if (p->run != NULL && p->blk_state == RAW_START &&
-		    !p->id_pending &&
 		    (next = data_run(p, &sc, s, eol, end, hi, &rc)) != s) {
 			if (rc != SSE_OK)
 				return rc;

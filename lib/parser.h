@@ -106,15 +106,20 @@ void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
 void sse_parser_set_max_data(struct sse_parser *, size_t max);
 /*
  * For relaying a stream as it came: consecutive events of the most common
- * shape, exactly "data: D\n\n" (one data line with its space, LF line
- * ends, ASCII, nothing else in the event, all in the buffer being fed),
- * then come to run as one span of their bytes (len bytes, n >= 1 events)
- * instead of through the event callback one by one. Each is a "message"
- * event with data D, the current last event ID and has_id false (the
- * event after an id-only block, whose has_id is set, comes one by one);
- * the span is what sse_serialize writes for them. ctx is the callbacks' ctx;
- * run returns non-zero to stop, and feed then returns ABORTED. NULL (the
- * default) turns this off.
+ * shapes then come to run as one span of their bytes (len bytes, n >= 1
+ * events) instead of through the event callback one by one. A run is of
+ * one shape, exactly (LF line ends, ASCII, nothing else in the events, all
+ * in the buffer being fed):
+ *   "data: D\n\n"         message events with data D, has_id false and
+ *                         the current last event ID (so not the event
+ *                         right after an id-only block, whose has_id is
+ *                         set), or
+ *   "id: I\ndata: D\n\n"  message events with data D, has_id set and last
+ *                         event ID I (I without NUL); the last I is the
+ *                         last event ID string during the call.
+ * The span is what sse_serialize writes for them. ctx is the callbacks'
+ * ctx; run returns non-zero to stop, and feed then returns ABORTED. NULL
+ * (the default) turns this off.
  */
 void sse_parser_set_run(struct sse_parser *,
     int (*run)(void *ctx, const char *raw, size_t len, size_t n));

@@ -145,7 +145,7 @@ eolscan_init(struct eolscan *sc, const char *s, const char *end)
 }
 
 /* The first CR or LF at or after s (which never moves back), or end. */
-static inline const char *
+static inline __attribute__((always_inline)) const char *
 eolscan_next(struct eolscan *sc, const char *s)
 {
 	size_t off;

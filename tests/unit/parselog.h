@@ -106,47 +106,80 @@ rec_event(void *ctx, const struct sse_event *ev)
 }
 
 /*
+ * The line of a run at s: prefix, then ASCII without CR or LF (or NUL,
+ * for an id), then LF; returns the value's end (the LF), or NULL.
+ */
+SSE_HARNESS static const char *
+rec_run_line(const char *s, const char *end, const char *prefix, bool id)
+{
+	size_t n = strlen(prefix);
+	const char *v;
+
+	if ((size_t)(end - s) < n + 1 || memcmp(s, prefix, n) != 0)
+		return NULL;
+	for (v = s + n; v < end && *v != '\n' && *v != '\r' &&
+	     (unsigned char)*v < 0x80 && !(id && *v == '\0');
+	     v++)
+		;
+	return v < end && *v == '\n' ? v : NULL;
+}
+
+/*
  * A run (sse_parser_set_run): each of its n events logged as rec_event
- * logs one, after checking that the span is n times "data: D\n\n" with D
- * ASCII and without CR or LF, which is what sse_serialize writes for them
- * (raw_bad counts spans that are not).
+ * logs one, after checking that the span is n times "data: D\n\n" (the
+ * last event ID unchanged) or n times "id: I\ndata: D\n\n" (the last I is
+ * now the last event ID), with I and D ASCII and without CR or LF, which
+ * is what sse_serialize writes for them (raw_bad counts spans that are
+ * not).
  */
 SSE_HARNESS static int
 rec_run(void *ctx, const char *raw, size_t len, size_t n)
 {
 	struct rec *r = ctx;
-	const char *s = raw, *end = raw + len, *d;
+	const char *s = raw, *end = raw + len, *e, *id;
 	struct sse_event ev;
-	size_t k;
+	bool ids = len > 3 && memcmp(raw, "id: ", 4) == 0;
+	size_t k, idlen;
 	int stop = 0;
 
 	sse_event_init(&ev);
-	ev.id = sse_parser_last_id(&r->p, &ev.id_len);
+	id = sse_parser_last_id(&r->p, &idlen);
+	if (!ids) {
+		ev.id = id;
+		ev.id_len = idlen;
+	}
 	for (k = 0; k < n && stop == 0; k++) {
-		if (end - s < 8 || memcmp(s, "data: ", 6) != 0) {
-			r->raw_bad++;
-			return 1;
+		if (ids) {
+			if ((e = rec_run_line(s, end, "id: ", true)) == NULL) {
+				r->raw_bad++;
+				return 1;
+			}
+			ev.has_id = true;
+			ev.id = s + 4;
+			ev.id_len = (size_t)(e - ev.id);
+			s = e + 1;
 		}
-		for (d = s + 6; d < end && *d != '\n' && *d != '\r' &&
-		     (unsigned char)*d < 0x80;
-		     d++)
-			;
-		if (end - d < 2 || d[0] != '\n' || d[1] != '\n') {
+		if ((e = rec_run_line(s, end, "data: ", false)) == NULL ||
+		    end - e < 2 || e[1] != '\n') {
 			r->raw_bad++;
 			return 1;
 		}
 		ev.data = s + 6;
-		ev.data_len = (size_t)(d - ev.data);
+		ev.data_len = (size_t)(e - ev.data);
 		r->nraw++;
 		stop = rec_log_event(r, &ev);
-		s = d + 2;
+		s = e + 2;
 	}
 	if (stop == 0 && s != end)
+		r->raw_bad++;
+	/* The parser's last event ID is the last event's. */
+	if (stop == 0 && ids &&
+	    (idlen != ev.id_len || memcmp(id, ev.id, idlen) != 0))
 		r->raw_bad++;
 	return stop;
 }
 
-/* Take events of the form "data: D\n\n" in runs from now on. */
+/* Take events in runs from now on (sse_parser_set_run). */
 SSE_HARNESS static void
 rec_use_runs(struct rec *r)
 {

@@ -304,6 +304,10 @@ ids(void)
 	    INTERPRET "an ID change waits through blocks with no data");
 	T("id:1\ndata:a\n\nid:2\0\ndata:b\n\n", "message{a}#1!\nmessage{b}#1\n",
 	    INTERPRET "an id containing NUL is ignored");
+	T("id: 1\ndata: a\n\nid: 2\0\ndata: b\n\nid: 3\ndata: c\n\n",
+	    "message{a}#1!\nmessage{b}#1\nmessage{c}#3!\n",
+	    INTERPRET "an id containing NUL is ignored, between events that "
+		      "can be taken in runs");
 	T("id: \0\0\nretry: 200\ndata: hello\n\n",
 	    "retry=200\nmessage{hello}#\n",
 	    WPT "format-field-id-null.window.js (\\0\\0)");
@@ -762,10 +766,34 @@ runs(void)
 	    "R2[data: a\n\ndata: b\n\n]", "runs: consecutive data events");
 	runs_are(
 	    "data: \n\n", SIZE_MAX, 0, "R1[data: \n\n]", "runs: empty data");
-	runs_are("data: a\n\nid: 7\ndata: b\n\ndata: c\n\ndata: d\n\n",
-	    SIZE_MAX, 0, "R1[data: a\n\n]E[b#7!]R2[data: c\n\ndata: d\n\n]",
-	    "runs: broken by an event with an id, then the last event ID "
-	    "goes on");
+	runs_are("data: a\n\nid: 7\ndata: b\n\nid: 8\ndata: c\n\ndata: d\n\n"
+		 "data: e\n\n",
+	    SIZE_MAX, 0,
+	    "R1[data: a\n\n]R2[id: 7\ndata: b\n\nid: 8\ndata: c\n\n]"
+	    "R2[data: d\n\ndata: e\n\n]",
+	    "runs: of one shape each, data alone or id and data");
+	runs_are("id: 1\ndata: a\n\nid: \ndata: b\n\nid:2\ndata: c\n\n"
+		 "id: 3\ndata:d\n\nid: 4\ndata: e\n\n",
+	    SIZE_MAX, 0,
+	    "R2[id: 1\ndata: a\n\nid: \ndata: b\n\n]E[c#2!]E[d#3!]"
+	    "R1[id: 4\ndata: e\n\n]",
+	    "runs: an empty id is in one, an id or data without the space "
+	    "not");
+	runs_are("id: 2\nid: 3\ndata: b\n\nid: 4\nevent: t\ndata: c\n\n"
+		 "id: 5\ndata: d\ndata: e\n\nid: 6\n\ndata: f\n\n",
+	    SIZE_MAX, 0, "E[b#3!]E[c#4!]E[d\ne#5!]E[f#6!]",
+	    "runs: not with two ids, a type, two data lines, nor an id-only "
+	    "block (an id with NUL: the T() cases in ids() run with runs too)");
+	runs_are("id: 5\n\nid: 6\ndata: a\n\ndata: b\n\n", SIZE_MAX, 0,
+	    "R1[id: 6\ndata: a\n\n]R1[data: b\n\n]",
+	    "runs: an id run after an id-only block, and the change is then "
+	    "not carried to the next event");
+	runs_are("id: 1\ndata: a\n\nid: 2\ndata: b|\n\nid: 3\ndata: c\n\n",
+	    SIZE_MAX, 0, "R1[id: 1\ndata: a\n\n]E[b#2!]R1[id: 3\ndata: c\n\n]",
+	    "runs: an id event split across feeds comes alone");
+	runs_are("id: 1\ndata: a\n\nid: \xC3\xA9\ndata: b\n\n", SIZE_MAX, 0,
+	    "R1[id: 1\ndata: a\n\n]E[b#\xC3\xA9!]",
+	    "runs: not with UTF-8 in the id");
 	runs_are("data: a\n\nid: 5\n\ndata: b\n\ndata: c\n\nid\n\ndata: d\n\n",
 	    SIZE_MAX, 0, "R1[data: a\n\n]E[b#5!]R1[data: c\n\n]E[d#!]",
 	    "runs: not the event after an id-only block, which has has_id");
@@ -794,7 +822,7 @@ runs(void)
 	    "R1[data: abc\n\n]ERR=-1",
 	    "max_data: a longer event is an error, in a run");
 	runs_are("id: 1\ndata: abc\n\nid: 2\ndata: ab\ndata: c\n\n", 3, 0,
-	    "E[abc#1!]ERR=-1",
+	    "R1[id: 1\ndata: abc\n\n]ERR=-1",
 	    "max_data: a longer event is an error, one by one");
 	runs_are("data: abcd\n\n", 4, 0, "R1[data: abcd\n\n]",
 	    "max_data: data of max_data bytes is fine");
