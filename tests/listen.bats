@@ -757,6 +757,21 @@ EOF
 	[ "$(hdr 2 Last-Event-ID)" = '<none>' ]
 }
 
+@test "reconnect: Last-Event-ID after events relayed as they came (raw format, runs of id and data events)" {
+	serve <<'EOF'
+send "retry: 10\n\nid: 1\ndata: a\n\nid: 2\ndata: b\n\ndata: c\n\n"
+---
+send "id: 3\ndata: d\n\nid: \ndata: e\n\n"
+---
+send "data: f\n\n"
+EOF
+	run --separate-stderr lsn --max-reconnects 2 "$URL"
+	assert_failure 8
+	assert_output "$(printf 'id: 1\ndata: a\n\nid: 2\ndata: b\n\ndata: c\n\nid: 3\ndata: d\n\nid: \ndata: e\n\ndata: f\n')"
+	[ "$(hdr 2 Last-Event-ID)" = 2 ]
+	[ "$(hdr 3 Last-Event-ID)" = '<none>' ]
+}
+
 @test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
 	serve <<'EOF'
 send "retry: 10\ndata: one\n\n"
