@@ -578,6 +578,28 @@ caps(void)
 		    "cap: sse_parser_end clears the error, parsing goes on");
 		rec_release(&r);
 	}
+	{
+		/* sse_parser_taken: where a caller resumes after an error. */
+		struct rec r;
+		const char *in = "data:a\n\ndata:123456789012345\ndata:b\n\n";
+		const char *in2 = "data:aaaaaaaaaa\r\ndata:bbbbbbbbbb\r\n";
+
+		rec_init(&r, 16);
+		ok(sse_parser_feed(&r.p, in, strlen(in)) == SSE_ERR_TOO_BIG &&
+			sse_parser_taken(&r.p) == 8,
+		    "taken: a line too long fails at its start");
+		sse_parser_end(&r.p);
+		ok(sse_parser_feed(&r.p, in2, strlen(in2)) == SSE_ERR_TOO_BIG &&
+			sse_parser_taken(&r.p) == strlen(in2),
+		    "taken: data too big fails after the line that made it so");
+		sse_parser_end(&r.p);
+		ok(sse_parser_feed(&r.p, "data:12", 7) == SSE_OK &&
+			sse_parser_feed(&r.p, "34567890123456\n", 15) ==
+			    SSE_ERR_TOO_BIG &&
+			sse_parser_taken(&r.p) == 0,
+		    "taken: a line begun in an earlier feed: 0");
+		rec_release(&r);
+	}
 	ok(strcmp(sse_strerror(SSE_ERR_TOO_BIG), "event too large") == 0 &&
 		strcmp(sse_strerror(SSE_ERR_ABORTED), "stopped by callback") ==
 		    0,
