@@ -107,33 +107,6 @@ plain_retry(void *ctx, uint64_t ms)
 	l->retry = ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
 }
 
-static int
-load_plain(struct loader *l, const char *p, size_t len, size_t max_event)
-{
-	struct sse_parser_cb cb = {plain_event, plain_retry, NULL, l};
-	struct sse_parser parser;
-	struct sse_event ev;
-	int rc;
-
-	sse_parser_init(&parser, &cb, max_event);
-	rc = sse_parser_feed(&parser, p, len);
-	sse_parser_release(&parser);
-	if (rc != SSE_OK) {
-		fprintf(stderr, "sse: replay: '%s': %s\n", l->path,
-		    rc == SSE_ERR_ABORTED ? "out of memory" : sse_strerror(rc));
-		return EXIT_STREAM;
-	}
-	/* An event not ended by a blank line is not dispatched, as on the
-	 * wire; a retry field at the end still counts. */
-	if (l->retry >= 0) {
-		sse_event_init(&ev);
-		ev.retry = l->retry;
-		if (push(l, &ev, REC_RETRY, 0) == -1)
-			return EXIT_ERROR;
-	}
-	return 0;
-}
-
 static const char *
 get_str(json_t *o, const char *key, size_t *len, bool *wrong)
 {
@@ -300,97 +273,209 @@ load_line(struct loader *l, const char *p, size_t len, bool last_no_lf)
 	return rc;
 }
 
+/*
+ * The file is read in blocks and taken in as it comes, never held whole:
+ * what stays is the recording's own strings (see sse-replay(1)).
+ */
+#define LOAD_BLOCK (256 * 1024)
+
+enum { KIND_UNKNOWN, KIND_JSON, KIND_PLAIN };
+
+struct reader {
+	struct loader *l;
+	struct sse_parser parser; /* plain files */
+	struct sse_buf pend; /* recordings: bytes of lines not yet whole */
+	size_t scan; /* pend: how far it is known to hold no line end */
+	int kind;
+	bool started; /* past a BOM and leading whitespace: kind known */
+	int rc;
+};
+
+/* Recordings: every whole line in pend; at the end, the rest. */
 static int
-load_json(struct loader *l, const char *p, size_t len)
+json_lines(struct reader *r, bool end)
 {
-	const char *nl, *end = p + len;
+	struct loader *l = r->l;
+	char *p = r->pend.p, *nl, *stop = p + r->pend.len;
 	int rc;
 
-	l->rec->timed = true;
-	sse_rec_check_init(&l->check);
-	while (p < end) {
+	while ((nl = memchr(p + r->scan, '\n', (size_t)(stop - p) - r->scan)) !=
+	    NULL) {
 		l->line++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if ((rc = load_line(l, p,
-			 nl ? (size_t)(nl - p) : (size_t)(end - p),
-			 nl == NULL)) != 0)
+		if ((rc = load_line(l, p, (size_t)(nl - p), false)) != 0)
 			return rc;
-		p = nl ? nl + 1 : end;
+		p = nl + 1;
+		r->scan = 0;
 	}
-	if (!l->check.header_seen) {
-		l->line = 1;
-		return load_error(l, "no header line (not a recording)");
+	if (end && p < stop) {
+		l->line++;
+		if ((rc = load_line(l, p, (size_t)(stop - p), true)) != 0)
+			return rc;
+		p = stop;
+	}
+	r->scan = (size_t)(stop - p);
+	memmove(r->pend.p, p, (size_t)(stop - p));
+	r->pend.len = (size_t)(stop - p);
+	return 0;
+}
+
+static int
+take(struct reader *r, const char *p, size_t len)
+{
+	int rc;
+
+	if (r->kind == KIND_PLAIN) {
+		rc = sse_parser_feed(&r->parser, p, len);
+		if (rc != SSE_OK) {
+			fprintf(stderr, "sse: replay: '%s': %s\n", r->l->path,
+			    rc == SSE_ERR_ABORTED ? "out of memory"
+						  : sse_strerror(rc));
+			return EXIT_STREAM;
+		}
+		return 0;
+	}
+	if (sse_buf_add(&r->pend, p, len) == -1) {
+		fprintf(stderr, "sse: replay: out of memory\n");
+		return EXIT_ERROR;
+	}
+	return r->kind == KIND_JSON ? json_lines(r, false) : 0;
+}
+
+/*
+ * Until the kind is known, bytes wait in pend: a recording starts with
+ * '{' (after a BOM and whitespace); a text/event-stream never does in
+ * practice, as '{' would begin a field name.
+ */
+static int
+decide(struct reader *r, bool end)
+{
+	const char *p = r->pend.p;
+	size_t i = 0, n = r->pend.len;
+	int rc;
+
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	else if (n < 3 && !end && (n == 0 || (unsigned char)p[0] == 0xEF))
+		return 0; /* a BOM may be coming */
+	while (i < n && strchr(" \t\r\n", p[i]) != NULL)
+		i++;
+	if (i == n && !end)
+		return 0;
+	r->started = true;
+	if (i < n && p[i] == '{') {
+		r->kind = KIND_JSON;
+		r->l->rec->timed = true;
+		sse_rec_check_init(&r->l->check);
+		return json_lines(r, end);
+	}
+	r->kind = KIND_PLAIN;
+	rc = n > 0 ? take(r, p, n) : 0;
+	r->pend.len = 0;
+	return rc;
+}
+
+static int
+finish(struct reader *r)
+{
+	struct loader *l = r->l;
+	struct sse_event ev;
+	int rc;
+
+	if (!r->started && (rc = decide(r, true)) != 0)
+		return rc;
+	if (r->kind == KIND_JSON) {
+		if ((rc = json_lines(r, true)) != 0)
+			return rc;
+		if (!l->check.header_seen) {
+			l->line = 1;
+			return load_error(
+			    l, "no header line (not a recording)");
+		}
+		return 0;
+	}
+	/* An event not ended by a blank line is not dispatched, as on the
+	 * wire; a retry field at the end still counts. */
+	if (l->retry >= 0) {
+		sse_event_init(&ev);
+		ev.retry = l->retry;
+		if (push(l, &ev, REC_RETRY, 0) == -1)
+			return EXIT_ERROR;
 	}
 	return 0;
 }
 
 static int
-read_all(const char *path, struct sse_buf *b)
+load_fd(struct reader *r, int fd)
 {
-	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	char *blk;
 	ssize_t n;
+	int rc = 0;
 
-	if (fd == -1)
-		goto fail;
+	if ((blk = malloc(LOAD_BLOCK)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
 	for (;;) {
-		if (sse_buf_reserve(b, 65536) == -1) {
-			errno = ENOMEM;
-			goto fail;
-		}
-		n = read(fd, b->p + b->len, b->cap - b->len - 1);
+		n = read(fd, blk, LOAD_BLOCK);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1)
-			goto fail;
+		if (n == -1) {
+			free(blk);
+			return -1;
+		}
 		if (n == 0)
 			break;
-		b->len += (size_t)n;
+		if (r->started) {
+			rc = take(r, blk, (size_t)n);
+		} else if (sse_buf_add(&r->pend, blk, (size_t)n) == -1) {
+			fprintf(stderr, "sse: replay: out of memory\n");
+			rc = EXIT_ERROR;
+		} else {
+			rc = decide(r, false);
+		}
+		if (rc != 0)
+			break;
 	}
-	if (fd != 0)
-		close(fd);
+	free(blk);
+	r->rc = rc != 0 ? rc : finish(r);
 	return 0;
-fail:
-	fprintf(stderr, "sse: replay: cannot read '%s': %s\n", path,
-	    strerror(errno));
-	if (fd > 0)
-		close(fd);
-	return -1;
 }
 
 int
 recording_load(struct recording *rec, const char *path, size_t max_event)
 {
-	struct sse_buf file;
+	struct sse_parser_cb cb = {plain_event, plain_retry, NULL, NULL};
+	struct reader r;
 	struct loader l;
-	size_t i = 0;
-	int rc;
+	int fd, rc;
 
 	memset(rec, 0, sizeof(*rec));
 	sse_buf_init(&rec->strings, 0);
-	sse_buf_init(&file, 0);
-	if (read_all(path, &file) == -1) {
-		sse_buf_release(&file);
-		return EXIT_ERROR;
-	}
+	fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
 	memset(&l, 0, sizeof(l));
 	l.rec = rec;
 	l.path = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	l.retry = -1;
 	sse_buf_init(&l.lastid, 0);
 	sse_buf_init(&l.scratch, 0);
-	/* A recording starts with '{' (after whitespace); a text/event-stream
-	 * never does in practice: '{' would begin a field name. */
-	if (file.len >= 3 && memcmp(file.p, "\xEF\xBB\xBF", 3) == 0)
-		i = 3;
-	while (i < file.len && strchr(" \t\r\n", file.p[i]) != NULL)
-		i++;
-	if (i < file.len && file.p[i] == '{')
-		rc = load_json(&l, file.p, file.len);
-	else
-		rc = load_plain(&l, file.p ? file.p : "", file.len, max_event);
+	memset(&r, 0, sizeof(r));
+	r.l = &l;
+	cb.ctx = &l;
+	sse_parser_init(&r.parser, &cb, max_event);
+	sse_buf_init(&r.pend, 0);
+	if (fd == -1 || load_fd(&r, fd) == -1) {
+		fprintf(stderr, "sse: replay: cannot read '%s': %s\n", path,
+		    strerror(errno));
+		rc = EXIT_ERROR;
+	} else {
+		rc = r.rc;
+	}
+	if (fd > 0)
+		close(fd);
+	sse_parser_release(&r.parser);
+	sse_buf_release(&r.pend);
 	sse_buf_release(&l.lastid);
 	sse_buf_release(&l.scratch);
-	sse_buf_release(&file);
 	if (rc != 0)
 		recording_release(rec);
 	return rc;
