@@ -1352,7 +1352,10 @@ EOF
 	[ "$rc" = 5 ] || fail "exit $rc: $(cat "$T/err")"
 	[ $((SECONDS - t0)) -lt 8 ]
 	grep -q "timed out after 1 s (--timeout)" "$T/err"
+	# Gone for good before the next writer opens the fifo: a dying reader
+	# could still take that open and then leave it with EPIPE (exit 0).
 	kill "$reader"
+	wait "$reader" 2>/dev/null || true
 
 	# nothing more comes and nothing waits unread: the server is idle
 	stalled_reader "$T/fifo" "$T/out"
