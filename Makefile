@@ -91,7 +91,7 @@ check-san:
 FUZZ_BIN = build-fuzz/fuzz_parser
 FUZZ_SECONDS ?= 60
 $(FUZZ_BIN): tests/fuzz/fuzz_parser.c $(LIB_SRC) $(wildcard lib/*.h) \
-    tests/unit/parselog.h tests/unit/jsoncheck.h
+    tests/unit/parselog.h tests/unit/jsoncheck.h tests/unit/evmake.h
 	@mkdir -p $(@D)
 	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined -Ilib -o $@ \

@@ -13,32 +13,13 @@
 #include "parser.h"
 #include "serialize.h"
 #include "jsoncheck.h"
+#include "evmake.h"
 #include "tap.h"
 
 /* 2024-05-01T12:34:56.789Z */
 #define T0 INT64_C(1714566896789)
 
 static struct sse_buf out;
-
-static struct sse_event
-ev_make(const char *type, const char *data, const char *id)
-{
-	struct sse_event ev;
-
-	sse_event_init(&ev);
-	if (type != NULL) {
-		ev.type = type;
-		ev.type_len = strlen(type);
-	}
-	ev.data = data;
-	ev.data_len = strlen(data);
-	if (id != NULL) {
-		ev.id = id;
-		ev.id_len = strlen(id);
-		ev.has_id = true;
-	}
-	return ev;
-}
 
 /* Format ev with spec and compare with want (want_len bytes). */
 static void
@@ -184,14 +165,14 @@ main(void)
 	setenv("TZ", "UTC", 1);
 	tzset();
 	sse_buf_init(&out, 0);
-	ev = ev_make("update", "hello", "42");
-	multi = ev_make(NULL, "line one\nline two", NULL);
-	hostile = ev_make("a\033]0;x\007",
+	ev = ev_str("update", "hello", "42");
+	multi = ev_str(NULL, "line one\nline two", NULL);
+	hostile = ev_str("a\033]0;x\007",
 	    "\033[2J\r\xC2\x9B"
 	    "1m\tok",
 	    "\x01");
-	empty = ev_make(NULL, "", NULL);
-	utf8 = ev_make(NULL, "caf\xC3\xA9 \xE2\x82\xAC", NULL);
+	empty = ev_str(NULL, "", NULL);
+	utf8 = ev_str(NULL, "caf\xC3\xA9 \xE2\x82\xAC", NULL);
 
 	/* raw: exactly the serializer's bytes. */
 	sse_serialize(&ser, &ev, NULL);
@@ -220,7 +201,7 @@ main(void)
 	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"7\"}\n",
 	    "json: id is the last event ID even when this event had no id "
 	    "field");
-	ev = ev_make("update", "hello", "42");
+	ev = ev_str("update", "hello", "42");
 	json_random();
 
 	/* data, data0 */
@@ -268,8 +249,8 @@ main(void)
 	ok(strstr(out.p, "\033]") == NULL && strstr(out.p, "\033[2J") == NULL,
 	    "pretty colour: hostile controls still not passed through");
 	{
-		struct sse_event e = ev_make("a\x01"
-					     "b",
+		struct sse_event e = ev_str("a\x01"
+					    "b",
 		    "c\x02"
 		    "d",
 		    "e\x7F");
@@ -370,7 +351,7 @@ main(void)
 
 	/* raw refuses what would inject fields */
 	sse_format_init(&f, "raw", err, sizeof(err));
-	ev = ev_make("a\nb", "x", NULL);
+	ev = ev_str("a\nb", "x", NULL);
 	sse_buf_reset(&out);
 	ok(sse_format_event(&f, &out, &ev, T0) == SSE_ERR_INVALID &&
 		out.len == 0,

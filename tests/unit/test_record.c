@@ -3,30 +3,12 @@
 #include <string.h>
 
 #include "record.h"
+#include "evmake.h"
 #include "tap.h"
 
+#define event(t, d, id, r) ev_make((t), (d), strlen(d), (id), (r))
+
 #define IS(b, want, name) is_mem((b).p, (b).len, want, strlen(want), name)
-
-static struct sse_event
-event(const char *type, const char *data, const char *id, int64_t retry)
-{
-	struct sse_event ev;
-
-	sse_event_init(&ev);
-	if (type != NULL) {
-		ev.type = type;
-		ev.type_len = strlen(type);
-	}
-	ev.data = data;
-	ev.data_len = strlen(data);
-	if (id != NULL) {
-		ev.id = id;
-		ev.id_len = strlen(id);
-		ev.has_id = true;
-	}
-	ev.retry = retry;
-	return ev;
-}
 
 static void
 test_writers(void)

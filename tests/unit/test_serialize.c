@@ -12,31 +12,10 @@
 #include "event.h"
 #include "parser.h"
 #include "serialize.h"
+#include "evmake.h"
 #include "tap.h"
 
 static struct sse_buf out;
-
-static struct sse_event
-ev_make(const char *type, const char *data, size_t dlen, const char *id,
-    int64_t retry)
-{
-	struct sse_event ev;
-
-	sse_event_init(&ev);
-	if (type != NULL) {
-		ev.type = type;
-		ev.type_len = strlen(type);
-	}
-	ev.data = data;
-	ev.data_len = dlen;
-	if (id != NULL) {
-		ev.id = id;
-		ev.id_len = strlen(id);
-		ev.has_id = true;
-	}
-	ev.retry = retry;
-	return ev;
-}
 
 static void
 check(const struct sse_event *ev, const char *want, const char *name)
