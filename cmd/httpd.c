@@ -9,6 +9,14 @@
  * flag-setting happens in one thread, and a wake can never be lost: the
  * flag is checked after every MHD_run(), that is after every callback that
  * may have suspended a stream.
+ *
+ * Wakes are coalesced in time: the waiting streams are resumed at most once
+ * every COALESCE_US. A wake that comes later than that after the last
+ * resume (an isolated event) resumes them at once; one that comes sooner
+ * (events in quick succession) waits for the rest of the interval, so the
+ * events that arrive meanwhile leave in one send per client instead of
+ * one each. httpd_wake_now() (a producer that waits for its clients) is
+ * never deferred.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +34,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -43,6 +52,7 @@
 #define BLOCK_SIZE 1024
 #define GRACE_MS 5000
 #define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
+#define COALESCE_US 2000
 
 struct conn {
 	struct httpd *h;
@@ -65,6 +75,10 @@ struct httpd {
 	const char *cmd;
 	int ep, wakefd, sigfd, mhdfd;
 	atomic_bool wake; /* set by httpd_wake_all() */
+	atomic_bool wake_now; /* set by httpd_wake_now() */
+	bool wake_due; /* a wake waits for the interval to end */
+	int64_t woke_at; /* when a wake last resumed the streams (us) */
+	bool pwait2; /* epoll_pwait2() works here */
 	atomic_bool drain; /* set by httpd_drain() */
 	bool stopping; /* a signal came: drain, then stop */
 	int signo;
@@ -162,6 +176,15 @@ httpd_opt(struct httpd_opts *o, int ch, const char *arg, const char *cmd)
 	default:
 		return 0;
 	}
+}
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* ---- the heap of suspended streams ---- */
@@ -812,6 +835,7 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 	h->src = *src;
 	h->cmd = cmd;
 	h->ep = h->wakefd = h->sigfd = -1;
+	h->pwait2 = true;
 	if (h->o.token == NULL) {
 		const char *env = getenv("SSE_TOKEN");
 
@@ -879,6 +903,13 @@ httpd_wake_all(struct httpd *h)
 }
 
 void
+httpd_wake_now(struct httpd *h)
+{
+	atomic_store(&h->wake_now, true);
+	httpd_wake_all(h);
+}
+
+void
 httpd_drain(struct httpd *h)
 {
 	atomic_store(&h->drain, true);
@@ -902,39 +933,66 @@ begin_stop(struct httpd *h, int signo)
 	resume_all(h);
 }
 
+/* How long the loop may sleep, in microseconds; -1 for no limit. */
+static int64_t
+loop_timeout_us(struct httpd *h)
+{
+	MHD_UNSIGNED_LONG_LONG mto;
+	int64_t t = -1, d, now = now_mono_ms();
+
+	if (MHD_get_timeout(h->d, &mto) == MHD_YES)
+		t = mto > INT32_MAX ? INT32_MAX : (int64_t)mto * 1000;
+	if (h->nheap > 0 && h->heap[0]->deadline != INT64_MAX) {
+		d = h->heap[0]->deadline - now;
+		d = d < 0 ? 0 : d * 1000;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	if (h->stop_by != 0) {
+		d = h->stop_by - now;
+		d = d < 0 ? 0 : d * 1000;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	if (h->wake_due) { /* the rest of the coalescing interval */
+		d = h->woke_at + COALESCE_US - now_us();
+		d = d < 0 ? 0 : d;
+		if (t < 0 || d < t)
+			t = d;
+	}
+	return t;
+}
+
+/* epoll_wait() to the microsecond where the kernel can (Linux 5.11). */
+static int
+loop_wait(struct httpd *h, struct epoll_event *evs, int nevs, int64_t us)
+{
+	struct timespec ts;
+	int n;
+
+	if (us >= 0 && h->pwait2) {
+		ts.tv_sec = us / 1000000;
+		ts.tv_nsec = (long)(us % 1000000) * 1000;
+		n = epoll_pwait2(h->ep, evs, nevs, &ts, NULL);
+		if (n != -1 || errno != ENOSYS)
+			return n;
+		h->pwait2 = false;
+	}
+	return epoll_wait(
+	    h->ep, evs, nevs, us < 0 ? -1 : (int)((us + 999) / 1000));
+}
+
 int
 httpd_run(struct httpd *h)
 {
 	struct epoll_event evs[64];
 	struct signalfd_siginfo si;
-	MHD_UNSIGNED_LONG_LONG mto;
 	uint64_t junk;
-	int64_t now, timeout;
 	bool draining = false;
 	int i, n;
 
 	for (;;) {
-		now = now_mono_ms();
-		timeout = -1;
-		if (MHD_get_timeout(h->d, &mto) == MHD_YES)
-			timeout = mto > INT32_MAX ? INT32_MAX : (int64_t)mto;
-		if (h->nheap > 0 && h->heap[0]->deadline != INT64_MAX) {
-			int64_t t = h->heap[0]->deadline - now;
-
-			if (t < 0)
-				t = 0;
-			if (timeout < 0 || t < timeout)
-				timeout = t;
-		}
-		if (h->stop_by != 0) {
-			int64_t t = h->stop_by - now;
-
-			if (t < 0)
-				t = 0;
-			if (timeout < 0 || t < timeout)
-				timeout = t;
-		}
-		n = epoll_wait(h->ep, evs, 64, (int)timeout);
+		n = loop_wait(h, evs, 64, loop_timeout_us(h));
 		if (n == -1 && errno != EINTR)
 			break;
 		/* No stream is freed before MHD_run(): every c here is live. */
@@ -959,7 +1017,17 @@ httpd_run(struct httpd *h)
 			resume_all(h);
 		}
 		if (atomic_exchange(&h->wake, false))
-			resume_all(h);
+			h->wake_due = true;
+		if (h->wake_due) {
+			int64_t us = now_us();
+
+			if (atomic_exchange(&h->wake_now, false) ||
+			    us - h->woke_at >= COALESCE_US) {
+				h->wake_due = false;
+				h->woke_at = us;
+				resume_all(h);
+			}
+		}
 		resume_due(h, now_mono_ms());
 		MHD_run(h->d);
 		if ((draining || h->stopping) && h->nstreams == 0)

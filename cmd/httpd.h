@@ -148,8 +148,14 @@ int httpd_run(struct httpd *);
 /* Stop libmicrohttpd and free everything; after httpd_run(). */
 void httpd_free(struct httpd *);
 
-/* Any thread: the sources have new bytes; resume every waiting stream. */
+/*
+ * Any thread: the sources have new bytes; resume every waiting stream
+ * (within a millisecond when wakes come in quick succession, so that what
+ * comes meanwhile leaves in one send).
+ */
 void httpd_wake_all(struct httpd *);
+/* Any thread: the same, at once: a producer waits for the streams. */
+void httpd_wake_now(struct httpd *);
 /* Any thread: finish each stream once its source waits, then return. */
 void httpd_drain(struct httpd *);
 

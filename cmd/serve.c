@@ -255,7 +255,7 @@ wait_for_fastest(struct serve *s)
 
 	s->want = head - s->fastest > q ? s->fastest + q : head;
 	s->blocked = true;
-	httpd_wake_all(s->h);
+	httpd_wake_now(s->h);
 	while (
 	    s->nclients > 0 && !s->stop && !s->refresh && s->fastest < s->want)
 		pthread_cond_wait(&s->moved, &s->mu);

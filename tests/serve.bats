@@ -596,3 +596,44 @@ print(n)
 	done
 	connected "$BATS_TEST_TMPDIR"/c[5-8]
 }
+
+@test "serve: events in quick succession leave together, not one send each" {
+	serve --backlog 0
+	# A client that counts the HTTP chunks it gets: one chunk is one
+	# write of the server to this stream.
+	start_bg python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+f = s.makefile("rb")
+while f.readline() not in (b"\r\n", b""):
+    pass
+open(sys.argv[2], "w").write("ready\n")
+chunks = events = 0
+t0 = t1 = None
+while events < 2000:
+    size = int(f.readline().strip(), 16)
+    data = f.read(size + 2)
+    t1 = time.monotonic()
+    t0 = t0 or t1
+    chunks += 1
+    events += data.count(b"\n\n")
+print(chunks, events, int((t1 - t0) * 1000))
+' "$PORT" "$BATS_TEST_TMPDIR/ready" >"$BATS_TEST_TMPDIR/count" 8>&-
+	local client=$BG_PID
+	wait_file "$BATS_TEST_TMPDIR/ready" ready
+	# 2000 events, one write each, about 0.25 ms apart.
+	python3 -c '
+import os, time
+for i in range(2000):
+    os.write(8, b"%d\n" % i)
+    time.sleep(0.00025)
+'
+	wait_exit "$client" 400
+	local chunks events ms
+	read -r chunks events ms <"$BATS_TEST_TMPDIR/count"
+	[ "$events" -eq 2000 ]
+	# At most one write every 2 ms (and some slack for a busy machine).
+	[ "$chunks" -le $((ms / 2 * 3 / 2 + 20)) ] ||
+		fail "$chunks writes for $events events in $ms ms"
+}
