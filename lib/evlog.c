@@ -6,23 +6,59 @@
 struct evlog_rec {
 	uint64_t off; /* absolute offset of the event's first byte */
 	uint64_t id_off; /* absolute offset of its id, when indexed */
-	uint64_t hash;
+	/*
+	 * By number (!l->hashed): 1 + the number of the newest indexed id
+	 * at or before this event (0: none yet), so keys never decrease
+	 * along the ring. By hash: the hash of its id.
+	 */
+	uint64_t key;
 	uint32_t len;
 	uint32_t id_len;
 	int indexed;
 };
 
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
 static uint64_t
-hash_bytes(const char *p, size_t n)
+fnv(uint64_t h, const char *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		h ^= (unsigned char)p[i];
-		h *= 0x100000001b3ULL;
+		h *= 0x100000001b3ULL; /* FNV-1a */
 	}
+	return h;
+}
+
+static uint64_t
+hash_bytes(const char *p, size_t n)
+{
+	uint64_t h = fnv(FNV_OFFSET, p, n);
+
 	return h ^ (h >> 29);
+}
+
+/*
+ * The value of an id that is a plain decimal number (digits only, no
+ * leading zero, at most 19 digits so that it fits): 1 and *v, else 0.
+ */
+static int
+id_number(const char *p, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+	unsigned d;
+	size_t i;
+
+	if (n == 0 || n > 19 || (p[0] == '0' && n > 1))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if ((d = (unsigned)(unsigned char)p[i] - '0') > 9)
+			return 0;
+		x = x * 10 + d;
+	}
+	*v = x;
+	return 1;
 }
 
 static struct evlog_rec *
@@ -81,10 +117,27 @@ ring_eq(const struct evlog *l, uint64_t off, const char *p, size_t n)
 	    memcmp(l->ring, p + first, n - first) == 0;
 }
 
-/* The htab slot holding the id, or the empty slot where it would go. */
+/* Compare the n ring bytes at absolute offsets a and b (ids at the
+ * switch to the hash index: rare, short, and either may wrap). */
+static int
+ring_eq_ring(const struct evlog *l, uint64_t a, uint64_t b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (l->ring[(a + i) % l->max_bytes] !=
+		    l->ring[(b + i) % l->max_bytes])
+			return 0;
+	return 1;
+}
+
+/*
+ * The htab slot holding the id, or the empty slot where it would go. The
+ * id is [id, id + len), or when id is NULL the len ring bytes at id_off.
+ */
 static size_t
-slot_of(const struct evlog *l, uint64_t hash, const char *id, size_t len,
-    int *found)
+slot_of(const struct evlog *l, uint64_t hash, const char *id, uint64_t id_off,
+    size_t len, int *found)
 {
 	size_t i = (size_t)hash & l->hmask;
 	const struct evlog_rec *r;
@@ -99,7 +152,9 @@ slot_of(const struct evlog *l, uint64_t hash, const char *id, size_t len,
 		if (l->htab[i].hash != hash)
 			continue;
 		r = rec(l, l->htab[i].seq1 - 1);
-		if (r->id_len == len && ring_eq(l, r->id_off, id, len)) {
+		if (r->id_len == len &&
+		    (id != NULL ? ring_eq(l, r->id_off, id, len)
+				: ring_eq_ring(l, r->id_off, id_off, len))) {
 			*found = 1;
 			return i;
 		}
@@ -127,6 +182,57 @@ htab_delete(struct evlog *l, size_t i)
 	l->htab[i].seq1 = 0;
 }
 
+/* The hash of the id of a record, from the ring (where it may wrap). */
+static uint64_t
+rec_hash(const struct evlog *l, const struct evlog_rec *r)
+{
+	size_t at = (size_t)(r->id_off % l->max_bytes);
+	size_t first = l->max_bytes - at;
+	uint64_t h;
+
+	if (first >= r->id_len) {
+		h = fnv(FNV_OFFSET, l->ring + at, r->id_len);
+	} else {
+		h = fnv(FNV_OFFSET, l->ring + at, first);
+		h = fnv(h, l->ring, r->id_len - first);
+	}
+	return h ^ (h >> 29);
+}
+
+/* Put record seq, in place in the ring, in the hash index. */
+static void
+htab_insert(struct evlog *l, uint64_t seq, const char *id)
+{
+	struct evlog_rec *r = rec(l, seq);
+	size_t i;
+	int found;
+
+	i = slot_of(l, r->key, id, r->id_off, r->id_len, &found);
+	l->htab[i].seq1 = seq + 1; /* the newest event wins */
+	l->htab[i].hash = r->key;
+}
+
+/*
+ * An id that is not a number above the last came: from now on ids are
+ * found by hash. Index every event held, oldest first, so that the newest
+ * of equal ids wins.
+ */
+static void
+switch_to_hash(struct evlog *l)
+{
+	struct evlog_rec *r;
+	uint64_t seq;
+
+	l->hashed = 1;
+	for (seq = l->first; seq != l->next; seq++) {
+		r = rec(l, seq);
+		if (!r->indexed)
+			continue;
+		r->key = rec_hash(l, r);
+		htab_insert(l, seq, NULL);
+	}
+}
+
 static void
 evict_oldest(struct evlog *l)
 {
@@ -135,8 +241,8 @@ evict_oldest(struct evlog *l)
 	size_t i;
 
 	/* Unindex it, unless a newer event with the same id took the slot. */
-	if (r->indexed)
-		for (i = (size_t)r->hash & l->hmask; l->htab[i].seq1 != 0;
+	if (r->indexed && l->hashed)
+		for (i = (size_t)r->key & l->hmask; l->htab[i].seq1 != 0;
 		     i = (i + 1) & l->hmask)
 			if (l->htab[i].seq1 == seq + 1) {
 				htab_delete(l, i);
@@ -158,8 +264,8 @@ evlog_append_keep(struct evlog *l, const char *bytes, size_t len,
     const char *id, size_t id_len, uint64_t keep)
 {
 	struct evlog_rec *r;
-	size_t at, first, i;
-	int found;
+	size_t at, first;
+	uint64_t num;
 
 	if (len == 0 || len > l->max_bytes || len > UINT32_MAX)
 		return -1;
@@ -187,17 +293,23 @@ evlog_append_keep(struct evlog *l, const char *bytes, size_t len,
 	r->off = l->head;
 	r->len = (uint32_t)len;
 	r->indexed = id != NULL;
+	r->key = l->last_key; /* by number: what an unindexed event carries */
 	if (id != NULL) {
 		r->id_off = l->head + (uint64_t)(id - bytes);
 		r->id_len = (uint32_t)id_len;
-		r->hash = hash_bytes(id, id_len);
+		/* Ids that are rising numbers need no index: the keys are
+		 * sorted along the ring and a lookup is a binary search. */
+		if (!l->hashed && id_number(id, id_len, &num) &&
+		    num + 1 > l->last_key)
+			r->key = l->last_key = num + 1;
+		else if (!l->hashed)
+			switch_to_hash(l);
 	}
 	l->head += len;
-	if (id != NULL) {
+	if (id != NULL && l->hashed) {
 		/* The record is in place, so slot_of can compare ring bytes. */
-		i = slot_of(l, r->hash, id, id_len, &found);
-		l->htab[i].seq1 = l->next + 1; /* the newest event wins */
-		l->htab[i].hash = r->hash;
+		r->key = hash_bytes(id, id_len);
+		htab_insert(l, l->next, id);
 	}
 	l->next++;
 	return 0;
@@ -233,15 +345,35 @@ evlog_find_id(
     const struct evlog *l, const char *id, size_t len, uint64_t *cursor)
 {
 	const struct evlog_rec *r;
+	uint64_t num, lo = l->first, hi = l->next, mid;
 	size_t i;
 	int found;
 
 	if (l->htab == NULL)
 		return -1;
-	i = slot_of(l, hash_bytes(id, len), id, len, &found);
-	if (!found)
-		return -1;
-	r = rec(l, l->htab[i].seq1 - 1);
+	if (l->hashed) {
+		i = slot_of(l, hash_bytes(id, len), id, 0, len, &found);
+		if (!found)
+			return -1;
+		r = rec(l, l->htab[i].seq1 - 1);
+	} else {
+		/* The first event whose key reaches num + 1 is the one with
+		 * that id, if it is held. */
+		if (!id_number(id, len, &num))
+			return -1;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (rec(l, mid)->key < num + 1)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == l->next)
+			return -1;
+		r = rec(l, lo);
+		if (!r->indexed || r->key != num + 1)
+			return -1;
+	}
 	*cursor = r->off + r->len;
 	return 0;
 }

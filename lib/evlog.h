@@ -15,10 +15,14 @@
  * overtaken: that client was too slow (EVLOG_LOST), and its owner
  * disconnects it; it can come back with Last-Event-ID.
  *
- * Events that carry an id are indexed by it (a hash table over the ids held
- * in the ring, so lookups cost the same with 10 events or 1,000,000), so
- * resuming by Last-Event-ID is a seek: evlog_find_id() gives the cursor
- * just after the newest event with that id.
+ * Events that carry an id are indexed by it, so resuming by Last-Event-ID
+ * is a seek: evlog_find_id() gives the cursor just after the newest event
+ * with that id. While every id is a decimal number above the one before
+ * (serve's own ids 1, 2, 3..., and most producers'), the index costs
+ * nothing: each record keeps the number, and a lookup is a binary search
+ * along the ring. From the first id that is not, ids are hashed: a table
+ * over the ids held (built once from the ring at the switch), so lookups
+ * cost the same with 10 events or 1,000,000.
  *
  * Locking contract: none inside. The log is plain data; the caller makes
  * every call under one lock (serve holds a mutex around each batch of
@@ -54,6 +58,8 @@ struct evlog {
 	uint64_t next; /* seq the next event gets; next - first held */
 	struct evlog_slot *htab; /* the id index, open addressing */
 	size_t hmask; /* htab size - 1 (a power of two) */
+	int hashed; /* ids are found by htab, not by number */
+	uint64_t last_key; /* by number: 1 + the newest id's number */
 };
 
 /* One or two spans of bytes, in order. */

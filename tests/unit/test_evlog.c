@@ -214,6 +214,94 @@ main(void)
 	    "keep behind a reader: one event of slack is not evicted");
 	evlog_release(&l);
 
+	/* Rising numbers need no hash; anything else switches to it. */
+	ok(evlog_init(&l, 6, 1000) == 0, "init");
+	ok(evlog_append(&l, "data: q\n\n", 9, NULL, 0) == 0, "no id first");
+	add(&l, "0", "a");
+	ok(evlog_find_id(&l, "0", 1, &cur) == 0 && cur == 9 + 15,
+	    "id 0 after an event without id");
+	add(&l, "7", "b");
+	ok(evlog_append(&l, "data: r\n\n", 9, NULL, 0) == 0, "no id between");
+	add(&l, "12", "c");
+	ok(!l.hashed, "rising numbers: no hash index");
+	ok(evlog_find_id(&l, "7", 1, &cur) == 0 && cur == 39,
+	    "a number is found, not the event without id after it");
+	ok(evlog_find_id(&l, "12", 2, &cur) == 0 && cur == evlog_head(&l),
+	    "the newest number resumes at the head");
+	ok(evlog_find_id(&l, "8", 1, &cur) == -1 &&
+		evlog_find_id(&l, "13", 2, &cur) == -1 &&
+		evlog_find_id(&l, "07", 2, &cur) == -1 &&
+		evlog_find_id(&l, "x", 1, &cur) == -1 &&
+		evlog_find_id(&l, "", 0, &cur) == -1,
+	    "numbers not held, a leading zero, a word: unknown");
+	add(&l, "007", "d"); /* not a plain number: the hash takes over */
+	ok(l.hashed, "an id with a leading zero switches to the hash");
+	ok(evlog_find_id(&l, "7", 1, &cur) == 0 && cur == 39 &&
+		evlog_find_id(&l, "12", 2, &cur) == 0 &&
+		evlog_find_id(&l, "007", 3, &cur) == 0 &&
+		cur == evlog_head(&l) && evlog_find_id(&l, "0", 1, &cur) == 0,
+	    "and every id held is still found");
+	add(&l, "13", "e"); /* evicts the first event (no id) */
+	add(&l, "14", "f"); /* evicts 0 */
+	ok(evlog_find_id(&l, "0", 1, &cur) == -1 &&
+		evlog_find_id(&l, "14", 2, &cur) == 0,
+	    "hashed: eviction unindexes what switched over");
+	evlog_release(&l);
+
+	ok(evlog_init(&l, 10, 1000) == 0, "init");
+	add(&l, "5", "a");
+	add(&l, "5", "b");
+	ok(l.hashed && evlog_find_id(&l, "5", 1, &cur) == 0 &&
+		cur == evlog_head(&l),
+	    "a repeated number: the hash, and the newest wins");
+	evlog_release(&l);
+	ok(evlog_init(&l, 10, 1000) == 0, "init");
+	add(&l, "9", "a");
+	add(&l, "3", "b");
+	add(&l, "10000000000000000000", "c"); /* 20 digits */
+	ok(l.hashed && evlog_find_id(&l, "9", 1, &cur) == 0 && cur == 15 &&
+		evlog_find_id(&l, "3", 1, &cur) == 0 &&
+		evlog_find_id(&l, "10000000000000000000", 20, &cur) == 0,
+	    "a smaller number: the hash, and both are found");
+	evlog_release(&l);
+	ok(evlog_init(&l, 10, 1000) == 0, "init");
+	add(&l, "9999999999999999999", "a"); /* 19 digits: the largest */
+	add(&l, "x", "b");
+	ok(evlog_find_id(&l, "9999999999999999999", 19, &cur) == 0 && cur == 33,
+	    "the largest number, found by number then by hash");
+	evlog_release(&l);
+
+	/* An id that wraps around the ring end is hashed at the switch. */
+	ok(evlog_init(&l, 100, 60) == 0, "init a 60-byte ring");
+	add(&l, "1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"); /* 48 bytes */
+	add(&l, "123456789", "b"); /* evicts 1; its id wraps at 60 */
+	ok(evlog_find_id(&l, "123456789", 9, &cur) == 0, "by number");
+	add(&l, "y", "c");
+	ok(l.hashed && evlog_find_id(&l, "123456789", 9, &cur) == 0 &&
+		evlog_find_id(&l, "y", 1, &cur) == 0,
+	    "a wrapped id is hashed and compared across the wrap");
+	evlog_release(&l);
+
+	/* Many non-numeric ids through a small ring: the hash stays exact. */
+	ok(evlog_init(&l, 50, 1 << 20) == 0, "init");
+	bad = 0;
+	for (i = 1; i <= 10000; i++) {
+		snprintf(id, sizeof(id), i == 5000 ? "x%d" : "%d", i);
+		if (add(&l, id, id) != 0)
+			bad++;
+		if (i > 5060) {
+			snprintf(id, sizeof(id), "%d", i - 50);
+			if (evlog_find_id(&l, id, strlen(id), &cur) != -1)
+				bad++;
+			snprintf(id, sizeof(id), "%d", i - 49);
+			if (evlog_find_id(&l, id, strlen(id), &cur) != 0)
+				bad++;
+		}
+	}
+	ok(bad == 0 && l.hashed,
+	    "10000 events, switched to the hash half-way: index exact");
+	evlog_release(&l);
+
 	/* Events without ids are not indexed but are delivered. */
 	ok(evlog_init(&l, 10, 100) == 0, "init");
 	ok(evlog_append(&l, "data: q\n\n", 9, NULL, 0) == 0, "no id");
