@@ -114,6 +114,14 @@ struct serve {
 	uint64_t want;
 	bool stop; /* the loop has ended: the input thread must not wait */
 	pthread_cond_t moved; /* the fastest moved, a client left, or stop */
+	/*
+	 * A client answered WAIT (it is being suspended) since the last
+	 * wake: only then must an append wake the loop. Set and cleared under
+	 * mu, and httpd checks its wake flag after every callback, so no wake
+	 * is lost; with no client, or every client busy, ingesting costs the
+	 * loop thread nothing.
+	 */
+	bool waiters;
 
 	struct httpd *h;
 	int stopfd; /* tells the input thread to stop */
@@ -297,7 +305,7 @@ flush(struct serve *s, bool end)
 {
 	struct pending *pp;
 	size_t i;
-	bool any = s->npend > 0 || end;
+	bool any = s->npend > 0 || end, wake;
 
 	if (!any)
 		return;
@@ -312,10 +320,13 @@ flush(struct serve *s, bool end)
 	}
 	if (end)
 		s->ended = true;
+	wake = s->waiters || end;
+	s->waiters = false;
 	pthread_mutex_unlock(&s->mu);
 	s->npend = 0;
 	sse_buf_reset(&s->batch);
-	httpd_wake_all(s->h);
+	if (wake)
+		httpd_wake_all(s->h);
 }
 
 static void
@@ -713,6 +724,8 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		return HTTPD_ABORT; /* too slow: it may resume by id */
 	}
 	if (avail == 0) {
+		if (n == 0 && !ended)
+			s->waiters = true; /* the next append must wake it */
 		pthread_mutex_unlock(&s->mu);
 		if (n > 0)
 			return (ssize_t)n;
@@ -730,6 +743,8 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		c->cursor += k;
 	}
 	client_moved(s, c);
+	if (n == 0 && !ended)
+		s->waiters = true;
 	pthread_mutex_unlock(&s->mu);
 	if (n > 0)
 		return (ssize_t)n;
