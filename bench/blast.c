@@ -21,13 +21,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define CHUNK (64u * 1024u)
+#include "common.h"
 
-static void __attribute__((noreturn)) die(const char *what)
-{
-	fprintf(stderr, "blast: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
+#define CHUNK (64u * 1024u)
 
 static int
 write_all(int fd, const struct iovec *iov, int n)
@@ -100,7 +96,6 @@ int
 main(int argc, char **argv)
 {
 	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
 	size_t size = 256u << 20, len = 0;
 	uint64_t events = 0;
 	long clients = 10, i;
@@ -110,10 +105,10 @@ main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "s:k:")) != -1) {
 		switch (c) {
 		case 's':
-			size = (size_t)strtoull(optarg, NULL, 10);
+			size = (size_t)num(optarg, 1024, 1e12, "size");
 			break;
 		case 'k':
-			clients = strtol(optarg, NULL, 10);
+			clients = (long)num(optarg, 1, 1e6, "client count");
 			break;
 		default:
 			fprintf(
@@ -121,33 +116,22 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (size < 1024 || clients < 1) {
-		fprintf(stderr, "blast: bad size or client count\n");
-		return 2;
-	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((stream = malloc(size + 256)) == NULL)
-		die("malloc");
+		err(1, "malloc");
 	/* Small events, as a log or a ticker sends: about 50 bytes each. */
 	while (len < size - 128) {
 		len += (size_t)sprintf(stream + len,
 		    "data: {\"seq\":%" PRIu64 ",\"msg\":\"tick tock\"}\n\n",
 		    ++events);
 	}
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(l, (struct sockaddr *)&a, sizeof(a)) == -1 ||
-	    listen(l, 16) == -1 ||
-	    getsockname(l, (struct sockaddr *)&a, &alen) == -1)
-		die("listen");
+	l = listen_loopback(16, &a);
 	printf("port %d events %" PRIu64 " bytes %zu\n", ntohs(a.sin_port),
 	    events, len);
 	fflush(stdout);
 	for (i = 0; i < clients; i++) {
 		if ((fd = accept(l, NULL, NULL)) == -1)
-			die("accept");
+			err(1, "accept");
 		(void)setsockopt(
 		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		serve(fd, stream, len);

@@ -25,26 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define BIG (64u * 1024u * 1024u)
 #define CHUNK (64u * 1024u)
 #define SMALL 32u
 
 static double secs = 0.5;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void __attribute__((noreturn)) die(const char *what)
-{
-	fprintf(stderr, "limits: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* Bytes per second of memcpy over BIG bytes. */
 static double
@@ -55,15 +42,15 @@ bench_memcpy(void)
 	uint64_t bytes = 0;
 
 	if (a == NULL || b == NULL)
-		die("malloc");
+		err(1, "malloc");
 	memset(a, 'a', BIG);
 	memset(b, 'b', BIG);
-	t0 = now_s();
+	t0 = mono_s();
 	do {
 		memcpy(b, a, BIG);
 		__asm__ volatile("" : : "r"(b) : "memory");
 		bytes += BIG;
-	} while ((t = now_s()) - t0 < secs);
+	} while ((t = mono_s()) - t0 < secs);
 	free(a);
 	free(b);
 	return (double)bytes / (t - t0);
@@ -79,14 +66,14 @@ bench_memchr(void)
 	const void *volatile sink;
 
 	if (a == NULL)
-		die("malloc");
+		err(1, "malloc");
 	memset(a, 'a', BIG);
-	t0 = now_s();
+	t0 = mono_s();
 	do {
 		__asm__ volatile("" : : "r"(a) : "memory");
 		sink = memchr(a, '\n', BIG);
 		bytes += BIG;
-	} while ((t = now_s()) - t0 < secs);
+	} while ((t = mono_s()) - t0 < secs);
 	(void)sink;
 	free(a);
 	return (double)bytes / (t - t0);
@@ -105,7 +92,7 @@ reader(int fd, int other, int result)
 	ssize_t r;
 
 	if (pid == -1)
-		die("fork");
+		err(1, "fork");
 	if (pid > 0)
 		return pid;
 	close(other); /* the writer's end: EOF comes when the parent closes */
@@ -130,18 +117,18 @@ writer(int fd, int rfd, pid_t pid, size_t n, double *bytes_s, double *writes_s)
 	memset(buf, 'x', sizeof(buf));
 	for (i = 0; (size_t)i + 1 < n; i += SMALL)
 		buf[i + SMALL - 1] = '\n';
-	t0 = now_s();
+	t0 = mono_s();
 	do {
 		for (i = 0; i < 64; i++) {
 			if (write(fd, buf, n) != (ssize_t)n)
-				die("write");
+				err(1, "write");
 			writes++;
 		}
-	} while ((t = now_s()) - t0 < secs);
+	} while ((t = mono_s()) - t0 < secs);
 	close(fd);
 	if (read(rfd, &got, sizeof(got)) != sizeof(got))
-		die("read");
-	t = now_s();
+		err(1, "read");
+	t = mono_s();
 	waitpid(pid, NULL, 0);
 	*bytes_s = (double)got / (t - t0);
 	*writes_s = (double)writes / (t - t0);
@@ -154,7 +141,7 @@ bench_pipe(size_t n, double *bytes_s, double *writes_s)
 	pid_t pid;
 
 	if (pipe(p) == -1 || pipe(r) == -1)
-		die("pipe");
+		err(1, "pipe");
 	pid = reader(p[0], p[1], r[1]);
 	close(p[0]);
 	close(r[1]);
@@ -166,27 +153,19 @@ static void
 bench_tcp(size_t n, double *bytes_s, double *writes_s)
 {
 	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
 	int l, c, s, r[2], one = 1;
 	pid_t pid;
 
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((l = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(l, (struct sockaddr *)&a, sizeof(a)) == -1 ||
-	    listen(l, 1) == -1 ||
-	    getsockname(l, (struct sockaddr *)&a, &alen) == -1)
-		die("listen");
+	l = listen_loopback(1, &a);
 	if ((c = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
 	    connect(c, (struct sockaddr *)&a, sizeof(a)) == -1 ||
 	    (s = accept(l, NULL, NULL)) == -1)
-		die("connect");
+		err(1, "connect");
 	close(l);
 	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
-		die("setsockopt");
+		err(1, "setsockopt");
 	if (pipe(r) == -1)
-		die("pipe");
+		err(1, "pipe");
 	pid = reader(c, s, r[1]);
 	close(c);
 	close(r[1]);
@@ -200,10 +179,12 @@ main(int argc, char **argv)
 	double cpy, chr, pipe_bw, pipe_w, pipe_sbw, pipe_sw, tcp_bw, tcp_w,
 	    tcp_sbw, tcp_sw;
 
-	if (argc > 1 && (secs = atof(argv[1])) <= 0) {
+	if (argc > 2) {
 		fprintf(stderr, "usage: limits [SECS]\n");
 		return 2;
 	}
+	if (argc > 1)
+		secs = num(argv[1], 0.001, 3600, "seconds");
 	signal(SIGPIPE, SIG_IGN);
 	cpy = bench_memcpy();
 	chr = bench_memchr();

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "parser.h"
 
 #define RBUF_SIZE (256 * 1024)
@@ -113,19 +114,9 @@ static uint64_t total_events, other_events, total_bytes;
 static long n_started, n_connected, n_failed, n_closed, n_done, n_active;
 static long fail_refused, fail_status, fail_other;
 static uint64_t conn_hist[HBUCKETS], conn_lat_max;
-static volatile sig_atomic_t stop_flag;
 static struct sockaddr_in dst;
 static char request[4096];
 static size_t request_len;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static unsigned
 hidx(uint64_t v)
@@ -170,13 +161,6 @@ hpct(const uint64_t *h, uint64_t n, double pct, uint64_t max)
 }
 
 static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-static void
 usage(void)
 {
 	fprintf(stderr,
@@ -186,21 +170,6 @@ usage(void)
 	    "[-c INFLIGHT] [-s SOURCES]\n"
 	    "               [-k] [-o RESULT_FILE]\n");
 	exit(2);
-}
-
-static double
-num(const char *s, double lo, double hi, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "loadgen: bad %s '%s'\n", what, s);
-		exit(2);
-	}
-	return v;
 }
 
 static void
@@ -720,7 +689,6 @@ main(int argc, char **argv)
 {
 	struct sse_parser_cb cb = {on_event, NULL, NULL, NULL};
 	struct epoll_event evs[1024];
-	struct sigaction sa;
 	uint64_t t0, t_connected = 0, deadline, now, idle_ns;
 	long next = 0, i;
 	int n, k;
@@ -729,11 +697,7 @@ main(int argc, char **argv)
 	parse_args(argc, argv);
 	raise_nofile();
 	build_request();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop();
 
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define OUT_MAX (1024 * 1024)
 #define IN_MAX (256 * 1024)
 
@@ -55,23 +57,6 @@ static char in[IN_MAX];
 static size_t in_len;
 static int sock = -1;
 static uint64_t outstanding, responses, bad_responses, deadline;
-static volatile sig_atomic_t stop_flag;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 static void
 usage(void)
@@ -81,21 +66,6 @@ usage(void)
 	    "[-t SECS] [-w SECS]\n"
 	    "           [-P PORT [-u PATH] [-d DEPTH]] [-o RESULT_FILE]\n");
 	exit(2);
-}
-
-static double
-num(const char *s, double lo, double hi, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "pub: bad %s '%s'\n", what, s);
-		exit(2);
-	}
-	return v;
 }
 
 /* Format the event body "SEQ NS[ PAD]" at p; returns its length. */
@@ -246,7 +216,6 @@ http_connect(void)
 int
 main(int argc, char **argv)
 {
-	struct sigaction sa;
 	uint64_t seq = 1, t0, t_end, now, target, period_ns = 0;
 	struct timespec ts;
 	long i, per_write;
@@ -295,11 +264,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "pub: batch or depth too large for size\n");
 		return 2;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop();
 	/* Wake-ups within a microsecond, not the default 50 us slack. */
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	if ((out = malloc(OUT_MAX)) == NULL)
