@@ -53,6 +53,18 @@ wait_file() {
 	done
 }
 
+# sse_server [ARGS...] <SCRIPT: start tests/sse_server.py (see there) with
+# ARGS and the script on stdin; sets PORT.
+sse_server() {
+	local t=$BATS_TEST_TMPDIR
+	cat >"$t/script"
+	: >"$t/port"
+	start_bg python3 "$TESTS_DIR/sse_server.py" "$@" "$t/script" >"$t/port"
+	wait_file "$t/port" . || fail "the test server did not start"
+	# shellcheck disable=SC2034 # for the caller
+	PORT=$(head -1 "$t/port")
+}
+
 stop_bg() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do

@@ -22,18 +22,8 @@ serve() {
 		make_cert
 		tls=(--tls "$T/cert.pem" "$T/key.pem")
 	fi
-	cat >"$T/script"
 	: >"$T/requests"
-	: >"$T/port"
-	start_bg python3 "$TESTS_DIR/sse_server.py" --log "$T/requests" \
-		"${tls[@]}" "$T/script" >"$T/port"
-	local tries=200
-	until [ -s "$T/port" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || fail "the test server did not start"
-		sleep 0.05
-	done
-	PORT=$(head -1 "$T/port")
+	sse_server --log "$T/requests" "${tls[@]}"
 	URL=http://127.0.0.1:$PORT/
 	[ -z "${tls[*]}" ] || URL=https://127.0.0.1:$PORT/
 }
@@ -70,6 +60,39 @@ gap() {
 rs = [json.loads(l) for l in open(sys.argv[1])]
 n = int(sys.argv[2])
 print("%.3f" % (rs[n - 1]["t"] - rs[n - 2]["t"]))' "$T/requests" "$1"
+}
+
+# events_are EXPECTED: sse listen --no-reconnect gets the events EXPECTED
+# from $URL (as evs prints them) and exits 0.
+events_are() {
+	run evs --no-reconnect "$URL"
+	assert_success
+	assert_output "$1"
+}
+
+# content_type_ok CT...: a stream sent with each Content-Type CT is taken.
+content_type_ok() {
+	local ct
+	for ct in "$@"; do
+		serve <<EOF
+header Content-Type: $ct
+send "data: ok\n\n"
+EOF
+		run --separate-stderr lsn --no-reconnect -f data "$URL"
+		assert_success
+		assert_output ok
+	done
+}
+
+# reconnects FIRST: serve the script lines FIRST (one connection or more),
+# then a last connection that sends "data: two" and stays open.
+reconnects() {
+	serve <<EOF
+$1
+---
+send "data: two\n\n"
+hang 10
+EOF
 }
 
 # ge A B: A >= B, as decimal numbers.
@@ -392,31 +415,13 @@ EOF
 }
 
 @test "response: content type essence is case-insensitive and parameters are ignored (wpt format-mime-trailing-semicolon)" {
-	local ct
-	for ct in 'text/event-stream;' 'Text/Event-Stream; charset=UTF-8' \
-		'text/event-stream ; charset="utf-8"' 'TEXT/EVENT-STREAM;foo=bar'; do
-		serve <<EOF
-header Content-Type: $ct
-send "data: ok\n\n"
-EOF
-		run --separate-stderr lsn --no-reconnect -f data "$URL"
-		assert_success
-		assert_output ok
-	done
+	content_type_ok 'text/event-stream;' 'Text/Event-Stream; charset=UTF-8' \
+		'text/event-stream ; charset="utf-8"' 'TEXT/EVENT-STREAM;foo=bar'
 }
 
 @test "response: an empty charset is taken as none, as Chromium's EventSource does" {
-	local ct
-	for ct in 'text/event-stream; charset=' 'text/event-stream;charset=""' \
-		'text/event-stream; charset= ; foo=bar'; do
-		serve <<EOF
-header Content-Type: $ct
-send "data: ok\n\n"
-EOF
-		run --separate-stderr lsn --no-reconnect -f data "$URL"
-		assert_success
-		assert_output ok
-	done
+	content_type_ok 'text/event-stream; charset=' 'text/event-stream;charset=""' \
+		'text/event-stream; charset= ; foo=bar'
 }
 
 @test "response: a charset other than UTF-8 is refused, as Chromium's EventSource does" {
@@ -519,9 +524,7 @@ EOF
 $(chunks 1 '"data: €豆腐\n\nevent: greeting\nid: abc\ndata: Hel"')
 send "lo\n\n"
 EOF
-	run evs --no-reconnect "$URL"
-	assert_success
-	assert_output '["message", "€豆腐", ""]
+	events_are '["message", "€豆腐", ""]
 ["greeting", "Hello", "abc"]'
 }
 
@@ -533,9 +536,7 @@ EOF
 			serve <<EOF
 $(chunks "$n" "$lit")
 EOF
-			run evs --no-reconnect "$URL"
-			assert_success
-			assert_output '["message", "event 1", ""]
+			events_are '["message", "event 1", ""]
 ["message", "event 2 line 1\nevent 2 line 2", ""]
 ["message", "\nline2", ""]'
 		done
@@ -556,9 +557,7 @@ send "\r"
 sleep 0.02
 send "\n"
 EOF
-	run evs --no-reconnect "$URL"
-	assert_success
-	assert_output '["message", "Hello\nWorld", ""]
+	events_are '["message", "Hello\nWorld", ""]
 ["message", "OK", ""]'
 }
 
@@ -572,18 +571,14 @@ send b"\xbf"
 sleep 0.02
 send b"data: \xef\xbb\xbfHello\n\n"
 EOF
-	run evs --no-reconnect "$URL"
-	assert_success
-	assert_output $'["message", "\ufeffHello", ""]'
+	events_are $'["message", "\ufeffHello", ""]'
 }
 
 @test "parse: ids (LD event with ID, ID field is ignored if it contains a null, last ID persists, last ID can be overridden by an empty value; wpt format-field-id-3)" {
 	serve <<'EOF'
 send "id: 1\ndata: 1\n\ndata: 2\n\nid: a\x00bc\ndata: 3\n\nid: 2\ndata: 4\n\nid:\ndata: 5\n\ndata: 6\n\n"
 EOF
-	run evs --no-reconnect "$URL"
-	assert_success
-	assert_output '["message", "1", "1"]
+	events_are '["message", "1", "1"]
 ["message", "2", "1"]
 ["message", "3", "1"]
 ["message", "4", "2"]
@@ -595,9 +590,7 @@ EOF
 	serve <<'EOF'
 send "data: Hello\nid: abc\nevent: greeting\n\nevent: greeting\ncolor: blue\ndata: Hello\n\nevent:  greeting\ndata:  Hello\n\ndata\n\ndata\ndata\n\ndata:\n\n"
 EOF
-	run evs --no-reconnect "$URL"
-	assert_success
-	assert_output '["greeting", "Hello", "abc"]
+	events_are '["greeting", "Hello", "abc"]
 ["greeting", "Hello", "abc"]
 [" greeting", " Hello", "abc"]
 ["message", "", "abc"]
@@ -609,9 +602,7 @@ EOF
 	serve <<'EOF'
 send b"data: ok \xe2\x82\xac \xff \xe2\x82\n\n"
 EOF
-	run evs --no-reconnect "$URL"
-	assert_success
-	assert_output $'["message", "ok \u20ac \ufffd \ufffd", ""]'
+	events_are $'["message", "ok \u20ac \ufffd \ufffd", ""]'
 }
 
 @test "parse: 100 events in rapid succession arrive in order (LD many messages in rapid succession)" {
@@ -667,12 +658,7 @@ EOF
 }
 
 @test "reconnect: the default reconnection time is 3 s (WHATWG: the reconnection time is initially an implementation-defined value)" {
-	serve <<'EOF'
-send "data: one\n\n"
----
-send "data: two\n\n"
-hang 10
-EOF
+	reconnects 'send "data: one\n\n"'
 	run --separate-stderr lsn -f data -n 2 "$URL"
 	assert_success
 	ge "$(gap 2)" 2.95
@@ -680,45 +666,25 @@ EOF
 
 @test "reconnect: the delay honours retry: and --retry-delay (WHATWG: set the event stream's reconnection time to that integer; wpt format-field-retry)" {
 	# "02000" is 2000 in base ten, not octal; 1 s here to keep it short
-	serve <<'EOF'
-send "retry: 01000\ndata: one\n\n"
----
-send "data: two\n\n"
-hang 10
-EOF
+	reconnects 'send "retry: 01000\ndata: one\n\n"'
 	run --separate-stderr lsn -f data -n 2 --retry-delay 0.05 "$URL"
 	assert_success
 	ge "$(gap 2)" 0.95
-	serve <<'EOF'
-send "data: one\n\n"
----
-send "data: two\n\n"
-hang 10
-EOF
+	reconnects 'send "data: one\n\n"'
 	run --separate-stderr lsn -f data -n 2 --retry-delay 0.6 "$URL"
 	assert_success
 	ge "$(gap 2)" 0.55
 }
 
 @test "reconnect: a bogus retry: value is ignored (wpt format-field-retry-bogus)" {
-	serve <<'EOF'
-send "retry: 800\nretry: 100x\nretry: -1\nretry: 1 0\nretry: 99999999999999999999999\ndata: x\n\n"
----
-send "data: y\n\n"
-hang 10
-EOF
+	reconnects 'send "retry: 800\nretry: 100x\nretry: -1\nretry: 1 0\nretry: 99999999999999999999999\ndata: x\n\n"'
 	run --separate-stderr lsn -f data -n 2 --retry-delay 0.05 "$URL"
 	assert_success
 	ge "$(gap 2)" 0.75
 }
 
 @test "reconnect: an empty retry: resets the reconnection time to the default, as Chromium does" {
-	serve <<'EOF'
-send "retry: 5000\nretry:\ndata: x\n\n"
----
-send "data: y\n\n"
-hang 10
-EOF
+	reconnects 'send "retry: 5000\nretry:\ndata: x\n\n"'
 	run --separate-stderr lsn -v -f data -n 2 --retry-delay 0.2 "$URL"
 	assert_success
 	[[ $stderr == *"stream ended; reconnecting in 0.2 s"* ]] || fail "$stderr"
@@ -773,12 +739,7 @@ EOF
 }
 
 @test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
-	serve <<'EOF'
-send "retry: 10\ndata: one\n\n"
----
-send "data: two\n\n"
-hang 10
-EOF
+	reconnects 'send "retry: 10\ndata: one\n\n"'
 	run --separate-stderr lsn -f data -n 2 -H 'content-type: application/json; charset=utf-8' \
 		-d '{"hello": "world"}' "$URL"
 	assert_success
@@ -803,25 +764,15 @@ EOF
 }
 
 @test "reconnect: a dropped connection (RST) is retried with a warning; -q silences it" {
-	serve <<'EOF'
-send "retry: 10\ndata: one\n\n"
-drop
----
-send "data: two\n\n"
-hang 10
-EOF
+	reconnects 'send "retry: 10\ndata: one\n\n"
+drop'
 	run --separate-stderr lsn -f data -n 2 "$URL"
 	assert_success
 	assert_output $'one\ntwo'
 	[[ $stderr == *"connection to '$URL' lost"* ]]
 	[[ $stderr == *"reconnecting in"* ]]
-	serve <<'EOF'
-send "retry: 10\ndata: one\n\n"
-drop
----
-send "data: two\n\n"
-hang 10
-EOF
+	reconnects 'send "retry: 10\ndata: one\n\n"
+drop'
 	run --separate-stderr lsn -q -f data -n 2 "$URL"
 	assert_success
 	[ -z "$stderr" ]
@@ -851,12 +802,7 @@ while True:
     else:
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.close()' "$1" "$T/conns" >"$T/port"
-	local tries=200
-	until [ -s "$T/port" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || fail "the raw server did not start"
-		sleep 0.05
-	done
+	wait_file "$T/port" . || fail "the raw server did not start"
 	PORT=$(head -1 "$T/port")
 }
 
@@ -896,16 +842,11 @@ while True:
 }
 
 @test "reconnect: an open connection resets the backoff: the next delay is the reconnection time" {
-	serve <<'EOF'
-status 503 Busy
+	reconnects 'status 503 Busy
 ---
 status 503 Busy
 ---
-send "retry: 100\ndata: one\n\n"
----
-send "data: two\n\n"
-hang 10
-EOF
+send "retry: 100\ndata: one\n\n"'
 	run --separate-stderr lsn -v --retry-on-http-error --retry-delay 0.1 -f data -n 2 "$URL"
 	assert_success
 	[[ $stderr == *"stream ended; reconnecting in 0.1 s"* ]] || fail "$stderr"
@@ -1494,12 +1435,7 @@ EOF
 	python3 -c 'import flask' 2>/dev/null || skip "python3-flask is not installed"
 	: >"$T/port"
 	start_bg python3 "$TESTS_DIR/flask_stream.py" >"$T/port" 2>"$T/flask.log"
-	local tries=200
-	until [ -s "$T/port" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || fail "flask did not start: $(cat "$T/flask.log")"
-		sleep 0.05
-	done
+	wait_file "$T/port" . || fail "flask did not start: $(cat "$T/flask.log")"
 	PORT=$(head -1 "$T/port")
 	run evs --until done "http://127.0.0.1:$PORT/stream"
 	assert_success

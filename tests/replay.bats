@@ -200,12 +200,7 @@ serve_replay() {
 	exec 7<>"$fifo"
 	start_bg bash -c '"$SSE_BIN" replay --no-delay --loop --timeout 1 -f data "$1" >"$2" 7>&-; echo $? >"$3"' \
 		_ "$T/timed.jsonl" "$fifo" "$rcf" 7>&-
-	local tries=200
-	until [ -s "$rcf" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || break
-		sleep 0.05
-	done
+	wait_file "$rcf" . || true
 	exec 7>&-
 	[ -s "$rcf" ] || fail "replay still blocked after 10 s"
 	[ "$(cat "$rcf")" -eq 5 ]
@@ -455,16 +450,16 @@ H='{"format":"sse-recording","version":1}\n'
 
 # script_server <SCRIPT: start tests/sse_server.py (see there); sets SRC.
 script_server() {
-	cat >"$T/script"
-	: >"$T/port"
-	start_bg python3 "$TESTS_DIR/sse_server.py" "$T/script" >"$T/port"
-	local tries=200
-	until [ -s "$T/port" ]; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || fail "the test server did not start"
-		sleep 0.05
-	done
-	SRC=http://127.0.0.1:$(head -1 "$T/port")/
+	sse_server
+	SRC=http://127.0.0.1:$PORT/
+}
+
+# listen_record LISTEN_ARGS... <SCRIPT: as `run`, sse listen --no-reconnect
+# LISTEN_ARGS --record $T/r.jsonl against a script_server running SCRIPT.
+listen_record() {
+	script_server
+	run --separate-stderr timeout 10 sse listen --no-reconnect "$@" \
+		--record "$T/r.jsonl" "$SRC"
 }
 
 # A stream with known timing: data is each event's offset in ms (800 is
@@ -480,8 +475,7 @@ sleep 0.3
 send "id: 4\ndata: 1100\ndata: two lines\n\n"'
 
 @test "listen --record: records a stream with its timing; replay gives the same events" {
-	script_server <<<"$TIMED_SCRIPT"
-	run --separate-stderr timeout 10 sse listen --no-reconnect -f json --record "$T/r.jsonl" "$SRC"
+	listen_record -f json <<<"$TIMED_SCRIPT"
 	assert_success
 	local live=$output
 	# the recording: a header, open, events with offsets, close
@@ -512,8 +506,7 @@ send "id: 4\ndata: 1100\ndata: two lines\n\n"'
 }
 
 @test "listen --record, replay --serve, listen: the events go through unchanged" {
-	script_server <<<"$TIMED_SCRIPT"
-	run --separate-stderr timeout 10 sse listen --no-reconnect -f json --record "$T/r.jsonl" "$SRC"
+	listen_record -f json <<<"$TIMED_SCRIPT"
 	local live=$output
 	serve_replay "$T/r.jsonl"
 	# sse listen stops when the server answers 204 (it has everything)
@@ -575,7 +568,7 @@ SCRIPT
 }
 
 @test "listen --record-chunks: the bytes as received, in order, beside the events" {
-	script_server <<'SCRIPT'
+	listen_record -f data --record-chunks <<'SCRIPT'
 send b"data: caf\xc3"
 sleep 0.1
 send b"\xa9\r\n\r\n"
@@ -584,8 +577,6 @@ send "data: ok\n\n"
 sleep 0.1
 send b"data: \xff\n\n"
 SCRIPT
-	run --separate-stderr timeout 10 sse listen --no-reconnect -f data \
-		--record "$T/r.jsonl" --record-chunks "$SRC"
 	assert_success
 	# the chunks, decoded and joined, are the body byte for byte
 	jq -r 'select(.chunk or .chunk64) | if .chunk then (.chunk | @base64) else .chunk64 end' "$T/r.jsonl" |
@@ -608,15 +599,13 @@ SCRIPT
 }
 
 @test "replay --exact: the recorded bytes, chunk by chunk, with their timing" {
-	script_server <<'SCRIPT'
+	listen_record -f data --record-chunks <<'SCRIPT'
 send b"\xef\xbb\xbf: hi\r\nid: 1\r\ndata: 0\r\n\r\nda"
 sleep 0.4
 send b"ta: 400\r\n\r\n"
 sleep 0.4
 send b"data: \xff\n\n"
 SCRIPT
-	run --separate-stderr timeout 10 sse listen --no-reconnect -f data \
-		--record "$T/r.jsonl" --record-chunks "$SRC"
 	assert_success
 	printf '\xef\xbb\xbf: hi\r\nid: 1\r\ndata: 0\r\n\r\ndata: 400\r\n\r\ndata: \xff\n\n' >"$T/body"
 	# to stdout: byte for byte
