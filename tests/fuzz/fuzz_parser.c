@@ -116,8 +116,7 @@ rt_event(void *ctx, const struct sse_event *ev)
 	check_utf8(ev->id, ev->id_len);
 	sse_buf_reset(&jsonbuf);
 	if (sse_format_event(&json_fmt, &jsonbuf, ev, 0) != SSE_OK ||
-	    jsonbuf.len == 0 || jsonbuf.p[jsonbuf.len - 1] != '\n' ||
-	    !json_valid(jsonbuf.p, jsonbuf.len - 1))
+	    !json_line_valid(jsonbuf.p, jsonbuf.len))
 		abort(); /* the json format wrote something that is not JSON */
 	rec_event(&t->r, ev);
 	/* has_id is also set when an id-only block changed the ID. */

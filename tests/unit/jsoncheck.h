@@ -3,7 +3,8 @@
  * accepts exactly one JSON value (surrounded by optional whitespace) whose
  * strings are valid UTF-8 without raw control characters; json_unquote()
  * decodes one JSON string into UTF-8 bytes so that tests can compare what a
- * JSON reader would see.
+ * JSON reader would see; json_line_valid() and json_decodes_to() are the
+ * checks the tests make with them.
  */
 #ifndef SSE_JSONCHECK_H
 #define SSE_JSONCHECK_H
@@ -18,7 +19,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "buf.h"
+#include "parser.h"
 
 struct jc {
 	const unsigned char *s, *end;
@@ -330,6 +335,44 @@ json_unquote(const char *s, size_t len, char *out, size_t outcap)
 	if (!jc_string(&j) || j.s != j.end)
 		return -1;
 	return (long)j.outlen;
+}
+
+/* s[0..len) is one line of JSON: one strictly valid value, then LF. */
+SSE_HARNESS __attribute__((unused)) static bool
+json_line_valid(const char *s, size_t len)
+{
+	return len > 0 && s[len - 1] == '\n' &&
+	    memchr(s, '\n', len - 1) == NULL && json_valid(s, len - 1);
+}
+
+/*
+ * The JSON string s[0..len) decodes to the WHATWG UTF-8 decoding of the
+ * bytes in[0..n): a JSON reader sees the text a browser would.
+ */
+SSE_HARNESS __attribute__((unused)) static bool
+json_decodes_to(const char *s, size_t len, const char *in, size_t n)
+{
+	struct sse_buf whatwg = SSE_BUF_INIT;
+	size_t cap = 3 * n + 1; /* each byte at most one U+FFFD */
+	char *dec = malloc(cap);
+	bool same = false;
+	long dn;
+
+	if (dec == NULL)
+		return false;
+	dn = json_unquote(s, len, dec, cap);
+	switch (sse_utf8_repair(in, n, &whatwg)) {
+	case 0:
+		same = dn == (long)n && memcmp(dec, in, n) == 0;
+		break;
+	case 1:
+		same = dn == (long)whatwg.len &&
+		    memcmp(dec, whatwg.p, whatwg.len) == 0;
+		break;
+	}
+	free(dec);
+	sse_buf_release(&whatwg);
+	return same;
 }
 
 #endif
