@@ -264,4 +264,38 @@ rec_feed_step(struct rec *r, const char *s, size_t n, size_t step)
 	return rc;
 }
 
+/* Whether r logged exactly want. */
+SSE_HARNESS __attribute__((unused)) static bool
+rec_log_is(const struct rec *r, const struct sse_buf *want)
+{
+	return r->log.len == want->len &&
+	    (want->len == 0 || memcmp(r->log.p, want->p, want->len) == 0);
+}
+
+/*
+ * One more way (*ways counts them) of feeding s[0..n) to a fresh parser of
+ * cap max: in pieces ending at cuts[0..ncuts), or of step bytes when ncuts
+ * is 0. Every other way takes "data: D\n\n" events in runs. Whether the log
+ * is want and every raw span is what sse_serialize writes.
+ */
+SSE_HARNESS __attribute__((unused)) static bool
+rec_agrees(const char *s, size_t n, size_t max, const size_t *cuts,
+    size_t ncuts, size_t step, const struct sse_buf *want, size_t *ways)
+{
+	struct rec r;
+	bool same;
+
+	rec_init(&r, max);
+	if (*ways % 2 == 1)
+		rec_use_runs(&r);
+	if (ncuts > 0)
+		rec_feed_cuts(&r, s, n, cuts, ncuts);
+	else
+		rec_feed_step(&r, s, n, step);
+	same = rec_log_is(&r, want) && r.raw_bad == 0;
+	rec_release(&r);
+	(*ways)++;
+	return same;
+}
+
 #endif

@@ -37,39 +37,23 @@
 
 #define SMALL_MAX 256 /* max_event for the cap runs */
 
-static bool
-same_log(const struct rec *r, const struct sse_buf *want)
-{
-	return r->log.len == want->len &&
-	    (want->len == 0 || memcmp(r->log.p, want->p, want->len) == 0);
-}
-
 /* Number of ways tried; *bad counts those that disagreed with want. */
 static size_t
 check_splits(const char *s, size_t n, size_t max, const struct sse_buf *want,
     size_t *bad)
 {
 	static const size_t primes[] = {61, 127, 509, 4093, 65521};
-	struct rec r;
 	size_t cuts[64], i, j, k, ways = 0, stride;
 
-	/* Every other way also takes "data: D\n\n" events in runs. */
-#define TRY(feed)                                                              \
-	do {                                                                   \
-		rec_init(&r, max);                                             \
-		if (ways % 2 == 1)                                             \
-			rec_use_runs(&r);                                      \
-		feed;                                                          \
-		*bad += !same_log(&r, want) || r.raw_bad != 0;                 \
-		rec_release(&r);                                               \
-		ways++;                                                        \
-	} while (0)
+	/* Every other way also takes events in runs (rec_agrees). */
+#define TRY(c, nc, step)                                                       \
+	(*bad += !rec_agrees(s, n, max, c, nc, step, want, &ways))
 
 	/* Fixed chunk sizes: 1 to 16 bytes, then a few primes. */
 	for (k = 1; k <= 16; k++)
-		TRY(rec_feed_step(&r, s, n, k));
+		TRY(NULL, 0, k);
 	for (k = 0; k < sizeof(primes) / sizeof(primes[0]); k++)
-		TRY(rec_feed_step(&r, s, n, primes[k]));
+		TRY(NULL, 0, primes[k]);
 	/*
 	 * Single cuts: every offset, or, for fixtures over 16 KiB (where that
 	 * is quadratic), every offset near the ends and 1024 in between; the
@@ -80,14 +64,14 @@ check_splits(const char *s, size_t n, size_t max, const struct sse_buf *want,
 		if (stride > 1 && i > 64 && i + 64 < n && i % stride != 0)
 			continue;
 		cuts[0] = i;
-		TRY(rec_feed_cuts(&r, s, n, cuts, 1));
+		TRY(cuts, 1, 0);
 	}
 	if (n <= 256)
 		for (i = 0; i <= n; i++)
 			for (j = i; j <= n; j++) {
 				cuts[0] = i;
 				cuts[1] = j;
-				TRY(rec_feed_cuts(&r, s, n, cuts, 2));
+				TRY(cuts, 2, 0);
 			}
 	/* Random chunkings: up to 64 sorted random cuts. */
 	for (k = 0; k < 20; k++) {
@@ -101,7 +85,7 @@ check_splits(const char *s, size_t n, size_t max, const struct sse_buf *want,
 				cuts[b] = cuts[b - 1];
 				cuts[b - 1] = t;
 			}
-		TRY(rec_feed_cuts(&r, s, n, cuts, m));
+		TRY(cuts, m, 0);
 	}
 #undef TRY
 	return ways;
@@ -190,7 +174,7 @@ raw_relay(const char *name, const char *s, size_t n, const struct rt *want)
 		rec_feed_step(&a.r, s, n, steps[i / 2]);
 		rt_parse(&b, a.ser.p, a.ser.len);
 		bad +=
-		    a.bad != 0 || b.bad != 0 || !same_log(&b.r, &want->r.log);
+		    a.bad != 0 || b.bad != 0 || !rec_log_is(&b.r, &want->r.log);
 		nraw += (size_t)a.r.nraw;
 		rt_release(&a);
 		rt_release(&b);
@@ -208,7 +192,7 @@ round_trip(const char *name, const char *s, size_t n)
 
 	rt_parse(&a, s, n);
 	rt_parse(&b, a.ser.p, a.ser.len);
-	ok(a.bad == 0 && b.bad == 0 && same_log(&b.r, &a.r.log),
+	ok(a.bad == 0 && b.bad == 0 && rec_log_is(&b.r, &a.r.log),
 	    "%s: parse -> serialize -> parse gives the same %d events", name,
 	    a.r.nevents);
 	ok(a.ser.len == b.ser.len &&

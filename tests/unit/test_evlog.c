@@ -20,6 +20,35 @@ add(struct evlog *l, const char *id, const char *data)
 	return evlog_append(l, b, (size_t)n, b + 4, strlen(id));
 }
 
+/*
+ * Events 1..10000 (id and data the number, but the id of event odd is
+ * "x<odd>") through a 50-event ring; after each event past from, the id
+ * that just left is unknown and the oldest one kept is found. Returns how
+ * many of those checks failed.
+ */
+static int
+through_ring(struct evlog *l, int odd, int from)
+{
+	char id[32];
+	uint64_t cur;
+	int i, bad = 0;
+
+	for (i = 1; i <= 10000; i++) {
+		snprintf(id, sizeof(id), i == odd ? "x%d" : "%d", i);
+		if (add(l, id, id) != 0)
+			bad++;
+		if (i <= from)
+			continue;
+		snprintf(id, sizeof(id), "%d", i - 50);
+		if (evlog_find_id(l, id, strlen(id), &cur) != -1)
+			bad++;
+		snprintf(id, sizeof(id), "%d", i - 49);
+		if (evlog_find_id(l, id, strlen(id), &cur) != 0)
+			bad++;
+	}
+	return bad;
+}
+
 /* Everything from cursor, joined. */
 static size_t
 readall(const struct evlog *l, uint64_t cur, char *out, long long *rc)
@@ -44,7 +73,7 @@ main(void)
 	uint64_t cur, c0;
 	long long rc;
 	size_t n, wn;
-	int i, bad;
+	int i;
 
 	ok(evlog_init(&l, 0, 10) == -1, "zero events is refused");
 	ok(evlog_init(&l, 4, 1000) == 0, "init");
@@ -121,21 +150,8 @@ main(void)
 
 	/* Many ids through a small ring: the index stays exact. */
 	ok(evlog_init(&l, 50, 1 << 20) == 0, "init");
-	bad = 0;
-	for (i = 1; i <= 10000; i++) {
-		snprintf(id, sizeof(id), "%d", i);
-		if (add(&l, id, id) != 0)
-			bad++;
-		if (i > 60) {
-			snprintf(id, sizeof(id), "%d", i - 50);
-			if (evlog_find_id(&l, id, strlen(id), &cur) != -1)
-				bad++;
-			snprintf(id, sizeof(id), "%d", i - 49);
-			if (evlog_find_id(&l, id, strlen(id), &cur) != 0)
-				bad++;
-		}
-	}
-	ok(bad == 0, "10000 events through a 50-event ring: index exact");
+	ok(through_ring(&l, 0, 60) == 0,
+	    "10000 events through a 50-event ring: index exact");
 	for (i = 9951, wn = 0; i <= 10000; i++)
 		wn += (size_t)snprintf(
 		    want + wn, sizeof(want) - wn, "id: %d\ndata: %d\n\n", i, i);
@@ -284,21 +300,7 @@ main(void)
 
 	/* Many non-numeric ids through a small ring: the hash stays exact. */
 	ok(evlog_init(&l, 50, 1 << 20) == 0, "init");
-	bad = 0;
-	for (i = 1; i <= 10000; i++) {
-		snprintf(id, sizeof(id), i == 5000 ? "x%d" : "%d", i);
-		if (add(&l, id, id) != 0)
-			bad++;
-		if (i > 5060) {
-			snprintf(id, sizeof(id), "%d", i - 50);
-			if (evlog_find_id(&l, id, strlen(id), &cur) != -1)
-				bad++;
-			snprintf(id, sizeof(id), "%d", i - 49);
-			if (evlog_find_id(&l, id, strlen(id), &cur) != 0)
-				bad++;
-		}
-	}
-	ok(bad == 0 && l.hashed,
+	ok(through_ring(&l, 5000, 5060) == 0 && l.hashed,
 	    "10000 events, switched to the hash half-way: index exact");
 	evlog_release(&l);
 
