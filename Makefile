@@ -108,7 +108,7 @@ lint:
 
 # The parser micro-benchmark (bench only, not part of check).
 PARSE_BENCH = $(BUILD)/bench/parse_bench
-$(PARSE_BENCH): bench/parse_bench.c $(LIBSSE)
+$(PARSE_BENCH): bench/parse_bench.c bench/common.h $(LIBSSE)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ bench/parse_bench.c $(LIBSSE)
 

@@ -2,8 +2,9 @@
  * What the benchmark tools share: the clocks, checked numbers for their
  * options, stopping on SIGTERM and SIGINT, and a listening socket on the
  * loopback address. Header only, as static inline functions, because
- * bench/run builds each tool from its one .c file. Errors go out through
- * err(3), which names the tool as argv[0] does.
+ * bench/run (and the Makefile, for parse_bench) builds each tool from its
+ * one .c file. Errors go out through err(3), which names the tool as argv[0]
+ * does.
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common.h"
 #include "format.h"
 #include "parser.h"
 
@@ -33,6 +34,19 @@ struct sink {
 	struct sse_buf out;
 	struct sse_parser *p; /* raw format: copy sse_parser_raw() spans */
 };
+
+/*
+ * What sse listen does with a full output buffer: write it out (here only
+ * its last byte is read, so that the compiler keeps the formatting).
+ */
+static void
+sink_flush(struct sink *k)
+{
+	if (k->out.len >= CHUNK) {
+		k->bytes += (unsigned char)k->out.p[k->out.len - 1];
+		sse_buf_reset(&k->out);
+	}
+}
 
 static int
 on_event(void *ctx, const struct sse_event *ev)
@@ -52,21 +66,9 @@ on_event(void *ctx, const struct sse_event *ev)
 				return 1;
 		} else if (sse_format_event(k->fmt, &k->out, ev, 0) != SSE_OK)
 			return 1;
-		if (k->out.len >= CHUNK) {
-			k->bytes += (unsigned char)k->out.p[k->out.len - 1];
-			sse_buf_reset(&k->out);
-		}
+		sink_flush(k);
 	}
 	return 0;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /*
@@ -105,7 +107,7 @@ make_stream(char *buf, size_t cap, const char *shape, uint64_t *nevents)
 static double
 run_memchr(const char *buf, size_t len, uint64_t *lines)
 {
-	double t0 = now();
+	double t0 = mono_s();
 	const char *p, *end, *q;
 	size_t off, n;
 
@@ -119,7 +121,7 @@ run_memchr(const char *buf, size_t len, uint64_t *lines)
 			p = q + 1;
 		}
 	}
-	return now() - t0;
+	return mono_s() - t0;
 }
 
 static int
@@ -130,10 +132,7 @@ on_run(void *ctx, const char *raw, size_t len, size_t n)
 	k->events += n;
 	if (sse_buf_add(&k->out, raw, len) != 0)
 		return 1;
-	if (k->out.len >= CHUNK) {
-		k->bytes += (unsigned char)k->out.p[k->out.len - 1];
-		sse_buf_reset(&k->out);
-	}
+	sink_flush(k);
 	return 0;
 }
 
@@ -154,7 +153,7 @@ run_parser(const char *buf, size_t len, struct sse_format *fmt, int copy,
 		k.p = &p;
 	if (k.p != NULL && copy > 1)
 		sse_parser_set_run(&p, on_run);
-	t0 = now();
+	t0 = mono_s();
 	for (off = 0; off < len; off += n) {
 		n = len - off < CHUNK ? len - off : CHUNK;
 		if (sse_parser_feed(&p, buf + off, n) != SSE_OK) {
@@ -162,7 +161,7 @@ run_parser(const char *buf, size_t len, struct sse_format *fmt, int copy,
 			exit(1);
 		}
 	}
-	t0 = now() - t0;
+	t0 = mono_s() - t0;
 	sse_parser_release(&p);
 	sse_buf_release(&k.out);
 	*events = k.events;
