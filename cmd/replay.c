@@ -36,26 +36,26 @@ const struct cmd_entry cmd_replay_entry = {
     "Plays FILE (a recording made by 'sse listen --record', or a plain\n"
     "text/event-stream file; - for stdin) with its recorded timing.\n\n"
     "Pacing:\n"
-    "      --speed X         play X times as fast (default 1)\n"
-    "      --no-delay        play as fast as possible\n"
-    "      --max-gap SECS    shorten every pause to at most SECS\n"
-    "      --rate N          N events per second, ignoring recorded timing\n"
-    "      --loop[=N]        play N times in all (forever without N)\n"
-    "      --from-id ID      start just after the event with this id\n"
-    "      --exact           play the bytes as received, not the events\n"
-    "      --stall SECS      go silent for SECS after --stall-after events\n"
-    "      --stall-after N   events before the stall (default 1)\n\n"
+    "      --speed X           play X times as fast (default 1)\n"
+    "      --no-delay          play as fast as possible\n"
+    "      --max-gap SECS      shorten every pause to at most SECS\n"
+    "      --rate N            N events per second, ignoring recorded timing\n"
+    "      --loop[=N]          play N times in all (forever without N)\n"
+    "      --from-id ID        start just after the event with this id\n"
+    "      --exact             play the bytes as received, not the events\n"
+    "      --stall SECS        go silent for SECS after --stall-after events\n"
+    "      --stall-after N     events before the stall (default 1)\n\n"
     OUTPUT_HELP
     "\nServer:\n"
-    "      --serve           serve FILE at /events instead of printing it\n"
+    "      --serve             serve FILE at /events instead of printing it\n"
     HTTPD_HELP
     "\nFaults (--serve):\n"
     "      --disconnect-after N  end each connection after N events\n"
-    "      --fail-first K    answer the first K requests with --status\n"
-    "      --status CODE     their status (default 503)\n"
-    "      --retry MS        send 'retry: MS' first on every connection\n\n"
+    "      --fail-first K      answer the first K requests with --status\n"
+    "      --status CODE       their status (default 503)\n"
+    "      --retry MS          send 'retry: MS' first on every connection\n\n"
     "Other:\n"
-    "  -h, --help            show this help and exit\n",
+    "  -h, --help              show this help and exit\n",
     cmd_replay_exec,
 };
 /* clang-format on */
