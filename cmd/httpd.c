@@ -17,6 +17,19 @@
  * events that arrive meanwhile leave in one send per client instead of
  * one each. httpd_wake_now() (a producer that waits for its clients) is
  * never deferred.
+ *
+ * Two doors: libmicrohttpd sizes every connection's memory pool alike, and
+ * one pool holds the request's head, the answer's head and the stream's
+ * send buffer. A 4 KiB pool keeps an idle stream at a few KiB, but refuses
+ * a browser's request with a few KiB of cookies; a pool big enough for that
+ * would cost every idle stream as much. So we accept connections ourselves,
+ * peek at the request head (MSG_PEEK: nothing is consumed), and hand each
+ * connection to one of two daemons: the small-pool one when the head fits
+ * its pool, the large-pool one otherwise (and for TLS, whose bytes cannot
+ * be peeked). The small door closes each connection after its answer, so
+ * every request it serves is one that was measured. A connection that has
+ * not sent its whole head waits, without a pool, in a FIFO bounded in time
+ * (HEAD_MS) and in number (MAX_PENDING: the oldest is dropped first).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,7 +57,22 @@
 #include "util.h"
 
 /* A small per-connection pool: an idle stream costs a few KiB. */
-#define POOL_SIZE 4096
+#define SMALL_POOL 4096
+/*
+ * A request head goes to the small pool if its cost is at most SMALL_HEAD:
+ * a byte costs 1, a field (line, URL argument, cookie) FIELD_COST more, as
+ * libmicrohttpd keeps a record of each in the pool, and a byte of a value
+ * that is copied (Cookie) or echoed in the answer's head (Origin,
+ * Access-Control-Request-Headers) costs 2. Measured, a 4 KiB pool serves
+ * heads up to a cost of about 3,800 whatever their shape;
+ * tests/serve.bats sends heads of every shape around the limit.
+ */
+#define SMALL_HEAD 3328
+#define FIELD_COST 64
+/* The other door's pool: heads up to about 24 KB (more gets 431). */
+#define LARGE_POOL (32 * 1024)
+#define HEAD_MS 30000 /* a new connection's time to send its head */
+#define MAX_PENDING 1024 /* connections still sending their head */
 /*
  * The response's own buffer, used only when the stream is not chunked
  * (HTTP/1.0): chunked streams are written straight into the pool.
@@ -54,7 +82,11 @@
 #define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
 #define COALESCE_US 2000
 
+/* What an epoll event of ours names, besides our own descriptors. */
+enum { W_CONN = 1, W_PENDING };
+
 struct conn {
+	int kind; /* W_CONN */
 	struct httpd *h;
 	struct MHD_Connection *mc;
 	void *client;
@@ -68,12 +100,35 @@ struct conn {
 	bool sent; /* bytes went out since the last suspension */
 };
 
+/* A connection whose request head has not all come yet. */
+struct pending {
+	int kind; /* W_PENDING */
+	int fd;
+	int64_t deadline;
+	struct pending *prev, *next;
+	socklen_t alen;
+	struct sockaddr_storage addr;
+};
+
+/* One of the two daemons (see the top of this file). */
+struct door {
+	struct httpd *h;
+	struct MHD_Daemon *d; /* NULL: not in use (the small one, with TLS) */
+	int fd; /* its epoll descriptor */
+	bool small;
+};
+
 struct httpd {
-	struct MHD_Daemon *d;
+	struct door door[2]; /* small, large */
 	struct httpd_source src;
 	struct httpd_opts o;
 	const char *cmd;
-	int ep, wakefd, sigfd, mhdfd;
+	int ep, wakefd, sigfd, lfd;
+	bool tls;
+	bool accept_ready; /* the listening socket has connections */
+	int64_t accept_at; /* accepting paused until then (out of fds) */
+	struct pending *phead, *ptail; /* oldest first */
+	long npending;
 	atomic_bool wake; /* set by httpd_wake_all() */
 	atomic_bool wake_now; /* set by httpd_wake_now() */
 	bool wake_due; /* a wake waits for the interval to end */
@@ -226,28 +281,6 @@ heap_push(struct httpd *h, struct conn *c)
 	return 0;
 }
 
-static struct conn *
-heap_pop(struct httpd *h)
-{
-	struct conn *top = h->heap[0], *last = h->heap[--h->nheap];
-	size_t i = 0, k;
-
-	for (;;) {
-		k = 2 * i + 1;
-		if (k >= h->nheap)
-			break;
-		if (k + 1 < h->nheap && heap_less(h->heap[k + 1], h->heap[k]))
-			k++;
-		if (!heap_less(h->heap[k], last))
-			break;
-		heap_set(h, i, h->heap[k]);
-		i = k;
-	}
-	if (h->nheap > 0)
-		heap_set(h, i, last);
-	return top;
-}
-
 /* Move the entry at i up or down to its place. */
 static void
 heap_fix(struct httpd *h, size_t i)
@@ -271,6 +304,18 @@ heap_fix(struct httpd *h, size_t i)
 		i = k;
 	}
 	heap_set(h, i, c);
+}
+
+static struct conn *
+heap_pop(struct httpd *h)
+{
+	struct conn *top = h->heap[0];
+
+	if (--h->nheap > 0) {
+		heap_set(h, 0, h->heap[h->nheap]);
+		heap_fix(h, 0);
+	}
+	return top;
 }
 
 /* Take stream c out of the heap, wherever it is. */
@@ -470,10 +515,20 @@ cors_origin(struct httpd *h, struct MHD_Connection *mc)
 	return NULL;
 }
 
+/*
+ * The headers every answer carries: CORS, and on the small door
+ * "Connection: close", so that the connection's next request is measured
+ * (and routed) anew.
+ */
 static void
-add_cors(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
+add_common(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 {
+	const union MHD_ConnectionInfo *ci;
 	const char *origin = cors_origin(h, mc);
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_DAEMON);
+	if (ci != NULL && ci->daemon == h->door[0].d)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 
 	/* The answer depends on Origin, allowed or not: caches must know. */
 	if (h->o.ncors > 0)
@@ -504,7 +559,7 @@ answer(struct httpd *h, struct MHD_Connection *mc, unsigned status,
 		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-	add_cors(h, mc, r);
+	add_common(h, mc, r);
 	ret = MHD_queue_response(mc, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -533,11 +588,8 @@ preflight(struct httpd *h, struct MHD_Connection *mc)
 		 0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
-	if (h->o.ncors > 0)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+	add_common(h, mc, r);
 	if (origin != NULL) {
-		MHD_add_response_header(
-		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
 		MHD_add_response_header(r,
 		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
 		    "GET, HEAD, OPTIONS");
@@ -575,7 +627,7 @@ queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, events_type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
-	add_cors(h, mc, r);
+	add_common(h, mc, r);
 	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -616,6 +668,7 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 		h->src.close(h->src.ctx, client);
 		return MHD_NO;
 	}
+	c->kind = W_CONN;
 	c->h = h;
 	c->fd = -1;
 	c->mc = mc;
@@ -635,7 +688,7 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **req)
 {
-	struct httpd *h = cls;
+	struct httpd *h = ((struct door *)cls)->h;
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	const char *page;
@@ -703,7 +756,7 @@ read_file(const char *cmd, const char *what, const char *path, char **out)
 /* Create, bind and listen; -1 after printing why. */
 static int
 listen_on(const struct httpd_opts *o, const char *cmd, char *url, size_t urlsz,
-    bool tls, int *family)
+    bool tls)
 {
 	struct addrinfo hints, *res = NULL;
 	struct sockaddr_storage ss;
@@ -731,7 +784,8 @@ listen_on(const struct httpd_opts *o, const char *cmd, char *url, size_t urlsz,
 		    gai_strerror(rc));
 		return -1;
 	}
-	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(
+	    res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
@@ -746,7 +800,6 @@ listen_on(const struct httpd_opts *o, const char *cmd, char *url, size_t urlsz,
 		freeaddrinfo(res);
 		return -1;
 	}
-	*family = res->ai_family;
 	freeaddrinfo(res);
 	if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
@@ -803,17 +856,232 @@ add_fd(int ep, int *fdp)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, *fdp, &ev);
 }
 
+/* ---- the two doors ---- */
+
+enum { HEAD_WAIT, HEAD_SMALL, HEAD_LARGE };
+
+/* Is the field named b[0..n) copied or echoed (see SMALL_HEAD)? */
+static bool
+head_copied(const char *b, size_t n)
+{
+	static const char *const names[] = {
+	    "cookie", "origin", "access-control-request-headers"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncasecmp(b, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Where a request whose head begins with b[0..n) goes: HEAD_SMALL if the
+ * whole head is there and fits the small pool, HEAD_LARGE if it cannot,
+ * HEAD_WAIT if more must come to tell.
+ */
+static int
+head_class(const char *b, size_t n)
+{
+	size_t i, cost = 0, line = 0;
+	bool first = true; /* on the request line */
+	bool named = false; /* this line's field name is known */
+	bool copied = false; /* and its value is copied or echoed */
+
+	for (i = 0; i < n; i++) {
+		cost += copied ? 2 : 1;
+		if (b[i] == '\n') {
+			cost += FIELD_COST;
+			first = named = copied = false;
+			line = i + 1;
+		} else if (b[i] == ';' ||
+		    (first && (b[i] == '?' || b[i] == '&'))) {
+			cost += FIELD_COST;
+		} else if (b[i] == ':' && !first && !named) {
+			named = true;
+			copied = head_copied(b + line, i - line);
+		}
+		if (cost > SMALL_HEAD)
+			return HEAD_LARGE;
+		/* The blank line that ends the head, after LF or CRLF. */
+		if (b[i] == '\n' && i >= 1 &&
+		    (b[i - 1] == '\n' ||
+			(b[i - 1] == '\r' && i >= 2 && b[i - 2] == '\n')))
+			return HEAD_SMALL;
+	}
+	return HEAD_WAIT;
+}
+
+static void
+pending_unlink(struct httpd *h, struct pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		h->phead = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	else
+		h->ptail = p->prev;
+	h->npending--;
+	(void)epoll_ctl(h->ep, EPOLL_CTL_DEL, p->fd, NULL);
+}
+
+/* Hand the connection to a door (NULL: drop it) and forget it. */
+static void
+pending_end(struct httpd *h, struct pending *p, struct door *to)
+{
+	pending_unlink(h, p);
+	if (to != NULL)
+		/* It closes the socket if it cannot take it. */
+		(void)MHD_add_connection(
+		    to->d, p->fd, (struct sockaddr *)&p->addr, p->alen);
+	else
+		close(p->fd);
+	free(p);
+}
+
+/* Peek at a pending connection's head: route it, drop it, or wait. */
+static void
+pending_peek(struct httpd *h, struct pending *p, uint32_t events)
+{
+	char b[SMALL_HEAD + 1];
+	ssize_t n;
+	int k;
+
+	n = recv(p->fd, b, sizeof(b), MSG_PEEK);
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		k = HEAD_WAIT;
+	else if (n <= 0)
+		k = -1; /* the client left before its request */
+	else
+		k = head_class(b, (size_t)n);
+	if (k == HEAD_WAIT && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		k = -1; /* a head that can never be finished */
+	if (k == HEAD_SMALL)
+		pending_end(h, p, &h->door[0]);
+	else if (k == HEAD_LARGE)
+		pending_end(h, p, &h->door[1]);
+	else if (k == -1)
+		pending_end(h, p, NULL);
+}
+
+static void
+pending_add(
+    struct httpd *h, int fd, struct sockaddr_storage *addr, socklen_t alen)
+{
+	struct epoll_event ev;
+	struct pending *p;
+
+	if (h->npending >= MAX_PENDING) /* drop the oldest */
+		pending_end(h, h->phead, NULL);
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		close(fd);
+		return;
+	}
+	p->kind = W_PENDING;
+	p->fd = fd;
+	p->deadline = now_mono_ms() + HEAD_MS;
+	p->addr = *addr;
+	p->alen = alen;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+	ev.data.ptr = p;
+	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, fd, &ev) == -1) {
+		close(fd);
+		free(p);
+		return;
+	}
+	p->prev = h->ptail;
+	if (h->ptail != NULL)
+		h->ptail->next = p;
+	else
+		h->phead = p;
+	h->ptail = p;
+	h->npending++;
+	/* The head often came with the connection: look at once. */
+	pending_peek(h, p, 0);
+}
+
+/* Drop the connections whose head is overdue. */
+static void
+pending_expire(struct httpd *h, int64_t now)
+{
+	while (h->phead != NULL && h->phead->deadline <= now)
+		pending_end(h, h->phead, NULL);
+}
+
+/* Accept what the listening socket holds (a bounded batch per call). */
+static void
+accept_some(struct httpd *h)
+{
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		alen = sizeof(addr);
+		fd = accept4(h->lfd, (struct sockaddr *)&addr, &alen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				h->accept_ready = false;
+				return;
+			}
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of descriptors: try again in a while. */
+				(void)epoll_ctl(
+				    h->ep, EPOLL_CTL_DEL, h->lfd, NULL);
+				h->accept_ready = false;
+				h->accept_at = now_mono_ms() + 100;
+				return;
+			}
+			continue; /* e.g. ECONNABORTED: the next one */
+		}
+		if (h->tls)
+			(void)MHD_add_connection(
+			    h->door[1].d, fd, (struct sockaddr *)&addr, alen);
+		else
+			pending_add(h, fd, &addr, alen);
+	}
+}
+
+static struct MHD_Daemon *
+door_open(struct httpd *h, struct door *dr, bool small, unsigned limit)
+{
+	const union MHD_DaemonInfo *info;
+	unsigned flags =
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+
+	if (h->tls)
+		flags |= MHD_USE_TLS;
+	dr->h = h;
+	dr->small = small;
+	dr->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, dr,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(small ? SMALL_POOL : LARGE_POOL),
+	    MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)512,
+	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)60, h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
+	if (dr->d == NULL)
+		return NULL;
+	info = MHD_get_daemon_info(dr->d, MHD_DAEMON_INFO_EPOLL_FD);
+	dr->fd = info != NULL ? info->epoll_fd : -1;
+	if (dr->fd == -1 || add_fd(h->ep, &dr->fd) == -1)
+		return NULL;
+	return dr->d;
+}
+
 int
 httpd_start(struct httpd **out, const struct httpd_opts *o,
     const struct httpd_source *src, const char *cmd)
 {
 	struct httpd *h;
-	const union MHD_DaemonInfo *info;
 	char url[128];
-	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 	unsigned limit;
 	sigset_t set;
-	int fd, family = AF_INET;
 	bool tls = o->tls_cert != NULL || o->tls_key != NULL;
 
 	*out = NULL;
@@ -834,7 +1102,8 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 	h->o = *o;
 	h->src = *src;
 	h->cmd = cmd;
-	h->ep = h->wakefd = h->sigfd = -1;
+	h->tls = tls;
+	h->ep = h->wakefd = h->sigfd = h->lfd = -1;
 	h->pwait2 = true;
 	if (h->o.token == NULL) {
 		const char *env = getenv("SSE_TOKEN");
@@ -848,43 +1117,30 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 		httpd_free(h);
 		return EXIT_ERROR;
 	}
-	if ((fd = listen_on(o, cmd, url, sizeof(url), tls, &family)) == -1) {
+	if ((h->lfd = listen_on(o, cmd, url, sizeof(url), tls)) == -1) {
 		httpd_free(h);
 		return EXIT_CONNECT;
 	}
 	limit = (unsigned)o->max_clients + EXTRA_CONNS;
-	raise_fd_limit((long)limit + 64);
-	if (family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (tls)
-		flags |= MHD_USE_TLS;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)POOL_SIZE, MHD_OPTION_CONNECTION_MEMORY_INCREMENT,
-	    (size_t)512, MHD_OPTION_CONNECTION_LIMIT, limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-	    tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
-	if (h->d == NULL) {
-		fprintf(stderr, "sse: %s: cannot start the HTTP server%s\n",
-		    cmd, tls ? " (check the TLS certificate and key)" : "");
-		close(fd);
-		httpd_free(h);
-		return EXIT_ERROR;
-	}
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	h->mhdfd = info != NULL ? info->epoll_fd : -1;
+	raise_fd_limit(2 * (long)limit + MAX_PENDING + 64);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	h->ep = epoll_create1(EPOLL_CLOEXEC);
 	h->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	h->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (h->mhdfd == -1 || h->ep == -1 || h->wakefd == -1 ||
-	    h->sigfd == -1 || add_fd(h->ep, &h->mhdfd) == -1 ||
-	    add_fd(h->ep, &h->wakefd) == -1 || add_fd(h->ep, &h->sigfd) == -1) {
+	if (h->ep == -1 || h->wakefd == -1 || h->sigfd == -1 ||
+	    add_fd(h->ep, &h->lfd) == -1 || add_fd(h->ep, &h->wakefd) == -1 ||
+	    add_fd(h->ep, &h->sigfd) == -1) {
 		fprintf(stderr, "sse: %s: cannot set up the event loop: %s\n",
 		    cmd, strerror(errno));
+		httpd_free(h);
+		return EXIT_ERROR;
+	}
+	if ((!tls && door_open(h, &h->door[0], true, limit) == NULL) ||
+	    door_open(h, &h->door[1], false, limit) == NULL) {
+		fprintf(stderr, "sse: %s: cannot start the HTTP server%s\n",
+		    cmd, tls ? " (check the TLS certificate and key)" : "");
 		httpd_free(h);
 		return EXIT_ERROR;
 	}
@@ -916,21 +1172,41 @@ httpd_drain(struct httpd *h)
 	httpd_wake_all(h);
 }
 
+/* Stop accepting: close the listening socket and the pending heads. */
+static void
+close_doors(struct httpd *h)
+{
+	while (h->phead != NULL)
+		pending_end(h, h->phead, NULL);
+	if (h->lfd != -1) {
+		close(h->lfd);
+		h->lfd = -1;
+	}
+	h->accept_ready = false;
+	h->accept_at = 0;
+}
+
 static void
 begin_stop(struct httpd *h, int signo)
 {
-	MHD_socket ls;
-
 	if (h->stopping)
 		return;
 	h->stopping = true;
 	h->signo = signo;
 	if (h->stop_by == 0) /* a drain's grace is not extended */
 		h->stop_by = now_mono_ms() + GRACE_MS;
-	/* Stop accepting: libmicrohttpd hands the listening socket back. */
-	if ((ls = MHD_quiesce_daemon(h->d)) != MHD_INVALID_SOCKET)
-		close(ls);
+	close_doors(h);
 	resume_all(h);
+}
+
+/* The earlier of timeout t (us, -1 none) and a time (ms) from now. */
+static int64_t
+sooner(int64_t t, int64_t at, int64_t now)
+{
+	int64_t d = at - now;
+
+	d = d < 0 ? 0 : d * 1000;
+	return t < 0 || d < t ? d : t;
 }
 
 /* How long the loop may sleep, in microseconds; -1 for no limit. */
@@ -939,21 +1215,25 @@ loop_timeout_us(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG mto;
 	int64_t t = -1, d, now = now_mono_ms();
+	int i;
 
-	if (MHD_get_timeout(h->d, &mto) == MHD_YES)
-		t = mto > INT32_MAX ? INT32_MAX : (int64_t)mto * 1000;
-	if (h->nheap > 0 && h->heap[0]->deadline != INT64_MAX) {
-		d = h->heap[0]->deadline - now;
-		d = d < 0 ? 0 : d * 1000;
-		if (t < 0 || d < t)
-			t = d;
-	}
-	if (h->stop_by != 0) {
-		d = h->stop_by - now;
-		d = d < 0 ? 0 : d * 1000;
-		if (t < 0 || d < t)
-			t = d;
-	}
+	if (h->accept_ready)
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (h->door[i].d != NULL &&
+		    MHD_get_timeout(h->door[i].d, &mto) == MHD_YES) {
+			d = mto > INT32_MAX ? INT32_MAX : (int64_t)mto * 1000;
+			if (t < 0 || d < t)
+				t = d;
+		}
+	if (h->nheap > 0 && h->heap[0]->deadline != INT64_MAX)
+		t = sooner(t, h->heap[0]->deadline, now);
+	if (h->stop_by != 0)
+		t = sooner(t, h->stop_by, now);
+	if (h->phead != NULL)
+		t = sooner(t, h->phead->deadline, now);
+	if (h->accept_at != 0)
+		t = sooner(t, h->accept_at, now);
 	if (h->wake_due) { /* the rest of the coalescing interval */
 		d = h->woke_at + COALESCE_US - now_us();
 		d = d < 0 ? 0 : d;
@@ -982,6 +1262,16 @@ loop_wait(struct httpd *h, struct epoll_event *evs, int nevs, int64_t us)
 	    h->ep, evs, nevs, us < 0 ? -1 : (int)((us + 999) / 1000));
 }
 
+static void
+run_doors(struct httpd *h)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (h->door[i].d != NULL)
+			MHD_run(h->door[i].d);
+}
+
 int
 httpd_run(struct httpd *h)
 {
@@ -989,13 +1279,19 @@ httpd_run(struct httpd *h)
 	struct signalfd_siginfo si;
 	uint64_t junk;
 	bool draining = false;
-	int i, n;
+	int i, n, signo;
+	int64_t now;
 
 	for (;;) {
 		n = loop_wait(h, evs, 64, loop_timeout_us(h));
 		if (n == -1 && errno != EINTR)
 			break;
-		/* No stream is freed before MHD_run(): every c here is live. */
+		/*
+		 * Nothing is freed in this pass: every stream and pending
+		 * connection an event names is live. Streams are freed only in
+		 * MHD_run(), pending connections only after the pass.
+		 */
+		signo = 0;
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 
@@ -1004,10 +1300,33 @@ httpd_run(struct httpd *h)
 			else if (p == &h->sigfd) {
 				if (read(h->sigfd, &si, sizeof(si)) ==
 				    sizeof(si))
-					begin_stop(h, (int)si.ssi_signo);
-			} else if (p != &h->mhdfd)
+					signo = (int)si.ssi_signo;
+			} else if (p == &h->lfd)
+				h->accept_ready = true;
+			else if (p == &h->door[0].fd || p == &h->door[1].fd)
+				continue;
+			else if (*(int *)p == W_CONN)
 				hung_up(h, p);
 		}
+		for (i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+
+			if (p != &h->wakefd && p != &h->sigfd && p != &h->lfd &&
+			    p != &h->door[0].fd && p != &h->door[1].fd &&
+			    *(int *)p == W_PENDING)
+				pending_peek(h, p, evs[i].events);
+		}
+		if (signo != 0)
+			begin_stop(h, signo);
+		now = now_mono_ms();
+		pending_expire(h, now);
+		if (h->accept_at != 0 && now >= h->accept_at && h->lfd != -1) {
+			h->accept_at = 0;
+			if (add_fd(h->ep, &h->lfd) == 0)
+				h->accept_ready = true;
+		}
+		if (h->accept_ready)
+			accept_some(h);
 		if (atomic_load(&h->drain) && !draining) {
 			draining = true;
 			/* A client that does not read is not waited for long.
@@ -1029,7 +1348,7 @@ httpd_run(struct httpd *h)
 			}
 		}
 		resume_due(h, now_mono_ms());
-		MHD_run(h->d);
+		run_doors(h);
 		if ((draining || h->stopping) && h->nstreams == 0)
 			break;
 		if (h->stop_by != 0 && now_mono_ms() >= h->stop_by)
@@ -1041,14 +1360,17 @@ httpd_run(struct httpd *h)
 void
 httpd_free(struct httpd *h)
 {
+	int i;
+
 	if (h == NULL)
 		return;
-	if (h->d != NULL) {
-		/* libmicrohttpd must not be stopped with streams suspended. */
-		resume_all(h);
-		MHD_run(h->d);
-		MHD_stop_daemon(h->d);
-	}
+	/* libmicrohttpd must not be stopped with streams suspended. */
+	resume_all(h);
+	run_doors(h);
+	for (i = 0; i < 2; i++)
+		if (h->door[i].d != NULL)
+			MHD_stop_daemon(h->door[i].d);
+	close_doors(h);
 	if (h->ep != -1)
 		close(h->ep);
 	if (h->wakefd != -1)

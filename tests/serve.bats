@@ -637,3 +637,55 @@ for i in range(2000):
 	[ "$chunks" -le $((ms / 2 * 3 / 2 + 20)) ] ||
 		fail "$chunks writes for $events events in $ms ms"
 }
+
+@test "serve: request heads of every shape are served, from either pool" {
+	serve --cors '*'
+	feed one
+	# Heads of eight shapes costing 2,000 to 6,000 by the small pool's
+	# rule: those at its limit must fit it, the rest go to the large one.
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" sweep
+	assert_success
+	refute_output --partial FAILED
+	[[ ${lines[-1]} =~ ^([0-9]+)\ tried$ ]]
+	[ "${BASH_REMATCH[1]}" -gt 400 ]
+}
+
+@test "serve: 8 KB of cookies and 60 headers are served; a 40 KB header gets 431" {
+	serve
+	feed one
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" big
+	assert_output --regexp '^[0-9]{4,} 200 data$'
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		-H "Cookie: $(printf 'c%d=%070d; ' $(seq 1 110))" "http://127.0.0.1:$PORT/"
+	assert_output 200
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" huge
+	assert_output 431
+	feed two # and the server goes on
+	run get /events
+	assert_line 'data: two'
+}
+
+@test "serve: a client that sends half its request holds up no one" {
+	serve
+	feed one
+	local i
+	for i in 1 2 3; do
+		start_bg python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" stall
+	done
+	run get /events
+	assert_line 'data: one'
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/"
+	assert_output 200
+}
+
+@test "serve: beyond 1024 connections that send nothing, the oldest are closed" {
+	ulimit -n 4096 || skip "cannot raise the descriptor limit"
+	serve
+	feed one
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" flood 1100
+	assert_success
+	# The normal request is served; of the first 550 idle connections,
+	# the 77 oldest (1,101 - 1,024) were closed to make room.
+	assert_line --index 0 200
+	[ "${lines[1]}" -ge 76 ] && [ "${lines[1]}" -le 77 ]
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Raw HTTP requests with heads of chosen shape and size, for serve.bats.
+
+heads.py PORT sweep     requests of each shape whose heads cost from 2,000
+                        to 6,000 (by SMALL_HEAD's measure in cmd/httpd.c;
+                        the small pool takes up to 3,328), so that both
+                        sides of the line between the two pools are tried:
+                        prints "SHAPE COST STATUS" for each that FAILED
+heads.py PORT big       a browser's worst: 8 KB of cookies and 60 headers
+heads.py PORT huge      a 40 KB header: prints the status (431 expected)
+heads.py PORT flood N   N connections that send nothing, then a normal
+                        request; prints its status, then how many of the
+                        first connections the server has closed
+heads.py PORT stall     sends half a head and waits (until killed)
+"""
+import socket
+import sys
+import time
+
+PORT = int(sys.argv[1])
+FIELD_COST = 64
+COPIED = ("cookie", "origin", "access-control-request-headers")
+
+
+def cost(head):
+    """The small pool's measure of a head (see SMALL_HEAD in cmd/httpd.c)."""
+    lines = head.split("\n")
+    first = lines[0]
+    total = len(head) + FIELD_COST * (
+        head.count("\n") + first.count("?") + first.count("&")
+        + head.count(";"))
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        if colon and name.lower() in COPIED:
+            total += len(value) + 1  # the value and the line's end, twice
+    return total
+
+
+def connect():
+    return socket.create_connection(("127.0.0.1", PORT), timeout=5)
+
+
+def send(head):
+    """Send a head; return (status, got an event) from the answer."""
+    s = connect()
+    s.sendall(head.encode())
+    data = b""
+    try:
+        while b"data:" not in data:  # the server closes after others
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except socket.timeout:
+        pass
+    s.close()
+    status = data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") \
+        else "none"
+    return status, b"data:" in data
+
+
+def sweep(make):
+    """make(k) for k whose cost runs from 2,000 to 6,000, every ~50."""
+    k, last = 1, 0
+    while cost(make(k)) <= 6000:
+        c = cost(make(k))
+        if c >= 2000 and c - last >= 50:
+            last = c
+            yield make(k)
+        k += 1
+
+
+START = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+SHAPES = {
+    "one-long-header": lambda k: START + "X-Long: " + "a" * k + "\r\n\r\n",
+    "many-headers": lambda k: START + "".join(
+        "X-%d: v\r\n" % i for i in range(k)) + "\r\n",
+    "url-arguments": lambda k: "GET /events?" + "&".join(
+        "a%d=1" % i for i in range(k)) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+    "cookies": lambda k: START + "Cookie: " + "; ".join(
+        "c%d=v" % i for i in range(k)) + "\r\n\r\n",
+    "long-cookie": lambda k: START + "Cookie: c=" + "v" * k + "\r\n\r\n",
+    "echoed-origin": lambda k: START + "Origin: http://" + "o" * k
+    + "\r\n\r\n",
+    "preflight": lambda k: "OPTIONS /events HTTP/1.1\r\nHost: x\r\n"
+    "Origin: http://" + "o" * k + "\r\nAccess-Control-Request-Method: GET"
+    "\r\nAccess-Control-Request-Headers: " + "h" * k + "\r\n\r\n",
+    "last-event-id": lambda k: START + "Last-Event-ID: " + "9" * k
+    + "\r\n\r\n",
+}
+
+
+def main():
+    mode = sys.argv[2]
+    if mode == "sweep":
+        tried = 0
+        for name, make in SHAPES.items():
+            for head in sweep(make):
+                status, data = send(head)
+                tried += 1
+                ok = status == "204" if name == "preflight" else (
+                    status == "200" and data)
+                if not ok:
+                    print(name, cost(head), status, "FAILED")
+        print(tried, "tried")
+    elif mode == "big":
+        head = START + "Cookie: " + "; ".join(
+            "c%d=%s" % (i, "v" * 70) for i in range(110)) + "\r\n" + "".join(
+            "X-Header-%d: value %d\r\n" % (i, i) for i in range(60)) + "\r\n"
+        status, data = send(head)
+        print(len(head), status, "data" if data else "no-data")
+    elif mode == "huge":
+        print(send(START + "X-Huge: " + "a" * 40960 + "\r\n\r\n")[0])
+    elif mode == "flood":
+        n = int(sys.argv[3])
+        idle = [connect() for _ in range(n)]
+        time.sleep(0.2)
+        print(send(START + "\r\n")[0])
+        closed = 0
+        for s in idle[:n // 2]:
+            s.settimeout(0.01)
+            try:
+                if s.recv(1) == b"":
+                    closed += 1
+            except (socket.timeout, ConnectionResetError):
+                pass
+        print(closed)
+    elif mode == "stall":
+        s = connect()
+        s.sendall(START.encode())
+        time.sleep(60)
+    else:
+        sys.exit("heads.py: unknown mode " + mode)
+
+
+main()
