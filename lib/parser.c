@@ -544,8 +544,8 @@ data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
 	if (eol - s >= 4 && memcmp(s, "id: ", 4) == 0) {
 		/* The id line, then the data line (looked for from a copy of
 		 * the line scanner, so that the caller may go back to s). */
-		while (eol <= hi && end - eol >= 2 && eol - s >= 4 &&
-		    (size_t)(eol - s) <= p->max_event &&
+		while (eol <= hi && end - eol >= 2 && *eol == '\n' &&
+		    eol - s >= 4 && (size_t)(eol - s) <= p->max_event &&
 		    memcmp(s, "id: ", 4) == 0 &&
 		    !has_nul(s + 4, (size_t)(eol - s) - 4)) {
 			save = *sc;
