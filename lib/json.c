@@ -2,8 +2,14 @@
  * JSON string output. Always strictly valid JSON (RFC 8259) whatever the
  * input bytes: invalid UTF-8 becomes U+FFFD the WHATWG way (one per maximal
  * invalid subpart, as lib/utf8.c does), so that the json format agrees with
- * what a browser would have decoded. Runs of bytes that need no escaping are
- * copied as spans.
+ * what a browser would have decoded.
+ *
+ * No input byte grows to more than six output bytes (a control character
+ * as \u00XX), so when the output buffer has room for that worst case the
+ * string is written with no bounds checks: runs of plain bytes are copied
+ * 16 (or 8) at a time while they are looked at, and each special byte costs
+ * a table lookup. Only close to the buffer's cap is room asked for escape by
+ * escape (json_str_tight); both write the same bytes.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,272 +18,26 @@
 #include "json.h"
 #include "parser.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 static const char hex[] = "0123456789abcdef";
 
-/* Bytes copied unchanged: printable ASCII except " and \\. */
-static const unsigned char plain_tab[256] = {
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    1,
-    1,
-    0,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    0,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    1,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
+/* The two-character escapes of C0 controls; 0: \u00XX. */
+static const char short_esc[32] = {
+    ['\b'] = 'b',
+    ['\t'] = 't',
+    ['\n'] = 'n',
+    ['\f'] = 'f',
+    ['\r'] = 'r',
 };
 
-static bool
+/* Bytes copied unchanged: printable ASCII except " and \\. */
+static inline bool
 plain(unsigned char c)
 {
-	return plain_tab[c] != 0;
+	return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
 /*
@@ -307,25 +67,12 @@ special(const unsigned char *u, size_t left, char e[6], size_t *used)
 		return n;
 	}
 	e[0] = '\\';
-	switch (u[0]) {
-	case '"':
-	case '\\':
+	if (u[0] == '"' || u[0] == '\\') {
 		e[1] = (char)u[0];
 		return 2;
-	case '\b':
-		e[1] = 'b';
-		return 2;
-	case '\f':
-		e[1] = 'f';
-		return 2;
-	case '\n':
-		e[1] = 'n';
-		return 2;
-	case '\r':
-		e[1] = 'r';
-		return 2;
-	case '\t':
-		e[1] = 't';
+	}
+	if (u[0] < 0x20 && short_esc[u[0]] != 0) {
+		e[1] = short_esc[u[0]];
 		return 2;
 	}
 	/* Other C0 controls and DEL (harmless in JSON, not on a terminal). */
@@ -335,34 +82,16 @@ special(const unsigned char *u, size_t left, char e[6], size_t *used)
 	return 6;
 }
 
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* Whether all 8 bytes of w are plain (SWAR; a hit may be spurious, never
- * missed: the caller then looks byte by byte). */
-static bool
-plain8(uint64_t w)
-{
-	uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\'),
-		 d = w ^ (ONES * 0x7F);
-
-	return ((((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
-		    ((b - ONES) & ~b) | ((d - ONES) & ~d) | w) &
-		   HIGHS) == 0;
-}
-
 /*
  * The output is never shorter than the input, so room for the rest of the
  * input, as if plain, and the closing quote is kept at all times; only a
- * special byte that grows (an escape) asks for more. Plain bytes are
- * copied 8 at a time while looking at them.
+ * special byte that grows (an escape) asks for more.
  */
-int
-sse_json_str(struct sse_buf *out, const char *s, size_t len)
+static int
+json_str_tight(struct sse_buf *out, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t old = out->len, i = 0, n, used;
-	uint64_t x;
 	char e[6], *w;
 
 	if (sse_buf_room(out, len + 2) == -1)
@@ -370,12 +99,6 @@ sse_json_str(struct sse_buf *out, const char *s, size_t len)
 	w = out->p + out->len;
 	*w++ = '"';
 	for (;;) {
-		for (; i + 8 <= len; i += 8, w += 8) {
-			memcpy(&x, u + i, 8);
-			if (!plain8(x))
-				break;
-			memcpy(w, &x, 8);
-		}
 		while (i < len && plain(u[i]))
 			*w++ = (char)u[i++];
 		if (i == len)
@@ -395,5 +118,199 @@ sse_json_str(struct sse_buf *out, const char *s, size_t len)
 	}
 	*w++ = '"';
 	out->len = (size_t)(w - out->p);
+	return 0;
+}
+
+/* A bit for each byte of u[0..16) that is not plain. */
+static inline __attribute__((always_inline)) unsigned
+special_mask16(const unsigned char *u)
+{
+#ifdef __SSE2__
+	const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)u);
+	/* Signed: the bytes >= 0x80 are below 0x20 too. */
+	__m128i m = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+
+	m = _mm_or_si128(m,
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+		_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))));
+	return (unsigned)_mm_movemask_epi8(m);
+#else
+	unsigned m = 0, i;
+
+	for (i = 0; i < 16; i++)
+		if (!plain(u[i]))
+			m |= 1u << i;
+	return m;
+#endif
+}
+
+/*
+ * A bit for each of the n bytes at b (n <= 64) that is not plain; b has
+ * bytes to read up to the next multiple of 16 past n.
+ */
+static inline uint64_t
+special_mask(const unsigned char *b, size_t n)
+{
+	uint64_t m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i += 16)
+		m |= (uint64_t)special_mask16(b + i) << i;
+	return n < 64 ? m & ((UINT64_C(1) << n) - 1) : m;
+}
+
+/*
+ * Copy the n plain bytes at p to w, 16 at once when there are 16 to read
+ * before lim (w has room for 16 more: SSE_JSON_ROOM's slack).
+ */
+static inline __attribute__((always_inline)) char *
+copy_plain(char *w, const unsigned char *p, size_t n, const unsigned char *lim)
+{
+	if (n <= 16 && lim - p >= 16)
+		memcpy(w, p, 16);
+	else
+		memcpy(w, p, n);
+	return w + n;
+}
+
+/*
+ * The replacement of the byte >= 0x80 (and what follows) at u, written at
+ * *w: where the input goes on. Valid UTF-8 is copied as it is.
+ */
+static const unsigned char *
+escape_high(char **wp, const unsigned char *u, const unsigned char *end)
+{
+	char *w = *wp;
+	size_t n, bad;
+
+	if ((n = sse_utf8_seq(u, (size_t)(end - u), &bad)) == 0) {
+		memcpy(w, "\xEF\xBF\xBD", 3);
+		*wp = w + 3;
+		return u + bad;
+	}
+	if (n == 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] & 0xFE) == 0xA8) {
+		/* U+2028, U+2029: valid JSON, not valid JavaScript. */
+		memcpy(w, u[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
+		*wp = w + 6;
+		return u + 3;
+	}
+	memcpy(w, u, n);
+	*wp = w + n;
+	return u + n;
+}
+
+/* The escape of the ASCII byte c (not plain) at w: where the output goes on. */
+static inline __attribute__((always_inline)) char *
+escape_ascii(char *w, unsigned char c)
+{
+	w[0] = '\\';
+	if (c == '"' || c == '\\') {
+		w[1] = (char)c;
+		return w + 2;
+	}
+	if (c < 0x20 && short_esc[c] != 0) {
+		w[1] = short_esc[c];
+		return w + 2;
+	}
+	memcpy(w + 1, "u00", 3);
+	w[4] = hex[c >> 4];
+	w[5] = hex[c & 15];
+	return w + 6;
+}
+
+/*
+ * The n bytes (n <= 64) at *pp, the string ending at end, readable up to
+ * lim: their special bytes found at once, as a bitmask, and the plain runs
+ * between them copied whole. *pp moves past them (and past a UTF-8
+ * sequence that straddles their end).
+ */
+static inline __attribute__((always_inline)) char *
+put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end,
+    const unsigned char *lim)
+{
+	const unsigned char *b = *pp, *p = b, *q;
+	uint64_t m = special_mask(b, n);
+	size_t off;
+
+	while (m != 0) {
+		q = b + __builtin_ctzll(m);
+		w = copy_plain(w, p, (size_t)(q - p), lim);
+		if (*q < 0x80) {
+			w = escape_ascii(w, *q);
+			p = q + 1;
+			m &= m - 1;
+			continue;
+		}
+		p = escape_high(&w, q, end);
+		off = (size_t)(p - b);
+		m = off >= 64 ? 0 : m & (~UINT64_C(0) << off);
+	}
+	if (p < b + n) {
+		w = copy_plain(w, p, (size_t)(b + n - p), lim);
+		p = b + n;
+	}
+	*pp = p;
+	return w;
+}
+
+/* Copy n bytes (1 to 64) with fixed-size moves, never reading past src + n. */
+static inline __attribute__((always_inline)) void
+copy_tail(unsigned char *dst, const unsigned char *src, size_t n)
+{
+	uint64_t a, b;
+	uint32_t c, d;
+	size_t i;
+
+	if (n >= 16) {
+		for (i = 0; i + 16 < n; i += 16)
+			memcpy(dst + i, src + i, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else if (n >= 8) {
+		memcpy(&a, src, 8);
+		memcpy(&b, src + n - 8, 8);
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&c, src, 4);
+		memcpy(&d, src + n - 4, 4);
+		memcpy(dst, &c, 4);
+		memcpy(dst + n - 4, &d, 4);
+	} else {
+		for (i = 0; i < n; i++)
+			dst[i] = src[i];
+	}
+}
+
+/*
+ * 64 bytes at a time; the last 64 or fewer from a copy with room to read
+ * 16 bytes past each of them, so that no load goes past the string.
+ */
+char *
+sse_json_put(char *w, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	unsigned char tail[64 + 16];
+	size_t n;
+
+	*w++ = '"';
+	while (end - p > 64)
+		w = put_block(w, &p, 64, end, end);
+	if ((n = (size_t)(end - p)) > 0) {
+		copy_tail(tail, p, n);
+		p = tail;
+		w = put_block(w, &p, n, tail + n, tail + sizeof(tail));
+	}
+	*w++ = '"';
+	return w;
+}
+
+int
+sse_json_str(struct sse_buf *out, const char *s, size_t len)
+{
+	if (len > (SIZE_MAX - 32) / 6 ||
+	    sse_buf_room(out, SSE_JSON_ROOM(len)) == -1)
+		return json_str_tight(out, s, len);
+	out->len = (size_t)(sse_json_put(out->p + out->len, s, len) - out->p);
 	return 0;
 }

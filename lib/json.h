@@ -13,4 +13,15 @@
  */
 int sse_json_str(struct sse_buf *out, const char *s, size_t len);
 
+/*
+ * The room sse_json_put() needs for len input bytes: at most six bytes for
+ * each, the quotes, and 16 bytes it may write past the end (and leave).
+ */
+#define SSE_JSON_ROOM(len) (6 * (len) + 18)
+/*
+ * The same quoted string written at w, which has room for
+ * SSE_JSON_ROOM(len) bytes (the caller checked): returns its end.
+ */
+char *sse_json_put(char *w, const char *s, size_t len);
+
 #endif
