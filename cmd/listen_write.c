@@ -52,14 +52,21 @@ on_event(void *ctx, const struct sse_event *ev)
 	return 0;
 }
 
-/* Events that go to stdout as they came, with nothing else to do. */
+/*
+ * Events of the most common shapes that need no filtering: copied as they
+ * came in the raw format, formatted as one run in json, data and data0.
+ */
 static int
 on_run(void *ctx, const char *raw, size_t len, size_t n)
 {
 	struct listen *l = ctx;
 	enum output_result r;
+	const char *id;
+	size_t id_len;
 
-	if ((r = output_events_raw(&l->out, raw, len, n)) != OUTPUT_CONTINUE) {
+	id = sse_parser_last_id(&l->parser, &id_len);
+	if ((r = output_events_raw(&l->out, raw, len, n, id, id_len)) !=
+	    OUTPUT_CONTINUE) {
 		if (l->stop < 0) /* an expired write has set it */
 			l->stop = output_status(r);
 		return 1;
@@ -105,7 +112,7 @@ listen_parser_init(struct listen *l)
 void
 listen_parser_relay(struct listen *l)
 {
-	if (l->out.plain && l->hooks.event == NULL)
+	if (l->out.runs && l->hooks.event == NULL)
 		sse_parser_set_run(&l->parser, on_run);
 }
 

@@ -110,8 +110,9 @@ output_init(
 		return -1;
 	}
 	out->fmt.color = out->fmt.kind == SSE_FMT_PRETTY && color_wanted(fd);
-	out->plain = out->fmt.kind == SSE_FMT_RAW && o->ntypes == 0 &&
+	out->runs = sse_format_runs(&out->fmt) && o->ntypes == 0 &&
 	    o->nuntil == 0 && o->max_events == 0;
+	out->plain = out->runs && out->fmt.kind == SSE_FMT_RAW;
 	/* A closed stdout must be a write error we can see, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -385,12 +386,27 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 }
 
 enum output_result
-output_events_raw(struct output *out, const char *raw, size_t len, size_t n)
+output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
+    const char *id, size_t id_len)
 {
+	enum output_result r;
+
 	if (out->state != OUTPUT_CONTINUE)
 		return out->state;
 	out->nwritten += n;
-	return hold(out, raw, len);
+	if (out->plain)
+		return hold(out, raw, len);
+	if (out->buf.len >= OUTPUT_BATCH &&
+	    (r = write_buf(out)) != OUTPUT_CONTINUE)
+		return r;
+	if (sse_format_run(&out->fmt, &out->buf, raw, len, n, id, id_len) !=
+	    0) {
+		fprintf(stderr,
+		    "sse: %s: cannot format %zu events of %zu bytes\n",
+		    out->cmd, n, len);
+		return out->state = OUTPUT_FAILED;
+	}
+	return OUTPUT_CONTINUE;
 }
 
 enum output_result

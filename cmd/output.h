@@ -123,6 +123,8 @@ struct output {
 	uint64_t nwritten; /* events written (after -e) */
 	enum output_result state; /* sticky CLOSED or FAILED */
 	bool plain; /* raw format, no -e, -n or --until: spans pass as is */
+	/* No -e, -n or --until, a format that takes runs whole. */
+	bool runs;
 	const char *span; /* raw bytes held back (output_event_raw) */
 	size_t span_len;
 	/*
@@ -178,12 +180,13 @@ enum output_result output_event(
 enum output_result output_event_raw(struct output *, const struct sse_event *,
     int64_t unix_ms, const char *raw, size_t len);
 /*
- * n events that need neither filtering nor formatting (out->plain is
- * set), as their raw-format bytes (sse_parser_set_run()): held back as
- * output_event_raw() holds them.
+ * n events that need no filtering (out->runs is set), as their raw-format
+ * bytes (sse_parser_set_run()); id: the last event ID before them. In the
+ * raw format they are held back as output_event_raw() holds them, in the
+ * others formatted at once (sse_format_run()).
  */
-enum output_result output_events_raw(
-    struct output *, const char *raw, size_t len, size_t n);
+enum output_result output_events_raw(struct output *, const char *raw,
+    size_t len, size_t n, const char *id, size_t id_len);
 /*
  * Copy the raw bytes held back into the buffer (writing it out first if it
  * holds OUTPUT_BATCH bytes): before the memory they are in goes away.

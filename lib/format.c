@@ -13,6 +13,7 @@
 #include "format.h"
 #include "json.h"
 #include "parser.h"
+#include "scan.h"
 #include "serialize.h"
 
 enum op_kind {
@@ -218,8 +219,9 @@ sse_format_release(struct sse_format *f)
 	f->tmpl = NULL;
 }
 
+/* The json format's object, one string at a time, near the buffer's cap. */
 static int
-add_json(struct sse_buf *out, const struct sse_event *ev)
+add_json_tight(struct sse_buf *out, const struct sse_event *ev, bool nl)
 {
 	if (sse_buf_add(out, "{\"event\":", 9) == -1 ||
 	    sse_json_str(out, ev->type, ev->type_len) == -1 ||
@@ -227,8 +229,51 @@ add_json(struct sse_buf *out, const struct sse_event *ev)
 	    sse_json_str(out, ev->data, ev->data_len) == -1 ||
 	    sse_buf_add(out, ",\"id\":", 6) == -1 ||
 	    sse_json_str(out, ev->id, ev->id_len) == -1 ||
-	    sse_buf_addch(out, '}') == -1)
+	    sse_buf_addch(out, '}') == -1 ||
+	    (nl && sse_buf_addch(out, '\n') == -1))
 		return -1;
+	return 0;
+}
+
+#define JSON_MESSAGE "{\"event\":\"message\",\"data\":"
+
+/*
+ * {"event":..,"data":..,"id":..}, then LF when nl: room for the worst case
+ * is asked for once, then the strings are written with no checks.
+ */
+static inline int
+add_json(struct sse_buf *out, const struct sse_event *ev, bool nl)
+{
+	size_t n = ev->type_len + ev->data_len + ev->id_len;
+	char *w;
+
+	/* Three strings' room (n counts 6 bytes each), 25 bytes around them. */
+	if (n > (SIZE_MAX - 128) / 6 ||
+	    sse_buf_room(out, SSE_JSON_ROOM(n) + 64) == -1)
+		return add_json_tight(out, ev, nl);
+	w = out->p + out->len;
+	/* The most common type and id: known text, nothing to look at. */
+	if (ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0) {
+		memcpy(w, JSON_MESSAGE, sizeof(JSON_MESSAGE) - 1);
+		w += sizeof(JSON_MESSAGE) - 1;
+	} else {
+		memcpy(w, "{\"event\":", 9);
+		w = sse_json_put(w + 9, ev->type, ev->type_len);
+		memcpy(w, ",\"data\":", 8);
+		w += 8;
+	}
+	w = sse_json_put(w, ev->data, ev->data_len);
+	if (ev->id_len == 0) {
+		memcpy(w, ",\"id\":\"\"}", 9);
+		w += 9;
+	} else {
+		memcpy(w, ",\"id\":", 6);
+		w = sse_json_put(w + 6, ev->id, ev->id_len);
+		*w++ = '}';
+	}
+	if (nl)
+		*w++ = '\n';
+	out->len = (size_t)(w - out->p);
 	return 0;
 }
 
@@ -390,7 +435,7 @@ add_template(struct sse_buf *out, const struct tmpl *t,
 			rc = add_time(out, unix_ms);
 			break;
 		case OP_JSON:
-			rc = add_json(out, ev);
+			rc = add_json(out, ev, false);
 			break;
 		}
 	}
@@ -409,7 +454,7 @@ sse_format_event(const struct sse_format *f, struct sse_buf *out,
 		rc = sse_serialize(out, ev, NULL);
 		break;
 	case SSE_FMT_JSON:
-		rc = add_json(out, ev) == -1 || sse_buf_addch(out, '\n') == -1;
+		rc = add_json(out, ev, true) == -1;
 		break;
 	case SSE_FMT_DATA:
 	case SSE_FMT_DATA0:
@@ -436,4 +481,80 @@ sse_format_event(const struct sse_format *f, struct sse_buf *out,
 	out->len = old;
 	/* The serializer says why itself; everything else is the cap. */
 	return rc < 0 ? rc : SSE_ERR_TOO_BIG;
+}
+
+bool
+sse_format_runs(const struct sse_format *f)
+{
+	return f->kind == SSE_FMT_RAW || f->kind == SSE_FMT_JSON ||
+	    f->kind == SSE_FMT_DATA || f->kind == SSE_FMT_DATA0;
+}
+
+/* One event of a run: its data and, for the data formats, its end. */
+static inline int
+run_event(
+    const struct sse_format *f, struct sse_buf *out, const struct sse_event *ev)
+{
+	if (f->kind == SSE_FMT_JSON)
+		return add_json(out, ev, true);
+	if (sse_buf_room(out, ev->data_len + 1) == -1)
+		return -1;
+	memcpy(out->p + out->len, ev->data, ev->data_len);
+	out->len += ev->data_len;
+	out->p[out->len++] = f->kind == SSE_FMT_DATA ? '\n' : '\0';
+	return 0;
+}
+
+/*
+ * The run's lines end in LF alone and hold no CR: each event is found by
+ * its line ends, 64 bytes at a time (scan.h), not parsed again.
+ */
+int
+sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
+    size_t len, size_t n, const char *id, size_t id_len)
+{
+	const char *s = raw, *end = raw + len, *eol;
+	size_t old = out->len;
+	struct sse_event ev;
+	struct eolscan sc;
+	bool ids;
+
+	if (!sse_format_runs(f))
+		return SSE_ERR_INVALID;
+	if (f->kind == SSE_FMT_RAW) {
+		if (sse_buf_add(out, raw, len) == -1)
+			return SSE_ERR_TOO_BIG;
+		return SSE_OK;
+	}
+	sse_event_init(&ev);
+	ev.id = id;
+	ev.id_len = id_len;
+	ids = len >= 4 && memcmp(raw, "id: ", 4) == 0;
+	eolscan_init(&sc, s, end);
+	for (; n > 0; n--) {
+		if (ids) {
+			if (end - s < 4 || memcmp(s, "id: ", 4) != 0 ||
+			    (eol = eolscan_next(&sc, s)) == end)
+				goto invalid;
+			ev.id = s + 4;
+			ev.id_len = (size_t)(eol - ev.id);
+			s = eol + 1;
+		}
+		if (end - s < 6 || memcmp(s, "data: ", 6) != 0 ||
+		    (eol = eolscan_next(&sc, s)) == end || end - eol < 2 ||
+		    eol[1] != '\n')
+			goto invalid;
+		ev.data = s + 6;
+		ev.data_len = (size_t)(eol - ev.data);
+		s = eol + 2;
+		if (run_event(f, out, &ev) == -1) {
+			out->len = old;
+			return SSE_ERR_TOO_BIG;
+		}
+	}
+	if (s == end)
+		return SSE_OK;
+invalid:
+	out->len = old;
+	return SSE_ERR_INVALID;
 }
