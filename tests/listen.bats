@@ -738,6 +738,28 @@ EOF
 	[ "$(hdr 3 Last-Event-ID)" = '<none>' ]
 }
 
+@test "format: json, data and data0 of events in runs are those of the same events one by one (sse replay)" {
+	local b fmt
+	b='data: {"seq":1,"msg":"tick tock"}\n\ndata: \n\nid: 7\ndata: "q"\n\n'
+	b+='data: after id\n\nid: a"b\\c\ndata: \x01\t\xe2\x80\xa8\n\nid: 9\n\n'
+	b+='data: after id-only\n\nevent: t"y\ndata: typed\n\ndata: a\ndata: b\n\n'
+	b+='data: crlf\r\n\r\nid: 1\rdata: cr\n\ndata: \xe2\x80\xa9 \xff\n\n'
+	b+='data: """"""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""""\n\n'
+	python3 -c 'import ast, sys
+sys.stdout.buffer.write(ast.literal_eval("b\x27" + sys.argv[1] + "\x27"))' "$b" >"$T/stream.sse"
+	serve <<EOF
+send b'$b'
+EOF
+	for fmt in json data data0; do
+		lsn --no-reconnect -f "$fmt" "$URL" >"$T/listen.$fmt"
+		sse replay --no-delay -f "$fmt" "$T/stream.sse" >"$T/replay.$fmt"
+		cmp "$T/listen.$fmt" "$T/replay.$fmt"
+	done
+	grep -qxF '{"event":"message","data":"after id","id":"7"}' "$T/listen.json"
+	grep -qxF '{"event":"message","data":"\"q\"","id":"7"}' "$T/listen.json"
+	[ "$(wc -l <"$T/listen.json")" = 12 ]
+}
+
 @test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
 	reconnects 'send "retry: 10\ndata: one\n\n"'
 	run --separate-stderr lsn -f data -n 2 -H 'content-type: application/json; charset=utf-8' \
