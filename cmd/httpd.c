@@ -882,12 +882,22 @@ head_copied(const char *b, size_t n)
 static int
 head_class(const char *b, size_t n)
 {
-	size_t i, cost = 0, line = 0;
+	size_t i, cost, line;
 	bool first = true; /* on the request line */
 	bool named = false; /* this line's field name is known */
 	bool copied = false; /* and its value is copied or echoed */
 
-	for (i = 0; i < n; i++) {
+	/*
+	 * libmicrohttpd skips empty lines before the request line: they
+	 * neither end the head nor make a field, and the line after them is
+	 * the one whose URL arguments count.
+	 */
+	for (i = 0; i < n && (b[i] == '\r' || b[i] == '\n'); i++)
+		;
+	cost = line = i;
+	if (cost > SMALL_HEAD)
+		return HEAD_LARGE;
+	for (; i < n; i++) {
 		cost += copied ? 2 : 1;
 		if (b[i] == '\n') {
 			cost += FIELD_COST;

@@ -24,9 +24,11 @@ COPIED = ("cookie", "origin", "access-control-request-headers")
 
 def cost(head):
     """The small pool's measure of a head (see SMALL_HEAD in cmd/httpd.c)."""
+    skipped = len(head) - len(head.lstrip("\r\n"))  # empty lines first
+    head = head[skipped:]
     lines = head.split("\n")
     first = lines[0]
-    total = len(head) + FIELD_COST * (
+    total = skipped + len(head) + FIELD_COST * (
         head.count("\n") + first.count("?") + first.count("&")
         + head.count(";"))
     for line in lines[1:]:
@@ -87,6 +89,11 @@ SHAPES = {
     "\r\nAccess-Control-Request-Headers: " + "h" * k + "\r\n\r\n",
     "last-event-id": lambda k: START + "Last-Event-ID: " + "9" * k
     + "\r\n\r\n",
+    # Empty lines before the request line, which libmicrohttpd skips.
+    "empty-lines-first": lambda k: "\r\n\n" + START + "Cookie: c="
+    + "v" * k + "\r\n\r\n",
+    "empty-line-url-arguments": lambda k: "\r\nGET /events?" + "&".join(
+        "a%d=1" % i for i in range(k)) + " HTTP/1.1\r\nHost: x\r\n\r\n",
 }
 
 
@@ -100,8 +107,9 @@ def main():
                 tried += 1
                 ok = status == "204" if name == "preflight" else (
                     status == "200" and data)
-                if not ok:
+                if not ok:  # the first failure of a shape is enough
                     print(name, cost(head), status, "FAILED")
+                    break
         print(tried, "tried")
     elif mode == "big":
         head = START + "Cookie: " + "; ".join(
