@@ -886,6 +886,7 @@ head_class(const char *b, size_t n)
 	bool first = true; /* on the request line */
 	bool named = false; /* this line's field name is known */
 	bool copied = false; /* and its value is copied or echoed */
+	bool cookie = false; /* a Cookie line, whose ',' parts cookies too */
 
 	/*
 	 * libmicrohttpd skips empty lines before the request line: they
@@ -901,14 +902,16 @@ head_class(const char *b, size_t n)
 		cost += copied ? 2 : 1;
 		if (b[i] == '\n') {
 			cost += FIELD_COST;
-			first = named = copied = false;
+			first = named = copied = cookie = false;
 			line = i + 1;
-		} else if (b[i] == ';' ||
+		} else if (b[i] == ';' || (cookie && b[i] == ',') ||
 		    (first && (b[i] == '?' || b[i] == '&'))) {
 			cost += FIELD_COST;
 		} else if (b[i] == ':' && !first && !named) {
 			named = true;
 			copied = head_copied(b + line, i - line);
+			cookie = i - line == 6 &&
+			    strncasecmp(b + line, "cookie", 6) == 0;
 		}
 		if (cost > SMALL_HEAD)
 			return HEAD_LARGE;

@@ -35,6 +35,8 @@ def cost(head):
         name, colon, value = line.partition(":")
         if colon and name.lower() in COPIED:
             total += len(value) + 1  # the value and the line's end, twice
+        if colon and name.lower() == "cookie":  # ',' parts cookies too
+            total += FIELD_COST * value.count(",")
     return total
 
 
@@ -82,6 +84,8 @@ SHAPES = {
     "cookies": lambda k: START + "Cookie: " + "; ".join(
         "c%d=v" % i for i in range(k)) + "\r\n\r\n",
     "long-cookie": lambda k: START + "Cookie: c=" + "v" * k + "\r\n\r\n",
+    "comma-cookies": lambda k: START + "Cookie: ids=" + ",".join(
+        str(i) for i in range(k)) + "\r\n\r\n",
     "echoed-origin": lambda k: START + "Origin: http://" + "o" * k
     + "\r\n\r\n",
     "preflight": lambda k: "OPTIONS /events HTTP/1.1\r\nHost: x\r\n"
