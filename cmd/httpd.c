@@ -899,6 +899,13 @@ head_class(const char *b, size_t n)
 	if (cost > SMALL_HEAD)
 		return HEAD_LARGE;
 	for (; i < n; i++) {
+		/*
+		 * A folded line (obsolete, RFC 9112 5.2) is joined to the
+		 * one before by a copy, which may also move the read buffer:
+		 * too dear to count.
+		 */
+		if (i == line && !first && (b[i] == ' ' || b[i] == '\t'))
+			return HEAD_LARGE;
 		cost += copied ? 2 : 1;
 		if (b[i] == '\n') {
 			cost += FIELD_COST;

@@ -93,6 +93,11 @@ SHAPES = {
     "\r\nAccess-Control-Request-Headers: " + "h" * k + "\r\n\r\n",
     "last-event-id": lambda k: START + "Last-Event-ID: " + "9" * k
     + "\r\n\r\n",
+    # Obsolete line folding: libmicrohttpd copies the folded value.
+    "folded-origin": lambda k: START + "Origin: http://a\r\n " + "o" * k
+    + "\r\n\r\n",
+    "folded-then-long": lambda k: START + "X-Folded: " + "f" * (k // 4)
+    + "\r\n\tg\r\nX-Long: " + "l" * k + "\r\n\r\n",
     # Empty lines before the request line, which libmicrohttpd skips.
     "empty-lines-first": lambda k: "\r\n\n" + START + "Cookie: c="
     + "v" * k + "\r\n\r\n",
