@@ -42,7 +42,11 @@ on_event(void *ctx, const struct sse_event *ev)
 		l->stop = EXIT_ERROR;
 		return 1;
 	}
-	raw = sse_parser_raw(&l->parser, &len);
+	/* Only the raw format copies an event's bytes. */
+	raw = NULL;
+	len = 0;
+	if (l->out.fmt.kind == SSE_FMT_RAW)
+		raw = sse_parser_raw(&l->parser, &len);
 	if ((r = output_event_raw(&l->out, ev, l->chunk_ms, raw, len)) !=
 	    OUTPUT_CONTINUE) {
 		if (l->stop < 0) /* an expired write has set it */

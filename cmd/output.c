@@ -344,6 +344,24 @@ hold(struct output *out, const char *raw, size_t len)
 	return OUTPUT_CONTINUE;
 }
 
+/* Format ev into the buffer (written out first if it holds a batch). */
+static enum output_result
+format(struct output *out, const struct sse_event *ev, int64_t unix_ms)
+{
+	enum output_result r;
+
+	if (out->buf.len >= OUTPUT_BATCH &&
+	    (r = write_buf(out)) != OUTPUT_CONTINUE)
+		return r;
+	if (sse_format_event(&out->fmt, &out->buf, ev, unix_ms) != 0) {
+		fprintf(stderr,
+		    "sse: %s: cannot format an event of %zu bytes\n", out->cmd,
+		    ev->data_len);
+		return out->state = OUTPUT_FAILED;
+	}
+	return OUTPUT_CONTINUE;
+}
+
 enum output_result
 output_event_raw(struct output *out, const struct sse_event *ev,
     int64_t unix_ms, const char *raw, size_t len)
@@ -356,6 +374,11 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 	/* The common case first: a stream relayed as it came. */
 	if (out->plain && raw != NULL)
 		return hold(out, raw, len);
+	/* json, data or data0 with no filter: nothing else to decide. */
+	if (out->runs && !out->plain) {
+		out->nwritten++;
+		return format(out, ev, unix_ms);
+	}
 	if (o->ntypes == 0 || output_wants(out, ev->type, ev->type_len)) {
 		if (raw != NULL && out->fmt.kind == SSE_FMT_RAW) {
 			if ((r = hold(out, raw, len)) != OUTPUT_CONTINUE)
@@ -364,17 +387,8 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 			if (out->span_len > 0 &&
 			    (r = output_commit(out)) != OUTPUT_CONTINUE)
 				return r;
-			if (out->buf.len >= OUTPUT_BATCH &&
-			    (r = write_buf(out)) != OUTPUT_CONTINUE)
+			if ((r = format(out, ev, unix_ms)) != OUTPUT_CONTINUE)
 				return r;
-			if (sse_format_event(
-				&out->fmt, &out->buf, ev, unix_ms) != 0) {
-				fprintf(stderr,
-				    "sse: %s: cannot format an event of %zu "
-				    "bytes\n",
-				    out->cmd, ev->data_len);
-				return out->state = OUTPUT_FAILED;
-			}
 		}
 		out->nwritten++;
 		if (o->max_events > 0 && out->nwritten >= o->max_events)

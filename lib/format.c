@@ -490,18 +490,30 @@ sse_format_runs(const struct sse_format *f)
 	    f->kind == SSE_FMT_DATA || f->kind == SSE_FMT_DATA0;
 }
 
-/* One event of a run: its data and, for the data formats, its end. */
+/*
+ * One event of a run. Short data is copied 32 bytes at once when as many
+ * can be read (lim: the run's end) and written; the rest is overwritten.
+ */
 static inline int
-run_event(
-    const struct sse_format *f, struct sse_buf *out, const struct sse_event *ev)
+run_event(const struct sse_format *f, struct sse_buf *out,
+    const struct sse_event *ev, const char *lim)
 {
+	size_t n = ev->data_len;
+	char *w;
+
 	if (f->kind == SSE_FMT_JSON)
 		return add_json(out, ev, true);
-	if (sse_buf_room(out, ev->data_len + 1) == -1)
-		return -1;
-	memcpy(out->p + out->len, ev->data, ev->data_len);
-	out->len += ev->data_len;
-	out->p[out->len++] = f->kind == SSE_FMT_DATA ? '\n' : '\0';
+	if (n <= 32 && lim - ev->data >= 32 && sse_buf_room(out, 33) == 0) {
+		w = out->p + out->len;
+		memcpy(w, ev->data, 32);
+	} else {
+		if (sse_buf_room(out, n + 1) == -1)
+			return -1;
+		w = out->p + out->len;
+		memcpy(w, ev->data, n);
+	}
+	w[n] = f->kind == SSE_FMT_DATA ? '\n' : '\0';
+	out->len += n + 1;
 	return 0;
 }
 
@@ -547,7 +559,7 @@ sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
 		ev.data = s + 6;
 		ev.data_len = (size_t)(eol - ev.data);
 		s = eol + 2;
-		if (run_event(f, out, &ev) == -1) {
+		if (run_event(f, out, &ev, end) == -1) {
 			out->len = old;
 			return SSE_ERR_TOO_BIG;
 		}

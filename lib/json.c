@@ -25,12 +25,15 @@
 static const char hex[] = "0123456789abcdef";
 
 /* The two-character escapes of C0 controls; 0: \u00XX. */
-static const char short_esc[32] = {
+/* The second character of the two-character escapes; 0: \u00XX. */
+static const char esc2[128] = {
     ['\b'] = 'b',
     ['\t'] = 't',
     ['\n'] = 'n',
     ['\f'] = 'f',
     ['\r'] = 'r',
+    ['"'] = '"',
+    ['\\'] = '\\',
 };
 
 /* Bytes copied unchanged: printable ASCII except " and \\. */
@@ -67,14 +70,8 @@ special(const unsigned char *u, size_t left, char e[6], size_t *used)
 		return n;
 	}
 	e[0] = '\\';
-	if (u[0] == '"' || u[0] == '\\') {
-		e[1] = (char)u[0];
+	if ((e[1] = esc2[u[0]]) != 0)
 		return 2;
-	}
-	if (u[0] < 0x20 && short_esc[u[0]] != 0) {
-		e[1] = short_esc[u[0]];
-		return 2;
-	}
 	/* Other C0 controls and DEL (harmless in JSON, not on a terminal). */
 	memcpy(e + 1, "u00", 3);
 	e[4] = hex[u[0] >> 4];
@@ -161,16 +158,15 @@ special_mask(const unsigned char *b, size_t n)
 }
 
 /*
- * Copy the n plain bytes at p to w, 16 at once when there are 16 to read
- * before lim (w has room for 16 more: SSE_JSON_ROOM's slack).
+ * Copy the n plain bytes at p to w, the first 16 at once (there are 16 to
+ * read at p, and w has room for 16 more: SSE_JSON_ROOM's slack).
  */
 static inline __attribute__((always_inline)) char *
-copy_plain(char *w, const unsigned char *p, size_t n, const unsigned char *lim)
+copy_plain(char *w, const unsigned char *p, size_t n)
 {
-	if (n <= 16 && lim - p >= 16)
-		memcpy(w, p, 16);
-	else
-		memcpy(w, p, n);
+	memcpy(w, p, 16);
+	if (n > 16)
+		memcpy(w + 16, p + 16, n - 16);
 	return w + n;
 }
 
@@ -205,14 +201,8 @@ static inline __attribute__((always_inline)) char *
 escape_ascii(char *w, unsigned char c)
 {
 	w[0] = '\\';
-	if (c == '"' || c == '\\') {
-		w[1] = (char)c;
+	if ((w[1] = esc2[c]) != 0)
 		return w + 2;
-	}
-	if (c < 0x20 && short_esc[c] != 0) {
-		w[1] = short_esc[c];
-		return w + 2;
-	}
 	memcpy(w + 1, "u00", 3);
 	w[4] = hex[c >> 4];
 	w[5] = hex[c & 15];
@@ -220,14 +210,13 @@ escape_ascii(char *w, unsigned char c)
 }
 
 /*
- * The n bytes (n <= 64) at *pp, the string ending at end, readable up to
- * lim: their special bytes found at once, as a bitmask, and the plain runs
- * between them copied whole. *pp moves past them (and past a UTF-8
- * sequence that straddles their end).
+ * The n bytes (n <= 64) at *pp, the string ending at end, with 16 bytes to
+ * read past each of them: their special bytes found at once, as a bitmask, and
+ * the plain runs between them copied whole. *pp moves past them (and past a
+ * UTF-8 sequence that straddles their end).
  */
 static inline __attribute__((always_inline)) char *
-put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end,
-    const unsigned char *lim)
+put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end)
 {
 	const unsigned char *b = *pp, *p = b, *q;
 	uint64_t m = special_mask(b, n);
@@ -235,7 +224,7 @@ put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end,
 
 	while (m != 0) {
 		q = b + __builtin_ctzll(m);
-		w = copy_plain(w, p, (size_t)(q - p), lim);
+		w = copy_plain(w, p, (size_t)(q - p));
 		if (*q < 0x80) {
 			w = escape_ascii(w, *q);
 			p = q + 1;
@@ -247,14 +236,14 @@ put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end,
 		m = off >= 64 ? 0 : m & (~UINT64_C(0) << off);
 	}
 	if (p < b + n) {
-		w = copy_plain(w, p, (size_t)(b + n - p), lim);
+		w = copy_plain(w, p, (size_t)(b + n - p));
 		p = b + n;
 	}
 	*pp = p;
 	return w;
 }
 
-/* Copy n bytes (1 to 64) with fixed-size moves, never reading past src + n. */
+/* Copy n bytes (1 to 80) with fixed-size moves, never reading past src + n. */
 static inline __attribute__((always_inline)) void
 copy_tail(unsigned char *dst, const unsigned char *src, size_t n)
 {
@@ -283,23 +272,28 @@ copy_tail(unsigned char *dst, const unsigned char *src, size_t n)
 }
 
 /*
- * 64 bytes at a time; the last 64 or fewer from a copy with room to read
- * 16 bytes past each of them, so that no load goes past the string.
+ * 64 bytes at a time, so long as 16 more can be read after each of them;
+ * the last 80 or fewer from a copy with that room, so that no load goes
+ * past the string.
  */
 char *
 sse_json_put(char *w, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	unsigned char tail[64 + 16];
+	unsigned char tail[80 + 16];
 	size_t n;
 
 	*w++ = '"';
-	while (end - p > 64)
-		w = put_block(w, &p, 64, end, end);
+	while (end - p > 80)
+		w = put_block(w, &p, 64, end);
 	if ((n = (size_t)(end - p)) > 0) {
 		copy_tail(tail, p, n);
 		p = tail;
-		w = put_block(w, &p, n, tail + n, tail + sizeof(tail));
+		end = tail + n;
+		while (p < end) {
+			n = (size_t)(end - p);
+			w = put_block(w, &p, n < 64 ? n : 64, end);
+		}
 	}
 	*w++ = '"';
 	return w;
