@@ -115,7 +115,6 @@ struct door {
 	struct httpd *h;
 	struct MHD_Daemon *d; /* NULL: not in use (the small one, with TLS) */
 	int fd; /* its epoll descriptor */
-	bool small;
 };
 
 struct httpd {
@@ -1077,7 +1076,6 @@ door_open(struct httpd *h, struct door *dr, bool small, unsigned limit)
 	if (h->tls)
 		flags |= MHD_USE_TLS;
 	dr->h = h;
-	dr->small = small;
 	dr->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, dr,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)(small ? SMALL_POOL : LARGE_POOL),

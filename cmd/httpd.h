@@ -19,11 +19,12 @@
  * "Authorization: Bearer TOKEN" or "?token=TOKEN" (401 otherwise).
  * Streams beyond max_clients get 503.
  *
- * Threads: httpd_run() runs one event loop (epoll over libmicrohttpd's
- * epoll fd, a wake eventfd and a signalfd) in the calling thread, and every
- * source callback runs in that thread, one at a time. httpd_wake_all() and
- * httpd_drain() may be called from any thread. Everything else: the thread
- * that called httpd_start().
+ * Threads: httpd_run() runs one event loop (epoll over the listening
+ * socket, the connections still sending their request head, the two
+ * libmicrohttpd daemons' epoll fds, a wake eventfd and a signalfd) in the
+ * calling thread, and every source callback runs in that thread, one at a
+ * time. httpd_wake_all() and httpd_drain() may be called from any thread.
+ * Everything else: the thread that called httpd_start().
  */
 #ifndef SSE_HTTPD_H
 #define SSE_HTTPD_H
