@@ -172,28 +172,28 @@ copy_plain(char *w, const unsigned char *p, size_t n)
 
 /*
  * The replacement of the byte >= 0x80 (and what follows) at u, written at
- * *w: where the input goes on. Valid UTF-8 is copied as it is.
+ * w: where the output goes on, with *used set to the bytes taken. Valid
+ * UTF-8 is copied as it is.
  */
-static const unsigned char *
-escape_high(char **wp, const unsigned char *u, const unsigned char *end)
+static char *
+escape_high(
+    char *w, const unsigned char *u, const unsigned char *end, size_t *used)
 {
-	char *w = *wp;
 	size_t n, bad;
 
 	if ((n = sse_utf8_seq(u, (size_t)(end - u), &bad)) == 0) {
 		memcpy(w, "\xEF\xBF\xBD", 3);
-		*wp = w + 3;
-		return u + bad;
+		*used = bad;
+		return w + 3;
 	}
+	*used = n;
 	if (n == 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] & 0xFE) == 0xA8) {
 		/* U+2028, U+2029: valid JSON, not valid JavaScript. */
 		memcpy(w, u[2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
-		*wp = w + 6;
-		return u + 3;
+		return w + 6;
 	}
 	memcpy(w, u, n);
-	*wp = w + n;
-	return u + n;
+	return w + n;
 }
 
 /* The escape of the ASCII byte c (not plain) at w: where the output goes on. */
@@ -220,10 +220,10 @@ put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end)
 {
 	const unsigned char *b = *pp, *p = b, *q;
 	uint64_t m = special_mask(b, n);
-	size_t off;
+	size_t off, used;
 
 	while (m != 0) {
-		q = b + __builtin_ctzll(m);
+		q = b + (size_t)__builtin_ctzll(m);
 		w = copy_plain(w, p, (size_t)(q - p));
 		if (*q < 0x80) {
 			w = escape_ascii(w, *q);
@@ -231,7 +231,8 @@ put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end)
 			m &= m - 1;
 			continue;
 		}
-		p = escape_high(&w, q, end);
+		w = escape_high(w, q, end, &used);
+		p = q + used;
 		off = (size_t)(p - b);
 		m = off >= 64 ? 0 : m & (~UINT64_C(0) << off);
 	}
