@@ -12,6 +12,9 @@ heads.py PORT flood N   N connections that send nothing, then a normal
                         request; prints its status, then how many of the
                         first connections the server has closed
 heads.py PORT stall     sends half a head and waits (until killed)
+heads.py PORT starve N  N connections that send nothing, then a normal
+                        request: prints "waits" if it gets no answer while
+                        they are open, then its status once they are closed
 """
 import socket
 import sys
@@ -142,6 +145,29 @@ def main():
             except (socket.timeout, ConnectionResetError):
                 pass
         print(closed)
+    elif mode == "starve":
+        idle = [connect() for _ in range(int(sys.argv[3]))]
+        s = connect()
+        s.sendall((START + "\r\n").encode())
+        s.settimeout(0.5)
+        try:
+            print("answered" if s.recv(1) else "closed")
+        except socket.timeout:
+            print("waits")
+        for i in idle:
+            i.close()
+        s.settimeout(5)
+        data = b""
+        try:
+            while b"data:" not in data:
+                b = s.recv(65536)
+                if not b:
+                    break
+                data += b
+        except socket.timeout:
+            pass
+        print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/")
+              else "none")
     elif mode == "stall":
         s = connect()
         s.sendall(START.encode())

@@ -678,6 +678,19 @@ for i in range(2000):
 	assert_output 200
 }
 
+@test "serve: out of descriptors, it stops accepting and starts again" {
+	command -v prlimit >/dev/null || skip "no prlimit"
+	serve
+	feed one
+	prlimit --pid "$SRV" --nofile=40:40 || skip "cannot lower the limit"
+	# 60 idle connections take every descriptor the server has left: a
+	# request waits in the listen queue until they go, then is served.
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" starve 60
+	assert_output "$(printf 'waits\n200')"
+	run get /events
+	assert_line 'data: one'
+}
+
 @test "serve: beyond 1024 connections that send nothing, the oldest are closed" {
 	ulimit -n 4096 || skip "cannot raise the descriptor limit"
 	serve
