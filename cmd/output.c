@@ -404,21 +404,27 @@ output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
     const char *id, size_t id_len)
 {
 	enum output_result r;
+	size_t taken;
 
 	if (out->state != OUTPUT_CONTINUE)
 		return out->state;
 	out->nwritten += n;
 	if (out->plain)
 		return hold(out, raw, len);
-	if (out->buf.len >= OUTPUT_BATCH &&
-	    (r = write_buf(out)) != OUTPUT_CONTINUE)
-		return r;
-	if (sse_format_run(&out->fmt, &out->buf, raw, len, n, id, id_len) !=
-	    0) {
-		fprintf(stderr,
-		    "sse: %s: cannot format %zu events of %zu bytes\n",
-		    out->cmd, n, len);
-		return out->state = OUTPUT_FAILED;
+	/* A batch at a time: the events may repeat a long last event ID. */
+	while (len > 0) {
+		if (out->buf.len >= OUTPUT_BATCH &&
+		    (r = write_buf(out)) != OUTPUT_CONTINUE)
+			return r;
+		if (sse_format_run(&out->fmt, &out->buf, raw, len, id, id_len,
+			OUTPUT_BATCH, &taken) != 0) {
+			fprintf(stderr,
+			    "sse: %s: cannot format %zu events of %zu bytes\n",
+			    out->cmd, n, len);
+			return out->state = OUTPUT_FAILED;
+		}
+		raw += taken;
+		len -= taken;
 	}
 	return OUTPUT_CONTINUE;
 }

@@ -523,7 +523,7 @@ run_event(const struct sse_format *f, struct sse_buf *out,
  */
 int
 sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
-    size_t len, size_t n, const char *id, size_t id_len)
+    size_t len, const char *id, size_t id_len, size_t until, size_t *taken)
 {
 	const char *s = raw, *end = raw + len, *eol;
 	size_t old = out->len;
@@ -531,11 +531,13 @@ sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
 	struct eolscan sc;
 	bool ids;
 
+	*taken = 0;
 	if (!sse_format_runs(f))
 		return SSE_ERR_INVALID;
 	if (f->kind == SSE_FMT_RAW) {
 		if (sse_buf_add(out, raw, len) == -1)
 			return SSE_ERR_TOO_BIG;
+		*taken = len;
 		return SSE_OK;
 	}
 	sse_event_init(&ev);
@@ -543,7 +545,7 @@ sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
 	ev.id_len = id_len;
 	ids = len >= 4 && memcmp(raw, "id: ", 4) == 0;
 	eolscan_init(&sc, s, end);
-	for (; n > 0; n--) {
+	while (s < end) {
 		if (ids) {
 			if (end - s < 4 || memcmp(s, "id: ", 4) != 0 ||
 			    (eol = eolscan_next(&sc, s)) == end)
@@ -563,9 +565,11 @@ sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
 			out->len = old;
 			return SSE_ERR_TOO_BIG;
 		}
+		if (until > 0 && out->len >= until)
+			break;
 	}
-	if (s == end)
-		return SSE_OK;
+	*taken = (size_t)(s - raw);
+	return SSE_OK;
 invalid:
 	out->len = old;
 	return SSE_ERR_INVALID;

@@ -760,6 +760,23 @@ EOF
 	[ "$(wc -l <"$T/listen.json")" = 12 ]
 }
 
+@test "format: events that repeat a long last event ID are written out a batch at a time (memory stays bounded)" {
+	serve <<'EOF'
+send "id: " + "i" * 100000 + "\n\n"
+repeat 2000 "data: x\n\n"
+EOF
+	# 2000 json lines of 100 KB each: 200 MB written, never held at once.
+	run python3 -c 'import resource, subprocess, sys
+r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE).stdout
+print(r.count(b"\n"), len(r) // 1000000, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
+		timeout 20 sse listen --no-reconnect -f json "$URL"
+	assert_success
+	local lines mb rss
+	read -r lines mb rss <<<"$output"
+	[ "$lines" = 2000 ] && [ "$mb" = 200 ] || fail "got: $output"
+	[ "$rss" -lt 64 ] || fail "peak RSS $rss MB"
+}
+
 @test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
 	reconnects 'send "retry: 10\ndata: one\n\n"'
 	run --separate-stderr lsn -f data -n 2 -H 'content-type: application/json; charset=utf-8' \

@@ -219,6 +219,7 @@ struct sink {
 	struct sse_format f;
 	struct sse_buf out;
 	int err;
+	bool split;
 };
 
 static int
@@ -231,16 +232,31 @@ on_event(void *ctx, const struct sse_event *ev)
 	return 0;
 }
 
+/*
+ * A run, formatted whole or, every other stream, a few bytes of output at
+ * a time (as output.c goes on after writing a batch out).
+ */
 static int
 on_run(void *ctx, const char *raw, size_t len, size_t n)
 {
 	struct sink *k = ctx;
+	size_t idlen, taken, until = 0;
 	const char *id;
-	size_t idlen;
 
+	(void)n;
 	id = sse_parser_last_id(&k->p, &idlen);
-	if (sse_format_run(&k->f, &k->out, raw, len, n, id, idlen) != 0)
-		k->err++;
+	do {
+		if (k->split)
+			until = k->out.len + 1 + rnd_below(120);
+		if (sse_format_run(&k->f, &k->out, raw, len, id, idlen, until,
+			&taken) != 0 ||
+		    taken == 0) {
+			k->err++;
+			return 0;
+		}
+		raw += taken;
+		len -= taken;
+	} while (len > 0);
 	return 0;
 }
 
@@ -255,6 +271,7 @@ sink_run(struct sink *k, const char *fmt, bool runs, const char *s, size_t len,
 	sse_format_init(&k->f, fmt, NULL, 0);
 	sse_buf_init(&k->out, 0);
 	k->err = 0;
+	k->split = rnd() % 2 == 0;
 	if (runs)
 		sse_parser_set_run(&k->p, on_run);
 	for (i = 0; i < len; i += n) {
@@ -362,31 +379,37 @@ run_errors(void)
 {
 	struct sse_format f;
 	struct sse_buf out = SSE_BUF_INIT, small;
+	size_t taken;
 
 	sse_format_init(&f, "json", NULL, 0);
 	sse_buf_addstr(&out, "kept");
-	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n", 17, 2, "", 0) ==
-		    SSE_ERR_INVALID &&
-		out.len == 4,
+	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n", 17, "", 0, 0,
+	       &taken) == SSE_ERR_INVALID &&
+		out.len == 4 && taken == 0,
 	    "run cut short: invalid, buffer unchanged");
-	ok(sse_format_run(&f, &out, "data: a\n\n", 9, 2, "", 0) ==
+	ok(sse_format_run(&f, &out, "data: a\n\nx", 10, "", 0, 0, &taken) ==
 		    SSE_ERR_INVALID &&
-		out.len == 4,
-	    "run with fewer events than said: invalid, buffer unchanged");
-	ok(sse_format_run(&f, &out, "data: a\n\nx", 10, 1, "", 0) ==
-		    SSE_ERR_INVALID &&
-		out.len == 4,
-	    "run with bytes left over: invalid, buffer unchanged");
+		out.len == 4 && taken == 0,
+	    "run with bytes of another shape: invalid, buffer unchanged");
+	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n\n", 18, "i", 1, 5,
+	       &taken) == SSE_OK &&
+		taken == 9 &&
+		out.len ==
+		    4 +
+			sizeof("{\"event\":\"message\",\"data\":\"a\","
+			       "\"id\":\"i\"}\n") -
+			1,
+	    "until: one event past the mark, then it stops");
 	sse_buf_init(&small, 40);
-	ok(sse_format_run(&f, &small, "data: a\n\ndata: b\n\n", 18, 2, "", 0) ==
-		    SSE_ERR_TOO_BIG &&
-		small.len == 0,
+	ok(sse_format_run(&f, &small, "data: a\n\ndata: b\n\n", 18, "", 0, 0,
+	       &taken) == SSE_ERR_TOO_BIG &&
+		small.len == 0 && taken == 0,
 	    "run past the cap: too big, buffer unchanged");
 	sse_buf_release(&small);
 	sse_format_release(&f);
 	sse_format_init(&f, "pretty", NULL, 0);
 	ok(!sse_format_runs(&f) &&
-		sse_format_run(&f, &out, "data: a\n\n", 9, 1, "", 0) ==
+		sse_format_run(&f, &out, "data: a\n\n", 9, "", 0, 0, &taken) ==
 		    SSE_ERR_INVALID,
 	    "pretty takes no runs");
 	sse_format_release(&f);
