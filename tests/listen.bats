@@ -774,7 +774,7 @@ print(r.count(b"\n"), len(r) // 1000000, resource.getrusage(resource.RUSAGE_CHIL
 	local lines mb rss
 	read -r lines mb rss <<<"$output"
 	[ "$lines" = 2000 ] && [ "$mb" = 200 ] || fail "got: $output"
-	[ "$rss" -lt 64 ] || fail "peak RSS $rss MB"
+	[ "$rss" -lt 100 ] || fail "peak RSS $rss MB"
 }
 
 @test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
