@@ -1047,6 +1047,16 @@ accept_some(struct httpd *h)
 				h->accept_ready = false;
 				return;
 			}
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    h->phead != NULL) {
+				/*
+				 * Out of descriptors: a connection that has
+				 * sent nothing yet makes room, the oldest
+				 * first, as beyond MAX_PENDING.
+				 */
+				pending_end(h, h->phead, NULL);
+				continue;
+			}
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* Out of descriptors: try again in a while. */

@@ -14,7 +14,12 @@ heads.py PORT flood N   N connections that send nothing, then a normal
 heads.py PORT stall     sends half a head and waits (until killed)
 heads.py PORT starve N  N connections that send nothing, then a normal
                         request: prints "waits" if it gets no answer while
-                        they are open, then its status once they are closed
+                        they are open (else "answered"), then its status
+                        once they are closed
+heads.py PORT starve-streams N
+                        streams, one after another, until one gets no
+                        answer (at most N): prints "waits" then, and its
+                        status once the others are closed
 """
 import socket
 import sys
@@ -109,6 +114,23 @@ SHAPES = {
 }
 
 
+def starved(s, idle, data):
+    """Close the idle connections; print the status s is answered with."""
+    for i in idle:
+        i.close()
+    s.settimeout(5)
+    try:
+        while b"data:" not in data:
+            b = s.recv(65536)
+            if not b:
+                break
+            data += b
+    except socket.timeout:
+        pass
+    print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/")
+          else "none")
+
+
 def main():
     mode = sys.argv[2]
     if mode == "sweep":
@@ -150,24 +172,28 @@ def main():
         s = connect()
         s.sendall((START + "\r\n").encode())
         s.settimeout(0.5)
-        try:
-            print("answered" if s.recv(1) else "closed")
-        except socket.timeout:
-            print("waits")
-        for i in idle:
-            i.close()
-        s.settimeout(5)
         data = b""
         try:
-            while b"data:" not in data:
-                b = s.recv(65536)
-                if not b:
-                    break
-                data += b
+            data = s.recv(65536)
+            print("answered" if data else "closed")
         except socket.timeout:
-            pass
-        print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/")
-              else "none")
+            print("waits")
+        starved(s, idle, data)
+    elif mode == "starve-streams":
+        idle, data = [], b""
+        for _ in range(int(sys.argv[3])):
+            s = connect()
+            s.sendall((START + "\r\n").encode())
+            s.settimeout(0.5)
+            try:
+                s.recv(65536)
+                idle.append(s)
+            except socket.timeout:
+                print("waits")
+                break
+        else:
+            print("answered")
+        starved(s, idle, data)
     elif mode == "stall":
         s = connect()
         s.sendall(START.encode())

@@ -683,12 +683,23 @@ for i in range(2000):
 	serve
 	feed one
 	prlimit --pid "$SRV" --nofile=40:40 || skip "cannot lower the limit"
-	# 60 idle connections take every descriptor the server has left: a
-	# request waits in the listen queue until they go, then is served.
-	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" starve 60
+	# 40 streams take every descriptor the server has left: a request
+	# waits in the listen queue until they go, then is served.
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" starve-streams 100
 	assert_output "$(printf 'waits\n200')"
 	run get /events
 	assert_line 'data: one'
+}
+
+@test "serve: out of descriptors, connections that sent nothing make room" {
+	command -v prlimit >/dev/null || skip "no prlimit"
+	serve
+	feed one
+	prlimit --pid "$SRV" --nofile=40:40 || skip "cannot lower the limit"
+	# 60 idle connections would take every descriptor the server has
+	# left: the oldest are closed for the request, which is served at once.
+	run python3 "$BATS_TEST_DIRNAME/heads.py" "$PORT" starve 60
+	assert_output "$(printf 'answered\n200')"
 }
 
 @test "serve: beyond 1024 connections that send nothing, the oldest are closed" {
