@@ -498,13 +498,17 @@ heads() {
 
 @test "serve: a client too slow while another keeps up is disconnected" {
 	serve --history-bytes 512K --max-event-size 1K --retry 100 --exit-on-eof
-	# A client that asks and then does not read.
+	# A client that asks and then does not read until all input is in
+	# (not for a fixed time: a loaded machine may not have sent it enough
+	# by then to leave it behind).
 	start_bg python3 -c '
-import socket, sys, time
+import os, socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
 open(sys.argv[2], "w").write("sent\n")
-time.sleep(3)
+t = time.monotonic() + 120
+while not os.path.exists(sys.argv[3]) and time.monotonic() < t:
+    time.sleep(0.05)
 s.settimeout(10)
 n = 0
 while True:
@@ -513,7 +517,7 @@ while True:
         break
     n += len(b)
 print(n)
-' "$PORT" "$BATS_TEST_TMPDIR/sent" >"$BATS_TEST_TMPDIR/slow" 8>&-
+' "$PORT" "$BATS_TEST_TMPDIR/sent" "$BATS_TEST_TMPDIR/go" >"$BATS_TEST_TMPDIR/slow" 8>&-
 	local slow=$BG_PID
 	wait_file "$BATS_TEST_TMPDIR/sent" sent
 	MAXT=120 bg_get "$BATS_TEST_TMPDIR/fast" /events
@@ -522,6 +526,7 @@ print(n)
 	# client's socket buffers (up to 4 MB each way here) hold.
 	timeout 120 seq 1000000 >&8
 	end_input
+	: >"$BATS_TEST_TMPDIR/go"
 	wait_exit "$slow" 300
 	[ "$WAITED" -eq 0 ] # it saw the end of the connection, not a timeout
 	local got
