@@ -52,23 +52,29 @@ def connect():
     return socket.create_connection(("127.0.0.1", PORT), timeout=5)
 
 
-def send(head):
-    """Send a head; return (status, got an event) from the answer."""
-    s = connect()
-    s.sendall(head.encode())
-    data = b""
+def answer(s, data=b""):
+    """Read s's answer (after data) up to its first event, or its end (the
+    server closes after any other answer); return (status, got an event)."""
     try:
-        while b"data:" not in data:  # the server closes after others
+        while b"data:" not in data:
             b = s.recv(65536)
             if not b:
                 break
             data += b
     except socket.timeout:
         pass
-    s.close()
     status = data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/") \
         else "none"
     return status, b"data:" in data
+
+
+def send(head):
+    """Send a head; return (status, got an event) from the answer."""
+    s = connect()
+    s.sendall(head.encode())
+    got = answer(s)
+    s.close()
+    return got
 
 
 def sweep(make):
@@ -119,16 +125,7 @@ def starved(s, idle, data):
     for i in idle:
         i.close()
     s.settimeout(5)
-    try:
-        while b"data:" not in data:
-            b = s.recv(65536)
-            if not b:
-                break
-            data += b
-    except socket.timeout:
-        pass
-    print(data.split(b" ", 2)[1].decode() if data.startswith(b"HTTP/")
-          else "none")
+    print(answer(s, data)[0])
 
 
 def main():
