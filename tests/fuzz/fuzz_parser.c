@@ -13,7 +13,11 @@
  *   and serializing them again gives the same bytes;
  * - every span sse_parser_raw() hands out is what sse_serialize writes;
  * - runs (sse_parser_set_run) give the same events as the event callback,
- *   as spans that are what sse_serialize writes for them.
+ *   as spans that are what sse_serialize writes for them;
+ * - the json and data formats of runs (sse_format_run, stopped now and then
+ *   at a mark and resumed) are the bytes those of their events one by one
+ *   are, and a JSON string written with room to spare is the one written
+ *   into a buffer capped at its length (the escape-by-escape path).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -159,6 +163,96 @@ round_trip(const char *s, size_t n)
 	rt_release(&b);
 }
 
+/* Formats of the same stream, by runs (split at marks) or event by event. */
+struct fmt_sink {
+	struct sse_parser p;
+	struct sse_format f;
+	struct sse_buf out;
+	size_t step; /* sse_format_run's until, past out's length; 0: none */
+};
+
+SSE_HARNESS static int
+fmt_event(void *ctx, const struct sse_event *ev)
+{
+	struct fmt_sink *k = ctx;
+	struct sse_buf tight;
+	size_t at = k->out.len;
+
+	if (sse_format_event(&k->f, &k->out, ev, 0) != SSE_OK)
+		abort(); /* no cap: formatting cannot fail */
+	if (k->f.kind == SSE_FMT_JSON) {
+		sse_buf_init(&tight, k->out.len - at);
+		if (sse_format_event(&k->f, &tight, ev, 0) != SSE_OK ||
+		    tight.len != k->out.len - at ||
+		    memcmp(tight.p, k->out.p + at, tight.len) != 0)
+			abort(); /* the fast and tight json paths differ */
+		sse_buf_release(&tight);
+	}
+	return 0;
+}
+
+SSE_HARNESS static int
+fmt_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	struct fmt_sink *k = ctx;
+	size_t idlen, taken;
+	const char *id;
+
+	(void)n;
+	id = sse_parser_last_id(&k->p, &idlen);
+	while (len > 0) {
+		if (sse_format_run(&k->f, &k->out, raw, len, id, idlen,
+			k->step ? k->out.len + k->step : 0, &taken) != SSE_OK ||
+		    taken == 0 || taken > len)
+			abort(); /* a run the parser made is not a run */
+		raw += taken;
+		len -= taken;
+	}
+	return 0;
+}
+
+SSE_HARNESS static void
+fmt_feed(struct fmt_sink *k, const char *spec, bool runs, size_t step,
+    const char *s, size_t n)
+{
+	struct sse_parser_cb cb = {fmt_event, NULL, NULL, k};
+
+	sse_parser_init(&k->p, &cb, 0);
+	if (sse_format_init(&k->f, spec, NULL, 0) != 0)
+		abort();
+	sse_buf_init(&k->out, 0);
+	k->step = step;
+	if (runs)
+		sse_parser_set_run(&k->p, fmt_run);
+	(void)sse_parser_feed(&k->p, s, n);
+}
+
+SSE_HARNESS static void
+fmt_release(struct fmt_sink *k)
+{
+	sse_parser_release(&k->p);
+	sse_format_release(&k->f);
+	sse_buf_release(&k->out);
+}
+
+SSE_HARNESS static void
+formats(const char *s, size_t n, size_t step)
+{
+	static const char *const specs[] = {"json", "data"};
+	struct fmt_sink a, b;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		fmt_feed(&a, specs[i], true, step, s, n);
+		fmt_feed(&b, specs[i], false, 0, s, n);
+		if (a.out.len != b.out.len ||
+		    (a.out.len > 0 && memcmp(a.out.p, b.out.p, a.out.len) != 0))
+			abort(); /* runs formatted whole differ from events */
+		fmt_release(&a);
+		fmt_release(&b);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -182,5 +276,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	splits(s, size, 0, cut1, cut2, step);
 	splits(s, size, max, cut1, cut2, step);
 	round_trip(s, size);
+	formats(s, size, size > 0 && data[0] % 2 ? step : 0);
 	return 0;
 }
