@@ -16,7 +16,11 @@
  * another quarter of the ring; meanwhile stdin is not read, so its pipe
  * fills and the producer blocks. Clients more than half the history behind
  * the fastest are evicted as before and disconnected (they can resume by
- * id); with no client, appends never wait.
+ * id); with no client, appends never wait. Nor do they once the fastest
+ * client has taken nothing for --max-stall (a client that stopped reading
+ * must not hold the producer): then appends evict freely, the stalled
+ * clients fall out of the history and are dropped, until a client moves
+ * the fastest cursor on again.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -56,6 +61,8 @@ const struct cmd_entry cmd_serve_entry = {
     "      --end-event TYPE    send this event when stdin ends\n"
     "      --exit-on-eof       exit once stdin ends and clients have it all\n"
     "                          (a client that does not read: 5 s at most)\n"
+    "      --max-stall SECS    longest stdin waits for clients that take\n"
+    "                          nothing (default 10, 0: never waits)\n"
     "History:\n"
     "      --history N         events kept for resuming (default 100000)\n"
     "      --history-bytes SIZE  and at most these bytes (default 64M)\n"
@@ -77,6 +84,7 @@ enum {
 	OPT_HISTORY,
 	OPT_HISTORY_BYTES,
 	OPT_BACKLOG,
+	OPT_MAX_STALL,
 };
 
 #define READ_BLOCK (256 * 1024)
@@ -100,6 +108,7 @@ struct serve {
 	bool exit_on_eof;
 	long long history, backlog;
 	size_t history_bytes;
+	int64_t max_stall_ms;
 
 	/* shared with the HTTP thread, under mu */
 	pthread_mutex_t mu;
@@ -111,6 +120,7 @@ struct serve {
 	uint64_t keep; /* appends evict nothing from here on */
 	bool refresh; /* recompute fastest and keep: a client came or left */
 	bool blocked; /* the input thread waits for the fastest to reach want */
+	bool stalled; /* the fastest took nothing for max_stall: evict freely */
 	uint64_t want;
 	bool stop; /* the loop has ended: the input thread must not wait */
 	pthread_cond_t moved; /* the fastest moved, a client left, or stop */
@@ -234,7 +244,7 @@ keep_cursor(struct serve *s)
 {
 	struct client *c;
 
-	if (s->nclients == 0 || s->stop)
+	if (s->nclients == 0 || s->stop || s->stalled)
 		return UINT64_MAX;
 	if (s->refresh) {
 		s->fastest = 0;
@@ -247,12 +257,29 @@ keep_cursor(struct serve *s)
 	return s->keep;
 }
 
+/* now + ms on the clock of the condition variable moved. */
+static struct timespec
+stall_at(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
 /*
  * Under mu: the log is full of what the fastest client still needs. Let
  * the clients have what was appended, and wait until that client has
  * taken another quarter of the ring (fewer, longer waits), or a client
  * came or left, or the loop ended. src_read, src_open and src_close signal
- * moved, so no wakeup is lost.
+ * moved, so no wakeup is lost. If the fastest takes nothing for
+ * max_stall, stop waiting for it: the clients are stalled.
  */
 static void
 wait_for_fastest(struct serve *s)
@@ -260,13 +287,31 @@ wait_for_fastest(struct serve *s)
 	uint64_t head = evlog_head(&s->log);
 	uint64_t q =
 	    (head - s->log.tail) / 4 > 0 ? (head - s->log.tail) / 4 : 1;
+	uint64_t seen = s->fastest;
+	struct timespec at = stall_at(s->max_stall_ms);
 
 	s->want = head - s->fastest > q ? s->fastest + q : head;
 	s->blocked = true;
 	httpd_wake_now(s->h);
-	while (
-	    s->nclients > 0 && !s->stop && !s->refresh && s->fastest < s->want)
-		pthread_cond_wait(&s->moved, &s->mu);
+	while (s->nclients > 0 && !s->stop && !s->refresh &&
+	    s->fastest < s->want) {
+		if (s->max_stall_ms == 0 ||
+		    pthread_cond_timedwait(&s->moved, &s->mu, &at) ==
+			ETIMEDOUT) {
+			if (s->fastest != seen) { /* slow, but it moves */
+				seen = s->fastest;
+				at = stall_at(s->max_stall_ms);
+				continue;
+			}
+			s->stalled = true;
+			if (s->max_stall_ms > 0)
+				fprintf(stderr,
+				    "sse: serve: no client took anything for "
+				    "%g s: input goes on without them\n",
+				    (double)s->max_stall_ms / 1000);
+			break;
+		}
+	}
 	s->blocked = false;
 }
 
@@ -638,8 +683,13 @@ stopped:
 static void
 client_moved(struct serve *s, struct client *c)
 {
-	if (c->cursor > s->fastest)
+	if (c->cursor > s->fastest) {
 		s->fastest = c->cursor;
+		if (s->stalled) { /* a client moves again: wait for it */
+			s->stalled = false;
+			s->refresh = true;
+		}
+	}
 	if (s->blocked && c->cursor >= s->want)
 		pthread_cond_signal(&s->moved);
 }
@@ -791,6 +841,7 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	    {"history", required_argument, NULL, OPT_HISTORY},
 	    {"history-bytes", required_argument, NULL, OPT_HISTORY_BYTES},
 	    {"backlog", required_argument, NULL, OPT_BACKLOG},
+	    {"max-stall", required_argument, NULL, OPT_MAX_STALL},
 	    HTTPD_LONGOPTS,
 	    {NULL, 0, NULL, 0},
 	};
@@ -874,6 +925,11 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 				&s->backlog) == -1)
 				return -1;
 			break;
+		case OPT_MAX_STALL:
+			if (opt_seconds("serve: --max-stall", optarg,
+				&s->max_stall_ms) == -1)
+				return -1;
+			break;
 		case ':':
 			fprintf(stderr,
 			    "sse: serve: option '%s' needs a value\n",
@@ -911,6 +967,7 @@ cmd_serve_exec(int argc, char **argv)
 	struct httpd_opts ho;
 	struct httpd_source src;
 	struct sse_parser_cb cb;
+	pthread_condattr_t ca;
 	pthread_t tid;
 	uint64_t one = 1;
 	int rc;
@@ -923,6 +980,7 @@ cmd_serve_exec(int argc, char **argv)
 	s.history = 100000;
 	s.history_bytes = 64u << 20;
 	s.backlog = 1000;
+	s.max_stall_ms = 10000;
 	s.retry_in = -1;
 	s.stopfd = -1;
 	httpd_opts_init(&ho);
@@ -937,7 +995,10 @@ cmd_serve_exec(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	pthread_mutex_init(&s.mu, NULL);
-	pthread_cond_init(&s.moved, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s.moved, &ca);
+	pthread_condattr_destroy(&ca);
 	sse_buf_init(&s.batch, 0);
 	sse_buf_init(&s.scratch, s.max_event);
 	memset(&cb, 0, sizeof(cb));

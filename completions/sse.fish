@@ -53,6 +53,7 @@ complete -c sse -n "__fish_seen_subcommand_from serve" -l retry -x -d 'send retr
 complete -c sse -n "__fish_seen_subcommand_from serve" -l max-event-size -x -d 'longest line or event'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l end-event -x -d 'send this event when stdin ends'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l exit-on-eof -d 'exit once stdin ends'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l max-stall -x -d 'longest stdin waits for stalled clients'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l history -x -d 'events kept for resuming'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l history-bytes -x -d 'bytes kept for resuming'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l backlog -x -d 'recent events a new client gets'

@@ -496,6 +496,41 @@ heads() {
 	assert_output 2000000
 }
 
+# stalled_client FILE: a client that asks for the stream and never reads;
+# FILE says "sent" once it has asked.
+stalled_client() {
+	start_bg python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+open(sys.argv[2], "w").write("sent\n")
+time.sleep(120)
+' "$PORT" "$1" 8>&-
+	wait_file "$1" sent
+}
+
+@test "serve: --max-stall: a client that takes nothing holds stdin that long at most" {
+	serve --history-bytes 512K --max-event-size 1K --max-stall 0.5 --backlog 1
+	stalled_client "$BATS_TEST_TMPDIR/sent"
+	# Far more than the ring and the socket buffers hold: without the
+	# limit this would wait for libmicrohttpd's 60 s timeout.
+	timeout 30 seq 1000000 >&8
+	feed_sync last
+	grep -q 'no client took anything for 0.5 s: input goes on without them' "$ERR"
+	# The server goes on: a new client gets the newest events.
+	run get /events
+	assert_line 'data: last'
+}
+
+@test "serve: --max-stall 0: stdin never waits for clients" {
+	serve --history-bytes 512K --max-event-size 1K --max-stall 0 --backlog 1
+	stalled_client "$BATS_TEST_TMPDIR/sent"
+	timeout 30 seq 1000000 >&8
+	feed_sync last
+	run grep -c 'took anything' "$ERR"
+	assert_output 0
+}
+
 @test "serve: a client too slow while another keeps up is disconnected" {
 	serve --history-bytes 512K --max-event-size 1K --retry 100 --exit-on-eof
 	# A client that asks and then does not read until all input is in
@@ -560,7 +595,7 @@ print(n)
 	for args in '--input xml' '--id uuid' '--retry -1' '--history 0' \
 		'--backlog x' '--max-event-size 1Q' '--keepalive -1' \
 		'--max-clients 0' '-p 70000' '--event' '--cors ""' \
-		'--history-bytes 2K' 'extra'; do
+		'--history-bytes 2K' '--max-stall soon' '--max-stall -1' 'extra'; do
 		eval "run sse serve $args </dev/null"
 		[ "$status" -eq 2 ] || fail "serve $args: exit $status: $output"
 		assert_output --partial 'usage: sse serve'
