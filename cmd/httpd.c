@@ -354,7 +354,7 @@ resume_all(struct httpd *h)
  * two keepalive periods later, and would count against --max-clients
  * until then. Watch the socket for a hang-up in our own epoll set (edge
  * triggered, once per connection, from its first suspension until
- * stream_free) and end the stream as soon as it comes.
+ * stream_free) and act on it as soon as it comes (hung_up).
  */
 static void
 watch(struct httpd *h, struct conn *c)
@@ -374,10 +374,21 @@ watch(struct httpd *h, struct conn *c)
 		c->fd = ci->connect_fd;
 }
 
+/*
+ * The client's socket reported a hang-up. An error or a full hang-up
+ * (EPOLLHUP: it reset the connection) ends the stream. A FIN alone
+ * (EPOLLRDHUP) may be a client that vanished or one that only shut down
+ * its sending side and still reads: send it a keepalive at once. A client
+ * that is gone answers that with a reset, which comes back here as
+ * EPOLLHUP; one that still reads takes it, and its stream goes on.
+ */
 static void
-hung_up(struct httpd *h, struct conn *c)
+hung_up(struct httpd *h, struct conn *c, uint32_t events)
 {
-	c->gone = true;
+	if (events & (EPOLLHUP | EPOLLERR))
+		c->gone = true;
+	else
+		c->ka_due = true;
 	if (c->suspended) {
 		heap_remove(h, c);
 		resume(c);
@@ -1334,7 +1345,7 @@ httpd_run(struct httpd *h)
 			else if (p == &h->door[0].fd || p == &h->door[1].fd)
 				continue;
 			else if (*(int *)p == W_CONN)
-				hung_up(h, p);
+				hung_up(h, p, evs[i].events);
 		}
 		for (i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;

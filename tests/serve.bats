@@ -611,6 +611,34 @@ print(n)
 	refute_output --partial ':'
 }
 
+@test "serve: a client that shuts down only its sending side keeps its stream" {
+	serve --keepalive 30
+	feed one
+	# It sends its request, shuts its side down (as nc -N does), and reads.
+	start_bg python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+s.settimeout(10)
+d = b""
+while b"data: three" not in d:
+    b = s.recv(65536)
+    if not b:
+        break
+    d += b
+sys.stdout.write(d.decode())
+' "$PORT" >"$BATS_TEST_TMPDIR/out" 8>&-
+	local client=$BG_PID
+	until_has /events 'data: one'
+	sleep 0.5 # its hang-up has come while it waited
+	feed two three
+	wait_exit "$client" 300
+	[ "$WAITED" -eq 0 ]
+	run grep '^data: ' "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf 'data: one\ndata: two\ndata: three')"
+}
+
 @test "serve: vanished clients are freed at once, not after the keepalive" {
 	serve --max-clients 4 --keepalive 30 --retry 100
 	nfds() { find "/proc/$SRV/fd" -mindepth 1 -maxdepth 1 | wc -l; }
