@@ -77,7 +77,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBSSE) $(wildcard tests/unit/*.h)
 deps:
 	@tools/deps.sh build test
 
-unit: $(UNIT_BIN)
+# The tests of the hottest paths again, built without SSE2: the portable
+# branches (#else) of lib/scan.h and lib/json.c that x86-64 never compiles.
+PORTABLE_BIN := $(BUILD)/tests/test_portable_parser \
+                $(BUILD)/tests/test_portable_fastfmt
+$(BUILD)/tests/test_portable_%: tests/unit/test_%.c $(LIB_SRC) \
+    $(wildcard lib/*.h) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -U__SSE2__ -Ilib -o $@ $< $(LIB_SRC) -lm
+
+unit: $(UNIT_BIN) $(PORTABLE_BIN)
 
 # The README's test command. Unit tests and bats suites through one TAP
 # harness, so that there is one summary at the end.
