@@ -760,6 +760,23 @@ EOF
 	[ "$(wc -l <"$T/listen.json")" = 12 ]
 }
 
+@test "format: json, data and data0 of a stream read in random pieces match a WHATWG reference (tests/sse_ref.py), runs or not" {
+	local fmt seed
+	for seed in 1 2 3; do
+		mkdir -p "$T/$seed"
+		python3 "$TESTS_DIR/sse_ref.py" "$seed" "$T/$seed"
+		serve <"$T/$seed/script"
+		for fmt in json data data0; do
+			lsn --no-reconnect -f "$fmt" "$URL" >"$T/got.$fmt"
+			cmp "$T/$seed/want.$fmt" "$T/got.$fmt"
+			# -n turns the runs off: events one by one
+			lsn --no-reconnect -n 100000 -f "$fmt" "$URL" >"$T/got.$fmt"
+			cmp "$T/$seed/want.$fmt" "$T/got.$fmt"
+		done
+		[ "$(wc -l <"$T/$seed/want.json")" -gt 200 ]
+	done
+}
+
 @test "format: events that repeat a long last event ID are written out a batch at a time (memory stays bounded)" {
 	serve <<'EOF'
 send "id: " + "i" * 100000 + "\n\n"
