@@ -120,7 +120,8 @@ struct serve {
 	uint64_t keep; /* appends evict nothing from here on */
 	bool refresh; /* recompute fastest and keep: a client came or left */
 	bool blocked; /* the input thread waits for the fastest to reach want */
-	bool stalled; /* the fastest took nothing for max_stall: evict freely */
+	bool stalled; /* no client took anything for max_stall: evict freely */
+	uint64_t takes; /* counts clients coming or taking something */
 	uint64_t want;
 	bool stop; /* the loop has ended: the input thread must not wait */
 	pthread_cond_t moved; /* the fastest moved, a client left, or stop */
@@ -235,23 +236,30 @@ keep_for_fastest(struct serve *s)
 
 /*
  * Under mu: the cursor appends must not evict from (UINT64_MAX: evict
- * freely, with no client or once the loop has ended). Between refreshes
- * it is cached: the fastest only moves on, so an old keep errs on the safe
- * side, and append_flow() recomputes it when it stands in the way.
+ * freely, with no client in the history, with --max-stall 0, or once the
+ * loop has ended).
+ * Between refreshes it is cached: the fastest only moves on, so an old
+ * keep errs on the safe side, and append_flow() recomputes it when it
+ * stands in the way. A client below the tail is lost for good (its next
+ * read drops it): it must not hold input back.
  */
 static uint64_t
 keep_cursor(struct serve *s)
 {
 	struct client *c;
+	bool live = false;
 
-	if (s->nclients == 0 || s->stop || s->stalled)
+	if (s->nclients == 0 || s->stop || s->stalled || s->max_stall_ms == 0)
 		return UINT64_MAX;
 	if (s->refresh) {
 		s->fastest = 0;
 		for (c = s->clients; c != NULL; c = c->next)
-			if (c->cursor > s->fastest)
+			if (c->cursor >= s->log.tail &&
+			    c->cursor >= s->fastest) {
 				s->fastest = c->cursor;
-		s->keep = keep_for_fastest(s);
+				live = true;
+			}
+		s->keep = live ? keep_for_fastest(s) : UINT64_MAX;
 		s->refresh = false;
 	}
 	return s->keep;
@@ -287,7 +295,7 @@ wait_for_fastest(struct serve *s)
 	uint64_t head = evlog_head(&s->log);
 	uint64_t q =
 	    (head - s->log.tail) / 4 > 0 ? (head - s->log.tail) / 4 : 1;
-	uint64_t seen = s->fastest;
+	uint64_t seen = s->takes;
 	struct timespec at = stall_at(s->max_stall_ms);
 
 	s->want = head - s->fastest > q ? s->fastest + q : head;
@@ -295,20 +303,18 @@ wait_for_fastest(struct serve *s)
 	httpd_wake_now(s->h);
 	while (s->nclients > 0 && !s->stop && !s->refresh &&
 	    s->fastest < s->want) {
-		if (s->max_stall_ms == 0 ||
-		    pthread_cond_timedwait(&s->moved, &s->mu, &at) ==
-			ETIMEDOUT) {
-			if (s->fastest != seen) { /* slow, but it moves */
-				seen = s->fastest;
+		if (pthread_cond_timedwait(&s->moved, &s->mu, &at) ==
+		    ETIMEDOUT) {
+			if (s->takes != seen) { /* slow, but they read */
+				seen = s->takes;
 				at = stall_at(s->max_stall_ms);
 				continue;
 			}
 			s->stalled = true;
-			if (s->max_stall_ms > 0)
-				fprintf(stderr,
-				    "sse: serve: no client took anything for "
-				    "%g s: input goes on without them\n",
-				    (double)s->max_stall_ms / 1000);
+			fprintf(stderr,
+			    "sse: serve: no client took anything for %g s: "
+			    "input goes on without them\n",
+			    (double)s->max_stall_ms / 1000);
 			break;
 		}
 	}
@@ -679,17 +685,20 @@ stopped:
 
 /* ---- the source: what httpd asks for each client ---- */
 
-/* Under mu: c's cursor is new or moved on. */
+/*
+ * Under mu: c is new or took something. Any client that does, not only
+ * the fastest, shows that the clients are not all stalled.
+ */
 static void
 client_moved(struct serve *s, struct client *c)
 {
-	if (c->cursor > s->fastest) {
-		s->fastest = c->cursor;
-		if (s->stalled) { /* a client moves again: wait for it */
-			s->stalled = false;
-			s->refresh = true;
-		}
+	s->takes++;
+	if (s->stalled) { /* a client is back: wait for the fastest again */
+		s->stalled = false;
+		s->refresh = true;
 	}
+	if (c->cursor > s->fastest)
+		s->fastest = c->cursor;
 	if (s->blocked && c->cursor >= s->want)
 		pthread_cond_signal(&s->moved);
 }
@@ -724,8 +733,10 @@ src_open(void *ctx, const char *last_id, int *status)
 		return NULL;
 	}
 	c->cursor = cur;
-	if (s->nclients++ == 0)
-		s->refresh = true; /* keep and fastest are from another time */
+	/* With no client in the history, keep and fastest are from another
+	 * time. */
+	if (s->nclients++ == 0 || s->keep == UINT64_MAX)
+		s->refresh = true;
 	client_moved(s, c);
 	if ((c->next = s->clients) != NULL)
 		c->next->prev = c;
@@ -792,7 +803,8 @@ src_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		n += k;
 		c->cursor += k;
 	}
-	client_moved(s, c);
+	if (n > 0)
+		client_moved(s, c);
 	if (n == 0 && !ended)
 		s->waiters = true;
 	pthread_mutex_unlock(&s->mu);

@@ -531,6 +531,70 @@ time.sleep(120)
 	assert_output 0
 }
 
+@test "serve: --max-stall: a client that reads, if slowly, is not stalled behind one that stopped" {
+	serve --history 10000000 --history-bytes 48M --max-event-size 1K \
+		--max-stall 3 --backlog 0
+	# About 12 MB of history, no client yet: nothing waits.
+	seq 500000 >&8
+	until_has '/events?lastEventId=499999' 'data: 500000'
+	stalled_client "$BATS_TEST_TMPDIR/sent"
+	# A client 12 MB behind the stalled one (the most advanced, by what
+	# its socket buffers took): it reads about 1 MB/s for 7 s, which the
+	# server sees as a take every second or so (a socket's send buffer
+	# only wakes the writer once a third of it is free), then all it
+	# can, to the end. It never catches up the stalled one that early.
+	start_bg timeout 120 python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /events HTTP/1.0\r\nLast-Event-ID: 1\r\n\r\n")
+slow = time.monotonic() + 7
+buf, want, ok = b"", 2, True
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    if time.monotonic() < slow:
+        time.sleep(0.05)
+    buf += b
+    *lines, buf = buf.split(b"\n")
+    for l in lines:
+        if l.startswith(b"id: "):
+            ok = ok and int(l[4:]) == want
+            want += 1
+        if l == b"data: last":
+            print("all" if ok else "gap", want - 1)
+            sys.exit(0)
+print("cut", want - 1)
+' "$PORT" >"$BATS_TEST_TMPDIR/slow" 8>&-
+	local slow=$BG_PID
+	# Far more than the ring: were the reading client taken for stalled,
+	# input would go on without it and it would fall out of the history.
+	timeout 60 seq 500001 3000000 >&8
+	feed last
+	wait_exit "$slow" 2400
+	run cat "$BATS_TEST_TMPDIR/slow"
+	assert_output 'all 3000001'
+	run grep -c 'took anything' "$ERR"
+	assert_output 0
+}
+
+@test "serve: --max-stall: a stalled client out of the history holds stdin once, not again" {
+	serve --history-bytes 512K --max-event-size 1K --max-stall 0.5 --backlog 1
+	stalled_client "$BATS_TEST_TMPDIR/sent"
+	timeout 30 seq 1000000 >&8
+	# A client that comes, keeps up for a while, and leaves.
+	MAXT=1 bg_get "$BATS_TEST_TMPDIR/a" /events
+	feed mid
+	wait_file "$BATS_TEST_TMPDIR/a" 'data: mid'
+	wait_exit "$BG_PID" 200
+	# What the stalled client was owed is long gone: it must not hold
+	# stdin for another --max-stall (nor be warned about again).
+	timeout 30 seq 1000000 >&8
+	feed_sync last
+	run grep -c 'took anything' "$ERR"
+	assert_output 1
+}
+
 @test "serve: a client too slow while another keeps up is disconnected" {
 	serve --history-bytes 512K --max-event-size 1K --retry 100 --exit-on-eof
 	# A client that asks and then does not read until all input is in
