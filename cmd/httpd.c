@@ -69,7 +69,7 @@
  */
 #define SMALL_HEAD 3328
 #define FIELD_COST 64
-/* The other door's pool: heads up to about 24 KB (more gets 431). */
+/* The other door's pool: heads up to about 32 KB (more gets 431). */
 #define LARGE_POOL (32 * 1024)
 #define HEAD_MS 30000 /* a new connection's time to send its head */
 #define MAX_PENDING 1024 /* connections still sending their head */

@@ -797,6 +797,19 @@ for i in range(2000):
 	assert_line 'data: two'
 }
 
+@test "serve: a head of 30 KB is served; 20 KB of cookies (counted twice) get 431" {
+	serve
+	feed one
+	local big
+	big=$(printf '%030000d' 0)
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "X-Big: $big" \
+		"http://127.0.0.1:$PORT/"
+	assert_output 200
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 \
+		-H "Cookie: c=${big:0:20000}" "http://127.0.0.1:$PORT/"
+	assert_output 431
+}
+
 @test "serve: a client that sends half its request holds up no one" {
 	serve
 	feed one
