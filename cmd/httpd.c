@@ -1311,6 +1311,16 @@ run_doors(struct httpd *h)
 			MHD_run(h->door[i].d);
 }
 
+/* W_CONN or W_PENDING for what an event names, 0 for our own fds. */
+static int
+watched(struct httpd *h, void *p)
+{
+	if (p == &h->wakefd || p == &h->sigfd || p == &h->lfd ||
+	    p == &h->door[0].fd || p == &h->door[1].fd)
+		return 0;
+	return *(int *)p;
+}
+
 int
 httpd_run(struct httpd *h)
 {
@@ -1342,19 +1352,16 @@ httpd_run(struct httpd *h)
 					signo = (int)si.ssi_signo;
 			} else if (p == &h->lfd)
 				h->accept_ready = true;
-			else if (p == &h->door[0].fd || p == &h->door[1].fd)
-				continue;
-			else if (*(int *)p == W_CONN)
+			else if (watched(h, p) == W_CONN)
 				hung_up(h, p, evs[i].events);
 		}
-		for (i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
-
-			if (p != &h->wakefd && p != &h->sigfd && p != &h->lfd &&
-			    p != &h->door[0].fd && p != &h->door[1].fd &&
-			    *(int *)p == W_PENDING)
-				pending_peek(h, p, evs[i].events);
-		}
+		/*
+		 * Then the heads: handing a connection to libmicrohttpd may
+		 * free streams that the pass above still had to see.
+		 */
+		for (i = 0; i < n; i++)
+			if (watched(h, evs[i].data.ptr) == W_PENDING)
+				pending_peek(h, evs[i].data.ptr, evs[i].events);
 		if (signo != 0)
 			begin_stop(h, signo);
 		now = now_mono_ms();

@@ -29,11 +29,21 @@ too_big(struct listen *l)
 	    l->o->max_event);
 }
 
+/* What the parser callbacks return after output said r: 1 stops it. */
+static int
+output_said(struct listen *l, enum output_result r)
+{
+	if (r == OUTPUT_CONTINUE)
+		return 0;
+	if (l->stop < 0) /* an expired write has set it */
+		l->stop = output_status(r);
+	return 1;
+}
+
 static int
 on_event(void *ctx, const struct sse_event *ev)
 {
 	struct listen *l = ctx;
-	enum output_result r;
 	const char *raw;
 	size_t len;
 
@@ -47,13 +57,8 @@ on_event(void *ctx, const struct sse_event *ev)
 	len = 0;
 	if (l->out.fmt.kind == SSE_FMT_RAW)
 		raw = sse_parser_raw(&l->parser, &len);
-	if ((r = output_event_raw(&l->out, ev, l->chunk_ms, raw, len)) !=
-	    OUTPUT_CONTINUE) {
-		if (l->stop < 0) /* an expired write has set it */
-			l->stop = output_status(r);
-		return 1;
-	}
-	return 0;
+	return output_said(
+	    l, output_event_raw(&l->out, ev, l->chunk_ms, raw, len));
 }
 
 /*
@@ -64,18 +69,12 @@ static int
 on_run(void *ctx, const char *raw, size_t len, size_t n)
 {
 	struct listen *l = ctx;
-	enum output_result r;
 	const char *id;
 	size_t id_len;
 
 	id = sse_parser_last_id(&l->parser, &id_len);
-	if ((r = output_events_raw(&l->out, raw, len, n, id, id_len)) !=
-	    OUTPUT_CONTINUE) {
-		if (l->stop < 0) /* an expired write has set it */
-			l->stop = output_status(r);
-		return 1;
-	}
-	return 0;
+	return output_said(
+	    l, output_events_raw(&l->out, raw, len, n, id, id_len));
 }
 
 /* "If the field value consists of only ASCII digits, then interpret the
@@ -145,7 +144,6 @@ listen_write_cb(char *buf, size_t size, size_t nitems, void *ctx)
 		too_big(l);
 	else if (rc == SSE_ERR_NOMEM && l->stop < 0)
 		listen_fail(l, EXIT_ERROR, "out of memory");
-	if (r != OUTPUT_CONTINUE && l->stop < 0)
-		l->stop = output_status(r);
+	(void)output_said(l, r);
 	return l->stop >= 0 ? 0 : n;
 }
