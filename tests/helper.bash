@@ -65,6 +65,17 @@ sse_server() {
 	PORT=$(head -1 "$t/port")
 }
 
+# kill_tree PID: SIGKILL PID and every process below it (timeout's command,
+# say), so that no orphan holds the test's output open and hangs the suite.
+kill_tree() {
+	local children child
+	children=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || true
+	for child in $children; do
+		kill_tree "$child"
+	done
+	kill -KILL "$1" 2>/dev/null || true
+}
+
 stop_bg() {
 	local pid
 	for pid in "${BG_PIDS[@]}"; do
@@ -76,7 +87,7 @@ stop_bg() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$pid" 2>/dev/null || true
+		kill_tree "$pid"
 		wait "$pid" 2>/dev/null || true
 	done
 	BG_PIDS=()
