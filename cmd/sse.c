@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "msg.h"
+#include "opts.h"
 
 static const struct cmd_entry *const commands[] = {
     &cmd_listen_entry,
@@ -106,6 +108,23 @@ hold_std_fds(void)
 	return 0;
 }
 
+/* "unknown command 'lisen' (did you mean 'listen'?)" */
+static void
+unknown_command(const char *arg)
+{
+	const char *names[NCOMMANDS + 1], *near;
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		names[i] = commands[i]->name;
+	names[NCOMMANDS] = "help";
+	if ((near = opts_nearest(arg, names, NCOMMANDS + 1)) != NULL)
+		msg_errx(
+		    "unknown command '%s' (did you mean '%s'?)", arg, near);
+	else
+		msg_errx("unknown command '%s'", arg);
+}
+
 static int
 dispatch(int argc, char **argv)
 {
@@ -127,20 +146,20 @@ dispatch(int argc, char **argv)
 			return EXIT_OK;
 		}
 		if ((c = find(argv[2])) == NULL) {
-			fprintf(stderr, "sse: help: unknown command '%s'\n",
-			    argv[2]);
+			msg_errx("help: unknown command '%s'", argv[2]);
 			return main_usage();
 		}
 		return cmd_help(c);
 	}
 	if (arg[0] == '-') {
-		fprintf(stderr, "sse: unknown option '%s'\n", arg);
+		msg_errx("unknown option '%s'", arg);
 		return main_usage();
 	}
 	if ((c = find(arg)) == NULL) {
-		fprintf(stderr, "sse: unknown command '%s'\n", arg);
+		unknown_command(arg);
 		return main_usage();
 	}
+	msg_init(c->name);
 	return c->exec(argc - 1, argv + 1);
 }
 
@@ -153,8 +172,8 @@ main(int argc, char **argv)
 		return EXIT_ERROR;
 	rc = dispatch(argc, argv);
 	if (fflush(stdout) == EOF && rc == EXIT_OK) {
-		fprintf(stderr, "sse: cannot write to stdout: %s\n",
-		    strerror(errno));
+		msg_init(NULL);
+		msg_err("cannot write to stdout");
 		rc = EXIT_ERROR;
 	}
 	return rc;

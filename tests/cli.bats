@@ -53,6 +53,14 @@ setup() {
 	[[ $stderr == *"usage: sse"* ]]
 }
 
+@test "cli: a mistyped command gets a suggestion, a far one none" {
+	run --separate-stderr sse lisen
+	assert_failure 2
+	[[ $stderr == *"unknown command 'lisen' (did you mean 'listen'?)"* ]]
+	run --separate-stderr sse frobnicate
+	[[ $stderr != *"did you mean"* ]]
+}
+
 @test "cli: unknown global option exits 2 and names it" {
 	run --separate-stderr sse --frob
 	assert_failure 2
