@@ -27,6 +27,7 @@
 #include "format.h"
 #include "listen.h"
 #include "listen_record.h"
+#include "utf8.h"
 #include "util.h"
 
 static int cmd_listen_exec(int, char **);

@@ -15,6 +15,7 @@
 #include "parser.h"
 #include "scan.h"
 #include "serialize.h"
+#include "utf8.h"
 
 enum op_kind {
 	OP_LIT,

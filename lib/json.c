@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "parser.h"
+#include "utf8.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>

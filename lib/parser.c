@@ -9,6 +9,7 @@
 
 #include "parser.h"
 #include "scan.h"
+#include "utf8.h"
 
 static const char bom[] = "\xEF\xBB\xBF";
 

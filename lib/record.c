@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "json.h"
-#include "parser.h"
 #include "record.h"
+#include "utf8.h"
 
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "parser.h"
+#include "utf8.h"
 
 static const char replacement[] = "\xEF\xBF\xBD";
 

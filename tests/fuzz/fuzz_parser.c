@@ -29,6 +29,7 @@
 #include "json.h"
 #include "parser.h"
 #include "serialize.h"
+#include "utf8.h"
 #include "../unit/jsoncheck.h"
 #include "../unit/parselog.h"
 

@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "parser.h"
+#include "utf8.h"
 
 struct jc {
 	const unsigned char *s, *end;

@@ -15,6 +15,7 @@
 #include "format.h"
 #include "json.h"
 #include "parser.h"
+#include "utf8.h"
 #include "jsoncheck.h"
 #include "rnd.h"
 #include "evmake.h"
