@@ -264,32 +264,16 @@ secs(int64_t ms)
 /* ---- reconnection ---------------------------------------------------- */
 
 /*
- * The delay before the next attempt. After a connection that was open,
- * the reconnection time exactly ("wait a delay equal to the reconnection
- * time of the event source"). After n consecutive attempts that failed,
- * the standard's "optionally, wait some more ... an exponential backoff
- * delay": a target of max(reconnection time, 0.1 s) * 2^n, capped at
- * --retry-max-delay, with equal jitter (a random delay between half the
- * target and the target), and never less than the reconnection time.
+ * The delay before the next attempt: the reconnection time after a
+ * connection that was open ("wait a delay equal to the reconnection time of
+ * the event source"), with the standard's optional exponential backoff
+ * after attempts that failed (lib/eventsource.c).
  */
 static int64_t
 reconnect_delay(const struct listen *l)
 {
-	uint64_t base = l->retry_ms, target, cap, d;
-	unsigned i;
-
-	if (base > (UINT64_C(1) << 40))
-		base = UINT64_C(1) << 40; /* 35 years is forever enough */
-	if (l->failures == 0)
-		return (int64_t)base;
-	cap = (uint64_t)l->o->retry_max_ms;
-	target = base > LISTEN_BACKOFF_MIN_MS ? base : LISTEN_BACKOFF_MIN_MS;
-	for (i = 0; i < l->failures && target < cap; i++)
-		target *= 2;
-	if (target > cap)
-		target = cap;
-	d = target / 2 + (uint64_t)random() % (target / 2 + 1);
-	return (int64_t)(d > base ? d : base);
+	return sse_es_reconnect_delay(l->retry_ms, l->failures,
+	    (uint64_t)l->o->retry_max_ms, (uint64_t)random());
 }
 
 /*
@@ -370,7 +354,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	}
 	failed = !l->opened;
 	if (l->http_retry)
-		snprintf(why, sizeof(why), "HTTP status %ld", l->status);
+		snprintf(why, sizeof(why), "HTTP status %ld", l->resp.status);
 	else if (cc == CURLE_OK && l->opened)
 		snprintf(why, sizeof(why), "stream ended");
 	else if (cc == CURLE_OK) {
@@ -378,7 +362,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		 * curl did not follow. */
 		listen_fail(l, EXIT_HTTP,
 		    "'%s' answered HTTP status %ld, not an event stream",
-		    o->url, l->status);
+		    o->url, l->resp.status);
 		call_close(l, l->why, -1);
 		return -1;
 	} else {
@@ -669,8 +653,8 @@ opts_init(struct listen_opts *o)
 	o->reconnect = true;
 	o->max_redirs = LISTEN_MAX_REDIRS;
 	o->idle_timeout_ms = -1;
-	o->retry_delay_ms = LISTEN_RETRY_DEFAULT_MS;
-	o->retry_max_ms = LISTEN_BACKOFF_MAX_MS;
+	o->retry_delay_ms = SSE_ES_RETRY_DEFAULT_MS;
+	o->retry_max_ms = SSE_ES_BACKOFF_MAX_MS;
 	o->max_reconnects = -1;
 	o->max_event = SSE_DEFAULT_MAX_EVENT;
 }
@@ -956,12 +940,12 @@ run(struct listen_opts *o)
 	l.o = o;
 	l.stop = -1;
 	l.retry_ms = (uint64_t)o->retry_delay_ms;
-	sse_buf_init(&l.ctype, 4096);
+	sse_es_response_init(&l.resp);
 	sse_buf_init(&l.headers, LISTEN_MAX_HEADERS);
 	/* What it shows is capped already: a comment, an id, a header. */
 	sse_buf_init(&l.vis, 0);
 	if (output_init(&l.out, &o->out, STDOUT_FILENO, "listen") == -1) {
-		sse_buf_release(&l.ctype);
+		sse_es_response_release(&l.resp);
 		sse_buf_release(&l.headers);
 		sse_buf_release(&l.vis);
 		return EXIT_USAGE;
@@ -1011,7 +995,7 @@ out:
 	curl_slist_free_all(l.req_headers);
 	sse_parser_release(&l.parser);
 	output_release(&l.out);
-	sse_buf_release(&l.ctype);
+	sse_es_response_release(&l.resp);
 	sse_buf_release(&l.headers);
 	sse_buf_release(&l.vis);
 	return rc;

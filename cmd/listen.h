@@ -18,15 +18,10 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "eventsource.h"
 #include "output.h"
 #include "parser.h"
 
-/* The reconnection time before any retry: field (Chromium uses 3 s). */
-#define LISTEN_RETRY_DEFAULT_MS 3000
-/* Backoff for consecutive failures stops growing here. */
-#define LISTEN_BACKOFF_MAX_MS 30000
-/* Backoff grows from at least this, even when retry: is 0. */
-#define LISTEN_BACKOFF_MIN_MS 100
 /* Redirects followed per connection, as the Fetch standard allows. */
 #define LISTEN_MAX_REDIRS 20
 /* The response headers kept for -v and the hooks. */
@@ -116,11 +111,9 @@ struct listen {
 	struct listen_hooks hooks;
 
 	/* this connection */
-	long status; /* status of the current header block */
-	struct sse_buf ctype; /* its Content-Type */
+	struct sse_es_response resp; /* the current response head */
 	struct sse_buf headers; /* its header lines */
 	struct sse_buf vis; /* scratch for listen_show() */
-	bool location; /* it has a Location header */
 	bool opened; /* accepted: 200 and an event stream */
 	bool http_retry; /* refused, but --retry-on-http-error applies */
 	int64_t last_byte_ms; /* monotonic: last bytes received */
