@@ -72,6 +72,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBSSE) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIBSSE) -lm
 
+# test_child drives cmd/child.c with real processes.
+CHILD_OBJ := $(BUILD)/cmd/child.o $(BUILD)/cmd/msg.o $(BUILD)/cmd/util.o
+$(BUILD)/tests/test_child: tests/unit/test_child.c $(CHILD_OBJ) $(LIBSSE) \
+    $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -Icmd -o $@ $< $(CHILD_OBJ) $(LIBSSE) -lm
+
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
 deps:
