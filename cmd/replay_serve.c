@@ -26,7 +26,7 @@ struct server {
 	size_t *idend; /* where entry i's id value ends in wire, or 0 */
 	long first; /* where a client without Last-Event-ID starts */
 	long long failed; /* requests answered with --status so far */
-	char retry[32]; /* "retry: MS\n\n", sent first, or "" */
+	struct sse_buf retry; /* "retry: MS\n\n", sent first, or empty */
 };
 
 struct client {
@@ -45,7 +45,7 @@ serialize_all(struct server *s)
 	const struct recording *rec = s->rec;
 	struct sse_event ev;
 	const char *why;
-	size_t i;
+	size_t i, id_at;
 
 	if ((s->off = calloc(rec->nev + 1, sizeof(*s->off))) == NULL ||
 	    (s->idend = calloc(rec->nev + 1, sizeof(*s->idend))) == NULL)
@@ -63,24 +63,17 @@ serialize_all(struct server *s)
 			break;
 		case REC_RETRY:
 			if (!s->o->exact &&
-			    sse_buf_addf(&s->wire, "retry: %lld\n\n",
-				(long long)ev.retry) == -1)
+			    sse_serialize_retry(&s->wire, ev.retry) != 0)
 				return -1;
 			break;
 		case REC_EVENT:
 			/* The loader checked that type and id can be sent. */
 			if (s->o->exact)
 				break;
-			if (sse_serialize(&s->wire, &ev, &why) != 0)
+			if (sse_serialize_at(&s->wire, &ev, &why, &id_at) != 0)
 				return -1;
-			/* "[event: T\n]id: I\n...": where I ends. */
 			if (ev.has_id && ev.id_len > 0)
-				s->idend[i] = s->off[i] + 4 + ev.id_len +
-				    (ev.type_len > 0 &&
-						memcmp(s->wire.p + s->off[i],
-						    "event: ", 7) == 0
-					    ? 8 + ev.type_len
-					    : 0);
+				s->idend[i] = id_at + ev.id_len;
 			break;
 		}
 	}
@@ -219,11 +212,11 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 	struct client *c = cl;
 	const struct replay_opts *o = s->o;
 	const struct recording *rec = s->rec;
-	size_t n = 0, total, hlen = strlen(s->retry);
+	size_t n = 0, total, hlen = s->retry.len;
 	int64_t due;
 
 	if (c->head < hlen) {
-		n = copy(buf, max, s->retry + c->head, hlen - c->head);
+		n = copy(buf, max, s->retry.p + c->head, hlen - c->head);
 		c->head += n;
 		return (ssize_t)n;
 	}
@@ -285,10 +278,10 @@ replay_serve(const struct recording *rec, const struct replay_opts *o,
 	s.o = o;
 	s.first = first;
 	sse_buf_init(&s.wire, 0);
-	if (o->retry_ms >= 0)
-		snprintf(
-		    s.retry, sizeof(s.retry), "retry: %lld\n\n", o->retry_ms);
-	if (replay_pace(&s.plan, rec, o) == -1 || serialize_all(&s) == -1) {
+	sse_buf_init(&s.retry, 0);
+	if ((o->retry_ms >= 0 &&
+		sse_serialize_retry(&s.retry, o->retry_ms) != 0) ||
+	    replay_pace(&s.plan, rec, o) == -1 || serialize_all(&s) == -1) {
 		fprintf(stderr, "sse: replay: out of memory\n");
 		rc = EXIT_ERROR;
 		goto out;
@@ -305,5 +298,6 @@ out:
 	free(s.off);
 	free(s.idend);
 	sse_buf_release(&s.wire);
+	sse_buf_release(&s.retry);
 	return rc;
 }

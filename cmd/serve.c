@@ -165,18 +165,6 @@ warn_line(struct serve *s, const char *what)
 	    (unsigned long long)s->lineno, what);
 }
 
-/* The id's place in the serializer's output: "[event: T\n]id: I\n...". */
-static size_t
-id_offset(const char *p, size_t len)
-{
-	const char *nl;
-
-	if (len >= 7 && memcmp(p, "event: ", 7) == 0 &&
-	    (nl = memchr(p, '\n', len)) != NULL)
-		return (size_t)(nl + 1 - p) + 4;
-	return 4;
-}
-
 /* Decimal digits of v, ending at end; returns where they start. */
 static char *
 u64_digits(char *end, uint64_t v)
@@ -193,14 +181,14 @@ emit(struct serve *s, struct sse_event *ev)
 	char idbuf[24];
 	struct pending *pp;
 	const char *why;
-	size_t old = s->batch.len;
+	size_t old = s->batch.len, id_at = 0;
 
 	if (!ev->has_id && s->ids) {
 		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq + 1);
 		ev->id_len = (size_t)(idbuf + sizeof(idbuf) - ev->id);
 		ev->has_id = true;
 	}
-	if (sse_serialize(&s->batch, ev, &why) != SSE_OK) {
+	if (sse_serialize_at(&s->batch, ev, &why, &id_at) != SSE_OK) {
 		s->batch.len = old;
 		warn_line(s, why);
 		return -1; /* no event: --id seq goes on with the same number */
@@ -222,7 +210,7 @@ emit(struct serve *s, struct sse_event *ev)
 	pp->len = s->batch.len - old;
 	pp->has_id = ev->has_id && ev->id_len > 0;
 	pp->id_len = ev->id_len;
-	pp->id_off = old + id_offset(s->batch.p + old, pp->len);
+	pp->id_off = id_at;
 	return 0;
 }
 
@@ -743,15 +731,10 @@ src_open(void *ctx, const char *last_id, int *status)
 	s->clients = c;
 	pthread_mutex_unlock(&s->mu);
 	if (s->retry >= 0)
-		sse_buf_addf(&pre, "retry: %lld\n\n", s->retry);
-	if (lost) {
-		/* The in-band signal: events between the id and now are gone.
-		 */
-		sse_buf_addstr(
-		    &pre, "event: sse-lost\ndata: {\"lastEventId\":");
-		sse_json_str(&pre, last_id, strlen(last_id));
-		sse_buf_addstr(&pre, "}\n\n");
-	}
+		sse_serialize_retry(&pre, s->retry);
+	/* The in-band signal: events between the id and now are gone. */
+	if (lost)
+		sse_serialize_lost(&pre, last_id, strlen(last_id));
 	c->pre = pre.p;
 	c->pre_len = pre.len;
 	return c;

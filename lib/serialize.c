@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "parser.h"
 #include "scan.h"
 #include "serialize.h"
@@ -107,6 +108,13 @@ put_u64(char *w, uint64_t v)
 int
 sse_serialize(struct sse_buf *out, const struct sse_event *ev, const char **why)
 {
+	return sse_serialize_at(out, ev, why, NULL);
+}
+
+int
+sse_serialize_at(struct sse_buf *out, const struct sse_event *ev,
+    const char **why, size_t *id_at)
+{
 	const char *dend = ev->data + ev->data_len, *eol, *rest;
 	size_t old = out->len, need;
 	const char *dummy;
@@ -137,8 +145,11 @@ sse_serialize(struct sse_buf *out, const struct sse_event *ev, const char **why)
 	w = out->p + out->len;
 	if (typed)
 		w = put_field(w, "event: ", 7, ev->type, ev->type_len);
-	if (ev->has_id)
+	if (ev->has_id) {
+		if (id_at != NULL)
+			*id_at = (size_t)(w - out->p) + 4;
 		w = put_field(w, "id: ", 4, ev->id, ev->id_len);
+	}
 	if (ev->retry >= 0) {
 		memcpy(w, "retry: ", 7);
 		w = put_u64(w + 7, (uint64_t)ev->retry);
@@ -171,6 +182,37 @@ sse_serialize_comment(struct sse_buf *out, const char *text, size_t len)
 	size_t old = out->len;
 
 	if (lines(out, ": ", 2, text, len) == -1) {
+		out->len = old;
+		return SSE_ERR_TOO_BIG;
+	}
+	return SSE_OK;
+}
+
+int
+sse_serialize_retry(struct sse_buf *out, int64_t ms)
+{
+	char *w;
+
+	if (ms < 0 || sse_buf_room(out, 7 + 20 + 2) == -1)
+		return SSE_ERR_TOO_BIG;
+	w = out->p + out->len;
+	memcpy(w, "retry: ", 7);
+	w = put_u64(w + 7, (uint64_t)ms);
+	*w++ = '\n';
+	*w++ = '\n';
+	out->len = (size_t)(w - out->p);
+	return SSE_OK;
+}
+
+int
+sse_serialize_lost(struct sse_buf *out, const char *id, size_t len)
+{
+	size_t old = out->len;
+
+	if (sse_buf_addstr(out,
+		"event: " SSE_LOST_TYPE "\ndata: {\"lastEventId\":") == -1 ||
+	    sse_json_str(out, id, len) == -1 ||
+	    sse_buf_addstr(out, "}\n\n") == -1) {
 		out->len = old;
 		return SSE_ERR_TOO_BIG;
 	}

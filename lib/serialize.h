@@ -6,6 +6,7 @@
 #define SSE_SERIALIZE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "event.h"
@@ -21,6 +22,23 @@
  */
 int sse_serialize(
     struct sse_buf *out, const struct sse_event *ev, const char **why);
+/*
+ * sse_serialize(), and when ev has an id, *id_at is the offset in out->p
+ * where its ev->id_len bytes were written (verbatim: a view of them is the
+ * id), so that nobody needs to parse the output again to find it.
+ */
+int sse_serialize_at(struct sse_buf *out, const struct sse_event *ev,
+    const char **why, size_t *id_at);
+/* Append "retry: MS\n\n": the reconnection time alone, no event. */
+int sse_serialize_retry(struct sse_buf *out, int64_t ms);
+/*
+ * Append the in-band loss signal: an event of type SSE_LOST_TYPE whose data
+ * is the JSON object {"lastEventId": ID} (ID as a JSON string, so any byte
+ * is safe in it), telling a client that resumed from id that the events
+ * after it are no longer held.
+ */
+#define SSE_LOST_TYPE "sse-lost"
+int sse_serialize_lost(struct sse_buf *out, const char *id, size_t len);
 /* Append a comment (": text\n" for each line of text). */
 int sse_serialize_comment(struct sse_buf *out, const char *text, size_t len);
 

@@ -195,6 +195,52 @@ main(void)
 	sse_serialize_comment(&out, "", 0);
 	is_mem(out.p, out.len, ": \n", 3, "comment: empty");
 
+	/* Where the id lies in what was written. */
+	{
+		static const struct {
+			const char *type, *id;
+			long long retry;
+		} at[] = {{NULL, "42", -1}, {"update", "7", 3000},
+		    {"message", "x", -1}, {"t", "", 5}};
+		size_t i, id_at;
+
+		for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			ev = ev_make(
+			    at[i].type, "d\ne", 3, at[i].id, at[i].retry);
+			sse_buf_reset(&out);
+			sse_buf_addstr(&out, "before");
+			id_at = 0;
+			ok(sse_serialize_at(&out, &ev, NULL, &id_at) ==
+				    SSE_OK &&
+				id_at >= 4 && id_at + ev.id_len < out.len &&
+				memcmp(out.p + id_at - 4, "id: ", 4) == 0 &&
+				memcmp(out.p + id_at, ev.id, ev.id_len) == 0 &&
+				out.p[id_at + ev.id_len] == '\n',
+			    "sse_serialize_at: the id lies at id_at (%zu)", i);
+		}
+	}
+
+	/* Retry alone, and the loss signal. */
+	sse_buf_reset(&out);
+	ok(sse_serialize_retry(&out, 0) == SSE_OK &&
+		sse_serialize_retry(&out, 3000) == SSE_OK,
+	    "sse_serialize_retry: SSE_OK");
+	is_mem(out.p, out.len, "retry: 0\n\nretry: 3000\n\n", 23,
+	    "sse_serialize_retry: the field and a blank line");
+	sse_buf_reset(&out);
+	ok(sse_serialize_lost(&out, "4\"2\n", 4) == SSE_OK,
+	    "sse_serialize_lost: SSE_OK");
+	{
+		static const char want[] =
+		    "event: sse-lost\n"
+		    "data: {\"lastEventId\":\"4\\\"2\\n\"}"
+		    "\n\n";
+
+		is_mem(out.p, out.len, want, sizeof(want) - 1,
+		    "sse_serialize_lost: the id as a JSON string, no line "
+		    "break in the data");
+	}
+
 	/* The cap. */
 	sse_buf_init(&small, 16);
 	sse_buf_addstr(&small, "ab");
@@ -206,6 +252,11 @@ main(void)
 	ok(sse_serialize_comment(&small, big, sizeof(big)) == SSE_ERR_TOO_BIG &&
 		small.len == 2,
 	    "comment past the cap: SSE_ERR_TOO_BIG, out unchanged");
+	sse_buf_reset(&small);
+	sse_buf_addstr(&small, "ab");
+	ok(sse_serialize_lost(&small, big, sizeof(big)) == SSE_ERR_TOO_BIG &&
+		small.len == 2,
+	    "loss signal past the cap: SSE_ERR_TOO_BIG, out unchanged");
 	sse_buf_release(&small);
 
 	sse_buf_release(&out);
