@@ -54,21 +54,18 @@
 
 #include "cmd.h"
 #include "httpd.h"
+#include "reqhead.h"
 #include "util.h"
 
 /* A small per-connection pool: an idle stream costs a few KiB. */
 #define SMALL_POOL 4096
 /*
- * A request head goes to the small pool if its cost is at most SMALL_HEAD:
- * a byte costs 1, a field (line, URL argument, cookie) FIELD_COST more, as
- * libmicrohttpd keeps a record of each in the pool, and a byte of a value
- * that is copied (Cookie) or echoed in the answer's head (Origin,
- * Access-Control-Request-Headers) costs 2. Measured, a 4 KiB pool serves
- * heads up to a cost of about 3,800 whatever their shape;
- * tests/serve.bats sends heads of every shape around the limit.
+ * A request head goes to the small pool if its cost (lib/reqhead.h) is at
+ * most SMALL_HEAD. Measured, a 4 KiB pool serves heads up to a cost of
+ * about 3,800 whatever their shape; tests/serve.bats sends heads of every
+ * shape around the limit.
  */
 #define SMALL_HEAD 3328
-#define FIELD_COST 64
 /* The other door's pool: heads up to about 32 KB (more gets 431). */
 #define LARGE_POOL (32 * 1024)
 #define HEAD_MS 30000 /* a new connection's time to send its head */
@@ -868,79 +865,6 @@ add_fd(int ep, int *fdp)
 
 /* ---- the two doors ---- */
 
-enum { HEAD_WAIT, HEAD_SMALL, HEAD_LARGE };
-
-/* Is the field named b[0..n) copied or echoed (see SMALL_HEAD)? */
-static bool
-head_copied(const char *b, size_t n)
-{
-	static const char *const names[] = {
-	    "cookie", "origin", "access-control-request-headers"};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strlen(names[i]) == n && strncasecmp(b, names[i], n) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Where a request whose head begins with b[0..n) goes: HEAD_SMALL if the
- * whole head is there and fits the small pool, HEAD_LARGE if it cannot,
- * HEAD_WAIT if more must come to tell.
- */
-static int
-head_class(const char *b, size_t n)
-{
-	size_t i, cost, line;
-	bool first = true; /* on the request line */
-	bool named = false; /* this line's field name is known */
-	bool copied = false; /* and its value is copied or echoed */
-	bool cookie = false; /* a Cookie line, whose ',' parts cookies too */
-
-	/*
-	 * libmicrohttpd skips empty lines before the request line: they
-	 * neither end the head nor make a field, and the line after them is
-	 * the one whose URL arguments count.
-	 */
-	for (i = 0; i < n && (b[i] == '\r' || b[i] == '\n'); i++)
-		;
-	cost = line = i;
-	if (cost > SMALL_HEAD)
-		return HEAD_LARGE;
-	for (; i < n; i++) {
-		/*
-		 * A folded line (obsolete, RFC 9112 5.2) is joined to the
-		 * one before by a copy, which may also move the read buffer:
-		 * too dear to count.
-		 */
-		if (i == line && !first && (b[i] == ' ' || b[i] == '\t'))
-			return HEAD_LARGE;
-		cost += copied ? 2 : 1;
-		if (b[i] == '\n') {
-			cost += FIELD_COST;
-			first = named = copied = cookie = false;
-			line = i + 1;
-		} else if (b[i] == ';' || (cookie && b[i] == ',') ||
-		    (first && (b[i] == '?' || b[i] == '&'))) {
-			cost += FIELD_COST;
-		} else if (b[i] == ':' && !first && !named) {
-			named = true;
-			copied = head_copied(b + line, i - line);
-			cookie = i - line == 6 &&
-			    strncasecmp(b + line, "cookie", 6) == 0;
-		}
-		if (cost > SMALL_HEAD)
-			return HEAD_LARGE;
-		/* The blank line that ends the head, after LF or CRLF. */
-		if (b[i] == '\n' && i >= 1 &&
-		    (b[i - 1] == '\n' ||
-			(b[i - 1] == '\r' && i >= 2 && b[i - 2] == '\n')))
-			return HEAD_SMALL;
-	}
-	return HEAD_WAIT;
-}
-
 static void
 pending_unlink(struct httpd *h, struct pending *p)
 {
@@ -976,23 +900,23 @@ pending_peek(struct httpd *h, struct pending *p, uint32_t events)
 {
 	char b[SMALL_HEAD + 1];
 	ssize_t n;
-	int k;
+	long k;
 
 	n = recv(p->fd, b, sizeof(b), MSG_PEEK);
 	if (n == -1 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		k = HEAD_WAIT;
+		k = -2;
 	else if (n <= 0)
-		k = -1; /* the client left before its request */
+		k = 0; /* the client left before its request */
 	else
-		k = head_class(b, (size_t)n);
-	if (k == HEAD_WAIT && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-		k = -1; /* a head that can never be finished */
-	if (k == HEAD_SMALL)
+		k = reqhead_fit(b, (size_t)n, SMALL_HEAD);
+	if (k == -2 && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+		k = 0; /* a head that can never be finished */
+	if (k > 0)
 		pending_end(h, p, &h->door[0]);
-	else if (k == HEAD_LARGE)
-		pending_end(h, p, &h->door[1]);
 	else if (k == -1)
+		pending_end(h, p, &h->door[1]);
+	else if (k == 0)
 		pending_end(h, p, NULL);
 }
 
