@@ -1,5 +1,6 @@
 /*
- * The HTTP front end shared by `sse serve` and `sse replay --serve`, over
+ * The HTTP front end shared by `sse serve` and `sse replay --serve` (its
+ * inside is cmd/http/, see cmd/http/http.h), over
  * libmicrohttpd: bind and port, TLS, CORS, token auth, the client limit,
  * keepalives, the built-in viewer page, routing, and the suspend/resume
  * machinery that lets ten thousand idle streams cost nothing.
@@ -131,12 +132,12 @@ struct httpd;
 
 /*
  * Bind, start libmicrohttpd, and print "sse: serving http://HOST:PORT/" to
- * stderr. cmd names the command in error messages. Returns 0, or an exit
- * status after printing why: EXIT_CONNECT when the address cannot be
- * bound, EXIT_ERROR otherwise (e.g. an unreadable certificate).
+ * stderr. Returns 0, or an exit status after printing why: EXIT_CONNECT
+ * when the address cannot be bound, EXIT_ERROR otherwise (e.g. an
+ * unreadable certificate).
  */
-int httpd_start(struct httpd **, const struct httpd_opts *,
-    const struct httpd_source *, const char *cmd);
+int httpd_start(
+    struct httpd **, const struct httpd_opts *, const struct httpd_source *);
 /*
  * Run the loop until SIGINT or SIGTERM (call with both blocked in every
  * thread, e.g. httpd_block_signals() before starting threads), or until

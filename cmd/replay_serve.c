@@ -288,7 +288,7 @@ replay_serve(const struct recording *rec, const struct replay_opts *o,
 	}
 	src.ctx = &s;
 	httpd_block_signals();
-	if ((rc = httpd_start(&h, ho, &src, "replay")) != 0)
+	if ((rc = httpd_start(&h, ho, &src)) != 0)
 		goto out;
 	httpd_run(h);
 	httpd_free(h);

@@ -1007,7 +1007,7 @@ cmd_serve_exec(int argc, char **argv)
 	src.close = src_close;
 	src.ctx = &s;
 	httpd_block_signals();
-	rc = httpd_start(&s.h, &ho, &src, "serve");
+	rc = httpd_start(&s.h, &ho, &src);
 	if (rc == 0 &&
 	    ((s.stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||
 		pthread_create(&tid, NULL, input_main, &s) != 0)) {

@@ -1,0 +1,151 @@
+/*
+ * The inside of the HTTP front end (cmd/httpd.h is its outside): the
+ * state every piece shares, and how the pieces call one another.
+ *
+ *   opts.c    the options every serving command shares
+ *   start.c   bind, TLS files, the descriptor limit; start and free
+ *   doors.c   accept, peek at each request head, hand it to a door
+ *   route.c   one request: routing, auth, CORS, the answers
+ *   stream.c  a stream: its reads, suspension and resumption, hang-ups
+ *   heap.c    the suspended streams, ordered by deadline
+ *   loop.c    the event loop, wakes, drain and stop
+ *
+ * libmicrohttpd runs in external epoll mode, driven by one loop thread.
+ * Streams are responses from a content reader callback; a stream whose
+ * source has nothing to send is suspended inside that callback and kept in
+ * a min-heap ordered by its next deadline (keepalive or the source's own).
+ * httpd_wake_all() from another thread only sets a flag and pokes an
+ * eventfd: the loop thread resumes the waiting streams, so every
+ * libmicrohttpd call but MHD_resume_connection's flag-setting happens in
+ * one thread, and a wake can never be lost: the flag is checked after
+ * every MHD_run(), that is after every callback that may have suspended a
+ * stream.
+ */
+#ifndef SSE_HTTP_H
+#define SSE_HTTP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "httpd.h"
+
+/* A small per-connection pool: an idle stream costs a few KiB. */
+#define SMALL_POOL 4096
+/*
+ * A request head goes to the small pool if its cost (lib/reqhead.h) is at
+ * most SMALL_HEAD. Measured, a 4 KiB pool serves heads up to a cost of
+ * about 3,800 whatever their shape; tests/serve.bats sends heads of every
+ * shape around the limit.
+ */
+#define SMALL_HEAD 3328
+/* The other door's pool: heads up to about 32 KB (more gets 431). */
+#define LARGE_POOL (32 * 1024)
+#define HEAD_MS 30000 /* a new connection's time to send its head */
+#define MAX_PENDING 1024 /* connections still sending their head */
+/*
+ * The response's own buffer, used only when the stream is not chunked
+ * (HTTP/1.0): chunked streams are written straight into the pool.
+ */
+#define BLOCK_SIZE 1024
+#define GRACE_MS 5000
+#define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
+#define COALESCE_US 2000
+
+/* What an epoll event of ours names, besides our own descriptors. */
+enum { W_CONN = 1, W_PENDING };
+
+struct conn {
+	int kind; /* W_CONN */
+	struct httpd *h;
+	struct MHD_Connection *mc;
+	void *client;
+	int64_t deadline; /* when suspended: wake then (INT64_MAX never) */
+	int64_t ka_at; /* a keepalive is due at this time */
+	size_t heap_i;
+	int fd; /* its socket, once watched for a hang-up (else -1) */
+	bool suspended;
+	bool gone; /* the client hung up */
+	bool ka_due;
+	bool sent; /* bytes went out since the last suspension */
+};
+
+/* A connection whose request head has not all come yet. */
+struct pending {
+	int kind; /* W_PENDING */
+	int fd;
+	int64_t deadline;
+	TAILQ_ENTRY(pending) link;
+	socklen_t alen;
+	struct sockaddr_storage addr;
+};
+
+TAILQ_HEAD(pending_list, pending);
+
+/* One of the two daemons (see doors.c). */
+struct door {
+	struct httpd *h;
+	struct MHD_Daemon *d; /* NULL: not in use (the small one, with TLS) */
+	int fd; /* its epoll descriptor */
+};
+
+struct httpd {
+	struct door door[2]; /* small, large */
+	struct httpd_source src;
+	struct httpd_opts o;
+	int ep, wakefd, sigfd, lfd;
+	bool tls;
+	bool accept_ready; /* the listening socket has connections */
+	int64_t accept_at; /* accepting paused until then (out of fds) */
+	struct pending_list pending; /* oldest first */
+	long npending;
+	atomic_bool wake; /* set by httpd_wake_all() */
+	atomic_bool wake_now; /* set by httpd_wake_now() */
+	bool wake_due; /* a wake waits for the interval to end */
+	int64_t woke_at; /* when a wake last resumed the streams (us) */
+	bool pwait2; /* epoll_pwait2() works here */
+	atomic_bool drain; /* set by httpd_drain() */
+	bool draining; /* the loop has seen the drain */
+	bool stopping; /* a signal came: drain, then stop */
+	int signo;
+	int64_t stop_by;
+	long nstreams;
+	struct conn **heap; /* suspended streams, by deadline */
+	size_t nheap, capheap;
+	char *cert, *key;
+};
+
+/* heap.c */
+int heap_push(struct httpd *, struct conn *);
+struct conn *heap_pop(struct httpd *);
+void heap_remove(struct httpd *, struct conn *);
+
+/* stream.c */
+struct MHD_Response *stream_response(
+    struct httpd *, struct MHD_Connection *, void *client);
+void stream_hung_up(struct httpd *, struct conn *, uint32_t events);
+void stream_resume_all(struct httpd *);
+void stream_resume_due(struct httpd *, int64_t now);
+
+/* route.c: libmicrohttpd's request callback (cls: the struct door). */
+enum MHD_Result route_request(void *cls, struct MHD_Connection *mc,
+    const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **req);
+
+/* doors.c */
+int door_open(struct httpd *, struct door *, bool small, unsigned limit);
+void door_accept(struct httpd *);
+void door_peek(struct httpd *, struct pending *, uint32_t events);
+void door_expire(struct httpd *, int64_t now);
+void door_close_all(struct httpd *);
+/* Watch one of our own descriptors (told from streams by address). */
+int httpd_watch_fd(int ep, int *fdp);
+
+/* loop.c */
+void loop_run_doors(struct httpd *);
+
+#endif

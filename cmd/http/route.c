@@ -1,0 +1,253 @@
+/*
+ * One request: GET /events (a stream), GET / (the viewer page), OPTIONS
+ * (CORS preflight), 404 and 405 for the rest; token auth, CORS headers and
+ * the client limit on the way.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+static const char events_type[] = "text/event-stream; charset=utf-8";
+
+static bool
+token_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = la != lb;
+
+	/* Constant time in the length of the secret. */
+	for (i = 0; i < lb; i++)
+		d |= (unsigned char)(b[i] ^ (i < la ? a[i] : 0));
+	return d == 0;
+}
+
+static bool
+authorized(struct httpd *h, struct MHD_Connection *mc)
+{
+	const char *v;
+
+	if (h->o.token == NULL)
+		return true;
+	v = MHD_lookup_connection_value(
+	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v != NULL && strncasecmp(v, "Bearer ", 7) == 0) {
+		v += 7;
+		while (*v == ' ')
+			v++;
+		if (token_eq(v, h->o.token))
+			return true;
+	}
+	v = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "token");
+	return v != NULL && token_eq(v, h->o.token);
+}
+
+/* The allowed value for Access-Control-Allow-Origin, or NULL. */
+static const char *
+cors_origin(struct httpd *h, struct MHD_Connection *mc)
+{
+	const char *origin;
+	size_t i;
+
+	if (h->o.ncors == 0)
+		return NULL;
+	origin = MHD_lookup_connection_value(
+	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
+	for (i = 0; i < h->o.ncors; i++) {
+		if (strcmp(h->o.cors[i], "*") == 0)
+			return origin != NULL ? origin : "*";
+		if (origin != NULL && strcmp(h->o.cors[i], origin) == 0)
+			return origin;
+	}
+	return NULL;
+}
+
+/*
+ * The headers every answer carries: CORS, and on the small door
+ * "Connection: close", so that the connection's next request is measured
+ * (and routed) anew.
+ */
+static void
+add_common(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *origin = cors_origin(h, mc);
+
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_DAEMON);
+	if (ci != NULL && ci->daemon == h->door[0].d)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+
+	/* The answer depends on Origin, allowed or not: caches must know. */
+	if (h->o.ncors > 0)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+	if (origin != NULL)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+}
+
+static enum MHD_Result
+answer(struct httpd *h, struct MHD_Connection *mc, unsigned status,
+    const char *type, const char *body, size_t len, bool is_static)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	    is_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	if (type != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+	add_common(h, mc, r);
+	ret = MHD_queue_response(mc, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+text(struct httpd *h, struct MHD_Connection *mc, unsigned status,
+    const char *msg)
+{
+	return answer(
+	    h, mc, status, "text/plain; charset=utf-8", msg, strlen(msg), true);
+}
+
+static enum MHD_Result
+preflight(struct httpd *h, struct MHD_Connection *mc)
+{
+	struct MHD_Response *r;
+	const char *origin = cors_origin(h, mc), *want;
+	enum MHD_Result ret;
+
+	if (origin == NULL &&
+	    MHD_lookup_connection_value(
+		mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN) != NULL)
+		return text(h, mc, MHD_HTTP_FORBIDDEN, "origin not allowed\n");
+	if ((r = MHD_create_response_from_buffer(
+		 0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+	add_common(h, mc, r);
+	if (origin != NULL) {
+		MHD_add_response_header(r,
+		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
+		    "GET, HEAD, OPTIONS");
+		want = MHD_lookup_connection_value(
+		    mc, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+		MHD_add_response_header(r,
+		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS,
+		    want != NULL
+			? want
+			: "Authorization, Last-Event-ID, Cache-Control");
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE, "86400");
+	}
+	ret = MHD_queue_response(mc, MHD_HTTP_NO_CONTENT, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A HEAD request's stream: never read, as there is no body. */
+static ssize_t
+head_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static enum MHD_Result
+queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, events_type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	add_common(h, mc, r);
+	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+stream(struct httpd *h, struct MHD_Connection *mc, bool head)
+{
+	struct MHD_Response *r;
+	const char *last;
+	int status = MHD_HTTP_NO_CONTENT;
+	void *client;
+
+	if (h->stopping || atomic_load(&h->drain))
+		return text(
+		    h, mc, MHD_HTTP_SERVICE_UNAVAILABLE, "shutting down\n");
+	if (h->nstreams >= h->o.max_clients)
+		return text(
+		    h, mc, MHD_HTTP_SERVICE_UNAVAILABLE, "too many clients\n");
+	last = MHD_lookup_connection_value(
+	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_LAST_EVENT_ID);
+	if (last == NULL)
+		last = MHD_lookup_connection_value(
+		    mc, MHD_GET_ARGUMENT_KIND, "lastEventId");
+	if ((client = h->src.open(h->src.ctx, last, &status)) == NULL)
+		return answer(h, mc, (unsigned)status, NULL, "", 0, true);
+	if (head) {
+		/* GET's status and headers, without a stream behind them. */
+		h->src.close(h->src.ctx, client);
+		r = MHD_create_response_from_callback(
+		    MHD_SIZE_UNKNOWN, BLOCK_SIZE, head_read, NULL, NULL);
+		if (r == NULL)
+			return MHD_NO;
+		return queue_stream(h, mc, r);
+	}
+	if ((r = stream_response(h, mc, client)) == NULL)
+		return MHD_NO;
+	return queue_stream(h, mc, r);
+}
+
+enum MHD_Result
+route_request(void *cls, struct MHD_Connection *mc, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **req)
+{
+	struct httpd *h = ((struct door *)cls)->h;
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	bool head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	const char *page;
+	size_t len;
+
+	(void)version;
+	(void)upload;
+	/* Any request body is ignored: every route answers at once. */
+	*upload_size = 0;
+	*req = h;
+	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
+		return preflight(h, mc);
+	if (!get && !head)
+		return text(
+		    h, mc, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	if (strcmp(url, "/events") != 0 &&
+	    !(h->o.viewer &&
+		(strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)))
+		return text(h, mc, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (!authorized(h, mc))
+		return text(h, mc, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
+	if (strcmp(url, "/events") == 0)
+		return stream(h, mc, head);
+	/* libmicrohttpd sends no body to HEAD, and GET's Content-Length. */
+	page = httpd_viewer(&len);
+	return answer(
+	    h, mc, MHD_HTTP_OK, "text/html; charset=utf-8", page, len, true);
+}
