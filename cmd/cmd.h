@@ -26,8 +26,14 @@ enum {
 struct cmd_entry {
 	const char *name;
 	const char *summary;
-	const char *help; /* full --help text, usage line first */
+	const char *help; /* --help text, usage line first */
 	int (*exec)(int argc, char **argv);
+	/*
+	 * The options' part of --help, made from the command's option tables
+	 * (opts_help()) and printed after help; NULL when help says it all.
+	 * Returns the length needed, as snprintf does.
+	 */
+	size_t (*opts_help)(char *out, size_t outsz);
 };
 
 extern const struct cmd_entry cmd_listen_entry;

@@ -12,10 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "msg.h"
 #include "format.h"
 #include "listen.h"
 #include "listen_record.h"
@@ -32,7 +31,6 @@
 
 static int cmd_listen_exec(int, char **);
 
-/* clang-format off */
 const struct cmd_entry cmd_listen_entry = {
     "listen",
     "receive a stream and print its events",
@@ -41,101 +39,9 @@ const struct cmd_entry cmd_listen_entry = {
     "Connects to URL, prints each event of its text/event-stream, and\n"
     "reconnects with Last-Event-ID when the stream ends, as a browser's\n"
     "EventSource does.\n"
-    "\n"
-    OUTPUT_HELP
-    "\n"
-    "Recording (played back by sse replay):\n"
-    "      --record FILE     write the session to FILE as it is received\n"
-    "      --record-chunks   with --record: also the raw bytes received\n"
-    "\n"
-    "Request:\n"
-    "  -H, --header LINE     add a request header (repeatable)\n"
-    "  -X, --request METHOD  request method (default GET, POST with a body)\n"
-    "  -d, --data DATA       request body; @FILE reads a file, @- stdin\n"
-    "      --data-binary DATA  the same, with FILE's bytes kept exactly\n"
-    "      --json DATA       JSON request body (Content-Type: application/json)\n"
-    "  -u, --user USER:PASS  HTTP basic authentication\n"
-    "      --oauth2-bearer TOKEN  Authorization: Bearer TOKEN\n"
-    "  -A, --user-agent NAME  User-Agent header\n"
-    "  -k, --insecure        do not verify the server's TLS certificate\n"
-    "      --compressed      ask for a compressed response (any is decoded)\n"
-    "      --cacert FILE     CA certificates to verify the server with\n"
-    "      --proxy URL       use this proxy (default: the *_proxy variables)\n"
-    "      --connect-timeout SECS  give up connecting after SECS\n"
-    "      --max-redirs N    follow at most N redirects (default 20)\n"
-    "\n"
-    "Reconnection:\n"
-    "      --no-reconnect    exit when the stream ends\n"
-    "      --max-reconnects N  reconnect at most N times, then exit 8\n"
-    "      --retry-delay SECS  reconnection time until the server sends\n"
-    "                        retry: (default 3)\n"
-    "      --retry-max-delay SECS  cap of the backoff after failures\n"
-    "                        (default 30)\n"
-    "      --retry-on-http-error  reconnect after a 5xx or 429 status\n"
-    "      --last-event-id ID  send Last-Event-ID: ID on the first request\n"
-    "\n"
-    "Limits and messages:\n"
-    "      --idle-timeout SECS  exit 6 after SECS with nothing received (0: none)\n"
-    "      --max-event-size SIZE  exit 7 on a larger event (default 1M)\n"
-    "  -v, --verbose         report connections, headers, comments and\n"
-    "                        retries on stderr (twice: libcurl's trace too)\n"
-    "  -q, --quiet           print errors only\n"
-    "  -h, --help            show this help and exit\n",
+    "\n",
     cmd_listen_exec,
-};
-/* clang-format on */
-
-enum {
-	OPT_DATA_BINARY = 0x100,
-	OPT_JSON,
-	OPT_BEARER,
-	OPT_CACERT,
-	OPT_PROXY,
-	OPT_CONNECT_TIMEOUT,
-	OPT_MAX_REDIRS,
-	OPT_NO_RECONNECT,
-	OPT_MAX_RECONNECTS,
-	OPT_RETRY_DELAY,
-	OPT_RETRY_MAX_DELAY,
-	OPT_RETRY_HTTP,
-	OPT_LAST_EVENT_ID,
-	OPT_IDLE_TIMEOUT,
-	OPT_MAX_EVENT_SIZE,
-	OPT_RECORD,
-	OPT_RECORD_CHUNKS,
-	OPT_COMPRESSED,
-};
-
-static const struct option longopts[] = {
-    OUTPUT_LONGOPTS,
-    {"header", required_argument, NULL, 'H'},
-    {"request", required_argument, NULL, 'X'},
-    {"data", required_argument, NULL, 'd'},
-    {"data-binary", required_argument, NULL, OPT_DATA_BINARY},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"user", required_argument, NULL, 'u'},
-    {"oauth2-bearer", required_argument, NULL, OPT_BEARER},
-    {"user-agent", required_argument, NULL, 'A'},
-    {"insecure", no_argument, NULL, 'k'},
-    {"compressed", no_argument, NULL, OPT_COMPRESSED},
-    {"cacert", required_argument, NULL, OPT_CACERT},
-    {"proxy", required_argument, NULL, OPT_PROXY},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
-    {"no-reconnect", no_argument, NULL, OPT_NO_RECONNECT},
-    {"max-reconnects", required_argument, NULL, OPT_MAX_RECONNECTS},
-    {"retry-delay", required_argument, NULL, OPT_RETRY_DELAY},
-    {"retry-max-delay", required_argument, NULL, OPT_RETRY_MAX_DELAY},
-    {"retry-on-http-error", no_argument, NULL, OPT_RETRY_HTTP},
-    {"last-event-id", required_argument, NULL, OPT_LAST_EVENT_ID},
-    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-    {"max-event-size", required_argument, NULL, OPT_MAX_EVENT_SIZE},
-    {"record", required_argument, NULL, OPT_RECORD},
-    {"record-chunks", no_argument, NULL, OPT_RECORD_CHUNKS},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+    listen_opts_help,
 };
 
 /* The signal handler's only state: which signal, and the self-pipe. */
@@ -185,73 +91,6 @@ signals_release(void)
 			close(sigpipe_fd[i]);
 			sigpipe_fd[i] = -1;
 		}
-}
-
-void
-listen_log(const struct listen *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (l->o->verbose == 0 || l->o->quiet)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-listen_warn(const struct listen *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (l->o->quiet)
-		return;
-	fputs("sse: listen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void
-listen_fail(struct listen *l, int status, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(l->why, sizeof(l->why), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "sse: listen: %s\n", l->why);
-	l->stop = status;
-}
-
-/*
- * Text from the network, made safe for a terminal (sse_format_visible):
- * control characters and bytes that are not UTF-8 escaped, NUL included.
- * Valid until the next call; *len for "%.*s".
- */
-const char *
-listen_visible(struct listen *l, const char *s, size_t n, int *len)
-{
-	sse_buf_reset(&l->vis);
-	if (sse_format_visible(&l->vis, s, n, NULL, NULL) == -1)
-		sse_buf_reset(&l->vis);
-	*len = (int)l->vis.len;
-	return l->vis.len ? l->vis.p : "";
-}
-
-/* -v: a line of prefix and text from the network, made safe. */
-void
-listen_show(struct listen *l, const char *prefix, const char *s, size_t n)
-{
-	const char *v;
-	int len;
-
-	if (l->o->verbose == 0 || l->o->quiet)
-		return;
-	v = listen_visible(l, s, n, &len);
-	fprintf(stderr, "%s%.*s\n", prefix, len, v);
 }
 
 /* Seconds for messages: "3", "0.25". */
@@ -380,7 +219,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	}
 	if (!o->reconnect) {
 		if (cc == CURLE_OK && l->opened) {
-			listen_log(l, "* stream ended");
+			listen_trace("* stream ended");
 			l->stop = EXIT_OK;
 		} else if (l->opened)
 			listen_fail(l, EXIT_CONNECT,
@@ -403,17 +242,16 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	delay = reconnect_delay(l);
 	l->reconnects++;
 	if (cc == CURLE_OK && !failed)
-		listen_log(
-		    l, "* stream ended; reconnecting in %g s", secs(delay));
+		listen_trace(
+		    "* stream ended; reconnecting in %g s", secs(delay));
 	else if (l->opened)
-		listen_warn(l,
-		    "connection to '%s' lost: %s; reconnecting in %g s", o->url,
-		    why, secs(delay));
+		msg_warnx("connection to '%s' lost: %s; reconnecting in %g s",
+		    o->url, why, secs(delay));
 	else if (l->http_retry)
-		listen_warn(l, "'%s' answered %s; retrying in %g s", o->url,
-		    why, secs(delay));
+		msg_warnx("'%s' answered %s; retrying in %g s", o->url, why,
+		    secs(delay));
 	else
-		listen_warn(l, "cannot connect to '%s': %s; retrying in %g s",
+		msg_warnx("cannot connect to '%s': %s; retrying in %g s",
 		    o->url, why, secs(delay));
 	if (call_close(l, why, delay) == -1)
 		return -1;
@@ -425,13 +263,13 @@ start_attempt(struct listen *l)
 {
 	listen_conn_reset(l);
 	l->attempts++;
-	listen_log(
-	    l, "* connecting to %s (attempt %lu)", l->o->url, l->attempts);
+	listen_trace(
+	    "* connecting to %s (attempt %lu)", l->o->url, l->attempts);
 	if (listen_request_headers(l) == -1)
 		return -1;
 	l->last_byte_ms = now_mono_ms();
 	if (curl_multi_add_handle(l->multi, l->easy) != CURLM_OK) {
-		fprintf(stderr, "sse: listen: cannot start a transfer\n");
+		msg_errx("cannot start a transfer");
 		return -1;
 	}
 	return 0;
@@ -576,7 +414,7 @@ event_loop(struct listen *l)
 	while (l->stop < 0) {
 		now = now_mono_ms();
 		if (got_signal) {
-			listen_log(l, "* interrupted");
+			listen_trace("* interrupted");
 			l->stop = 128 + got_signal;
 			break;
 		}
@@ -618,8 +456,7 @@ event_loop(struct listen *l)
 			wait = 0;
 		switch (wait_events(l, wait, watch)) {
 		case -1:
-			fprintf(
-			    stderr, "sse: listen: cannot wait for events\n");
+			msg_errx("cannot wait for events");
 			l->stop = EXIT_ERROR;
 			break;
 		case 1:
@@ -642,292 +479,6 @@ event_loop(struct listen *l)
 	return l->stop;
 }
 
-/* ---- options ------------------------------------------------------- */
-
-static void
-opts_init(struct listen_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	output_opts_init(&o->out);
-	sse_buf_init(&o->body, 0);
-	o->reconnect = true;
-	o->max_redirs = LISTEN_MAX_REDIRS;
-	o->idle_timeout_ms = -1;
-	o->retry_delay_ms = SSE_ES_RETRY_DEFAULT_MS;
-	o->retry_max_ms = SSE_ES_BACKOFF_MAX_MS;
-	o->max_reconnects = -1;
-	o->max_event = SSE_DEFAULT_MAX_EVENT;
-}
-
-static void
-opts_release(struct listen_opts *o)
-{
-	output_opts_release(&o->out);
-	curl_slist_free_all(o->headers);
-	sse_buf_release(&o->body);
-}
-
-/*
- * Check the URL with libcurl's parser: only http and https; a URL given
- * without a scheme gets http:// as curl(1) does. Returns the URL to use
- * (allocated by libcurl) or NULL after a message.
- */
-static char *
-check_url(const char *arg)
-{
-	CURLU *u = curl_url();
-	CURLUcode uc;
-	char *scheme = NULL, *out = NULL, *full = NULL;
-
-	if (u == NULL)
-		return NULL;
-	/* libcurl's own default scheme would be https */
-	if (strstr(arg, "://") == NULL && asprintf(&full, "http://%s", arg) < 0)
-		full = NULL;
-	uc = curl_url_set(
-	    u, CURLUPART_URL, full ? full : arg, CURLU_NON_SUPPORT_SCHEME);
-	free(full);
-	if (uc != CURLUE_OK)
-		fprintf(stderr, "sse: listen: invalid URL '%s': %s\n", arg,
-		    curl_url_strerror(uc));
-	else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcasecmp(scheme, "http") != 0 &&
-		strcasecmp(scheme, "https") != 0))
-		fprintf(stderr,
-		    "sse: listen: invalid URL '%s': not http or https\n", arg);
-	else if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
-		fprintf(stderr, "sse: listen: invalid URL '%s'\n", arg);
-	curl_free(scheme);
-	curl_url_cleanup(u);
-	return out;
-}
-
-/* "sse: listen: OPT: invalid value 'ARG': WHY", the value made visible. */
-static int
-bad_value(const char *opt, const char *arg, const char *why)
-{
-	struct sse_buf b;
-
-	sse_buf_init(&b, 0);
-	if (sse_format_visible(&b, arg, strlen(arg), NULL, NULL) == -1)
-		sse_buf_reset(&b);
-	fprintf(stderr, "sse: listen: %s: invalid value '%.*s': %s\n", opt,
-	    (int)b.len, b.len ? b.p : "", why);
-	sse_buf_release(&b);
-	return -1;
-}
-
-/*
- * A value that goes into the request head as it is: libcurl does not check
- * it, and a CR or LF would end its line and start one of the value's
- * choosing (another header, or another request).
- */
-static int
-one_line(const char *opt, const char *v)
-{
-	if (strpbrk(v, "\r\n") != NULL)
-		return bad_value(opt, v, "contains a line break (CR or LF)");
-	return 0;
-}
-
-/*
- * --last-event-id, or the value of -H 'Last-Event-ID: ...' (arg): what the
- * standard sends is the last event ID string encoded as UTF-8, and no
- * stream can set an ID that is not valid UTF-8 (it is decoded), so such an
- * ID is refused rather than changed (repaired, it would not be the ID the
- * server knows).
- */
-static int
-last_event_id(
-    struct listen_opts *o, const char *opt, const char *arg, const char *id)
-{
-	if (one_line(opt, arg) == -1)
-		return -1;
-	if (!sse_utf8_valid(id, strlen(id)))
-		return bad_value(opt, arg, "the ID is not valid UTF-8");
-	o->last_event_id = id;
-	return 0;
-}
-
-static int
-add_header(struct listen_opts *o, const char *h)
-{
-	struct curl_slist *n;
-	const char *v;
-
-	if (one_line("--header", h) == -1)
-		return -1;
-	if (strchr(h, ':') == NULL && strchr(h, ';') == NULL)
-		return bad_value("--header", h, "not 'Name: value'");
-	/* Last-Event-ID is ours to send: take it as --last-event-id. */
-	if (strncasecmp(h, "Last-Event-ID:", 14) == 0) {
-		for (v = h + 14; *v == ' ' || *v == '\t'; v++)
-			;
-		return last_event_id(o, "--header", h, v);
-	}
-	if ((n = curl_slist_append(o->headers, h)) == NULL) {
-		fprintf(stderr, "sse: listen: out of memory\n");
-		return -1;
-	}
-	o->headers = n;
-	return 0;
-}
-
-/* Returns -1 to go on, or the exit status to end with. */
-static int
-parse_opts(struct listen_opts *o, int argc, char **argv)
-{
-	/* ':' first: a missing value is ':', an unknown option '?'. */
-	static const char shortopts[] = ":" OUTPUT_SHORTOPTS "H:X:d:u:A:kvqh";
-	long long n;
-	int ch, r;
-
-	optind = 0;
-	opterr = 0;
-	while (
-	    (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if ((r = output_opt(&o->out, "listen", ch, optarg)) == 1)
-			continue;
-		if (r == -1)
-			return EXIT_USAGE;
-		r = 0;
-		switch (ch) {
-		case 'h':
-			return cmd_help(&cmd_listen_entry);
-		case 'H':
-			r = add_header(o, optarg);
-			break;
-		case 'X':
-			r = one_line("--request", optarg);
-			o->method = optarg;
-			break;
-		case 'd':
-			r = listen_load_body(o, "--data", optarg, BODY_DATA);
-			break;
-		case OPT_DATA_BINARY:
-			r = listen_load_body(
-			    o, "--data-binary", optarg, BODY_BINARY);
-			break;
-		case OPT_JSON:
-			r = listen_load_body(o, "--json", optarg, BODY_JSON);
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case OPT_BEARER:
-			r = one_line("--oauth2-bearer", optarg);
-			o->bearer = optarg;
-			break;
-		case 'A':
-			r = one_line("--user-agent", optarg);
-			o->user_agent = optarg;
-			break;
-		case 'k':
-			o->insecure = true;
-			break;
-		case OPT_CACERT:
-			o->cacert = optarg;
-			break;
-		case OPT_COMPRESSED:
-			o->compressed = true;
-			break;
-		case OPT_PROXY:
-			o->proxy = optarg;
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			r = opt_seconds("listen: --connect-timeout", optarg,
-			    &o->connect_timeout_ms);
-			break;
-		case OPT_MAX_REDIRS:
-			r = opt_int(
-			    "listen: --max-redirs", optarg, 0, 1000, &n);
-			o->max_redirs = (long)n;
-			break;
-		case OPT_NO_RECONNECT:
-			o->reconnect = false;
-			break;
-		case OPT_MAX_RECONNECTS:
-			r = opt_int("listen: --max-reconnects", optarg, 0,
-			    INT64_MAX, &o->max_reconnects);
-			break;
-		case OPT_RETRY_DELAY:
-			r = opt_seconds("listen: --retry-delay", optarg,
-			    &o->retry_delay_ms);
-			break;
-		case OPT_RETRY_MAX_DELAY:
-			r = opt_seconds("listen: --retry-max-delay", optarg,
-			    &o->retry_max_ms);
-			break;
-		case OPT_RETRY_HTTP:
-			o->retry_http = true;
-			break;
-		case OPT_LAST_EVENT_ID:
-			r = last_event_id(o, "--last-event-id", optarg, optarg);
-			break;
-		case OPT_IDLE_TIMEOUT:
-			r = opt_seconds("listen: --idle-timeout", optarg,
-			    &o->idle_timeout_ms);
-			if (o->idle_timeout_ms == 0)
-				o->idle_timeout_ms = -1; /* as --timeout 0 */
-			break;
-		case OPT_MAX_EVENT_SIZE:
-			r = opt_size("listen: --max-event-size", optarg, 1,
-			    &o->max_event);
-			if (r == 0 && o->max_event > SIZE_MAX / 4) {
-				fprintf(stderr,
-				    "sse: listen: --max-event-size: invalid "
-				    "value "
-				    "'%s': too large\n",
-				    optarg);
-				r = -1;
-			}
-			break;
-		case OPT_RECORD:
-			o->record = optarg;
-			break;
-		case OPT_RECORD_CHUNKS:
-			o->record_chunks = true;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case ':':
-			fprintf(stderr,
-			    "sse: listen: option '%s' needs a value\n",
-			    argv[optind - 1]);
-			return cmd_usage(&cmd_listen_entry);
-		default:
-			if (optopt != 0)
-				fprintf(stderr,
-				    "sse: listen: unknown option '-%c'\n",
-				    optopt);
-			else
-				fprintf(stderr,
-				    "sse: listen: unknown option '%s'\n",
-				    argv[optind - 1]);
-			return cmd_usage(&cmd_listen_entry);
-		}
-		if (r == -1)
-			return EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr,
-		    optind >= argc ? "sse: listen: no URL given\n"
-				   : "sse: listen: more than one URL given\n");
-		return cmd_usage(&cmd_listen_entry);
-	}
-	o->url = argv[optind];
-	if (o->record_chunks && o->record == NULL) {
-		fprintf(
-		    stderr, "sse: listen: --record-chunks needs --record\n");
-		return cmd_usage(&cmd_listen_entry);
-	}
-	return -1;
-}
-
 static int
 run(struct listen_opts *o)
 {
@@ -944,7 +495,7 @@ run(struct listen_opts *o)
 	sse_buf_init(&l.headers, LISTEN_MAX_HEADERS);
 	/* What it shows is capped already: a comment, an id, a header. */
 	sse_buf_init(&l.vis, 0);
-	if (output_init(&l.out, &o->out, STDOUT_FILENO, "listen") == -1) {
+	if (output_init(&l.out, &o->out, STDOUT_FILENO) == -1) {
 		sse_es_response_release(&l.resp);
 		sse_buf_release(&l.headers);
 		sse_buf_release(&l.vis);
@@ -954,29 +505,26 @@ run(struct listen_opts *o)
 	listen_parser_init(&l);
 	if ((o->out.timeout_ms >= 0 || o->idle_timeout_ms >= 0) &&
 	    output_set_deadline(&l.out, output_time_left, &l) == -1) {
-		fprintf(stderr, "sse: listen: cannot set up a timer: %s\n",
-		    strerror(errno));
+		msg_err("cannot set up a timer");
 		goto out;
 	}
 	if (o->last_event_id != NULL &&
 	    sse_parser_set_last_id(&l.parser, o->last_event_id,
 		strlen(o->last_event_id)) != SSE_OK) {
-		fprintf(stderr,
-		    "sse: listen: --last-event-id: invalid value: too large\n");
+		msg_errx("--last-event-id: invalid value: too large");
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	srandom((unsigned)now_wall_ms() ^ ((unsigned)getpid() << 16));
 	if ((l.easy = curl_easy_init()) == NULL ||
 	    (l.multi = curl_multi_init()) == NULL) {
-		fprintf(stderr, "sse: listen: cannot initialise libcurl\n");
+		msg_errx("cannot initialise libcurl");
 		goto out;
 	}
 	if (listen_request_setup(&l) == -1)
 		goto out;
 	if (signals_init() == -1) {
-		fprintf(stderr, "sse: listen: cannot set up signals: %s\n",
-		    strerror(errno));
+		msg_err("cannot set up signals");
 		goto out;
 	}
 	if (o->record != NULL &&
@@ -1008,16 +556,26 @@ cmd_listen_exec(int argc, char **argv)
 	char *url = NULL;
 	int rc;
 
-	opts_init(&o);
-	if ((rc = parse_opts(&o, argc, argv)) == -1) {
-		if ((url = check_url(o.url)) == NULL)
+	listen_opts_init(&o);
+	switch (listen_opts_parse(&o, argc, argv)) {
+	case 1:
+		rc = cmd_help(&cmd_listen_entry);
+		break;
+	case -2:
+		rc = cmd_usage(&cmd_listen_entry);
+		break;
+	case -1:
+		rc = EXIT_USAGE;
+		break;
+	default:
+		msg_quiet(o.quiet);
+		msg_verbose(o.quiet ? 0 : o.verbose);
+		if ((url = listen_check_url(o.url)) == NULL)
 			rc = EXIT_USAGE;
-		else if (output_check_fd(STDOUT_FILENO, "listen") == -1)
+		else if (output_check_fd(STDOUT_FILENO) == -1)
 			rc = EXIT_ERROR;
 		else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			fprintf(stderr,
-			    "sse: listen: cannot initialise "
-			    "libcurl\n");
+			msg_errx("cannot initialise libcurl");
 			rc = EXIT_ERROR;
 		} else {
 			o.url = url;
@@ -1026,6 +584,6 @@ cmd_listen_exec(int argc, char **argv)
 		}
 	}
 	curl_free(url);
-	opts_release(&o);
+	listen_opts_release(&o);
 	return rc;
 }

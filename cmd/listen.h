@@ -88,7 +88,7 @@ struct listen_opts {
 	bool retry_http;
 	int verbose; /* -v */
 	bool quiet; /* -q */
-	long max_redirs;
+	long long max_redirs;
 	int64_t connect_timeout_ms; /* 0: libcurl's default */
 	int64_t idle_timeout_ms; /* -1: none */
 	int64_t retry_delay_ms;
@@ -153,14 +153,30 @@ void listen_parser_init(struct listen *);
  */
 void listen_parser_relay(struct listen *);
 
-/* listen.c */
-void listen_log(const struct listen *, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void listen_warn(const struct listen *, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* listen_opts.c */
+void listen_opts_init(struct listen_opts *);
+void listen_opts_release(struct listen_opts *);
+/* 0 to go on, 1 for --help, -1 (message printed) or -2 (add usage). */
+int listen_opts_parse(struct listen_opts *, int argc, char **argv);
+size_t listen_opts_help(char *out, size_t outsz);
+/* The URL to use (curl_free() it), or NULL after a message. */
+char *listen_check_url(const char *);
+
+/*
+ * listen_msg.c: what listen says. The -v lines trace the session in
+ * curl's way ("* connected", "< header"), without the "sse: listen:"
+ * prefix of messages (cmd/msg.h).
+ */
+void listen_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* End the session with status, saying why (kept in l->why). */
 void listen_fail(struct listen *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* -v: a line of prefix and text from the network, made safe. */
 void listen_show(struct listen *, const char *prefix, const char *s, size_t);
+/*
+ * Text from the network, made safe for a terminal (sse_format_visible).
+ * Valid until the next call; *len for "%.*s".
+ */
 const char *listen_visible(struct listen *, const char *s, size_t, int *len);
 
 #endif

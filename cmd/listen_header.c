@@ -45,7 +45,7 @@ open_conn(struct listen *l)
 	l->opened = true;
 	l->failures = 0;
 	(void)curl_easy_getinfo(l->easy, CURLINFO_EFFECTIVE_URL, &final);
-	listen_log(l, "* connected to %s", final ? final : url(l));
+	listen_trace("* connected to %s", final ? final : url(l));
 	if (l->hooks.open == NULL)
 		return true;
 	memset(&c, 0, sizeof(c));
@@ -75,8 +75,8 @@ decide(struct listen *l)
 	case SSE_ES_OPEN:
 		return open_conn(l);
 	case SSE_ES_STOP:
-		listen_log(
-		    l, "* HTTP status 204: the server asks the client to stop");
+		listen_trace(
+		    "* HTTP status 204: the server asks the client to stop");
 		l->stop = EXIT_OK;
 		return false;
 	case SSE_ES_RETRY:

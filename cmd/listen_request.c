@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "listen.h"
+#include "msg.h"
 
 /* The largest request body read from a file or stdin. */
 #define BODY_MAX (1024u * 1024 * 1024)
@@ -101,7 +102,7 @@ out:
 	curl_slist_free_all(list);
 	sse_buf_release(&line);
 	if (rc == -1)
-		fprintf(stderr, "sse: listen: out of memory\n");
+		msg_errx("out of memory");
 	return rc;
 }
 
@@ -232,8 +233,7 @@ listen_request_setup(struct listen *l)
 	}
 	return 0;
 fail:
-	fprintf(stderr, "sse: listen: cannot set up the request: %s\n",
-	    curl_easy_strerror(cc));
+	msg_errx("cannot set up the request: %s", curl_easy_strerror(cc));
 	return -1;
 }
 
@@ -246,8 +246,7 @@ read_file(const char *opt, const char *path, struct sse_buf *b, bool strip)
 	int rc = 0;
 
 	if (strcmp(path, "-") != 0 && (fp = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "sse: listen: %s: cannot read '%s': %s\n", opt,
-		    path, strerror(errno));
+		msg_err("%s: cannot read '%s'", opt, path);
 		return -1;
 	}
 	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
@@ -257,11 +256,9 @@ read_file(const char *opt, const char *path, struct sse_buf *b, bool strip)
 			if (!strip || (chunk[i] != '\r' && chunk[i] != '\n'))
 				rc = sse_buf_addch(b, chunk[i]);
 	if (rc == -1)
-		fprintf(
-		    stderr, "sse: listen: %s: '%s' is too large\n", opt, path);
+		msg_errx("%s: '%s' is too large", opt, path);
 	else if (ferror(fp)) {
-		fprintf(stderr, "sse: listen: %s: cannot read '%s': %s\n", opt,
-		    path, strerror(errno));
+		msg_err("%s: cannot read '%s'", opt, path);
 		rc = -1;
 	}
 	if (fp != stdin)
@@ -289,7 +286,7 @@ listen_load_body(
 	if (arg[0] == '@')
 		return read_file(opt, arg + 1, b, mode == BODY_DATA);
 	if (sse_buf_addstr(b, arg) == -1) {
-		fprintf(stderr, "sse: listen: %s: body too large\n", opt);
+		msg_errx("%s: body too large", opt);
 		return -1;
 	}
 	return 0;

@@ -88,8 +88,8 @@ on_retry(void *ctx, uint64_t ms)
 	l->retry_ms = ms;
 	if (l->hooks.retry != NULL)
 		l->hooks.retry(l->hooks.ctx, ms);
-	listen_log(
-	    l, "* retry: reconnection time %llu ms", (unsigned long long)ms);
+	listen_trace(
+	    "* retry: reconnection time %llu ms", (unsigned long long)ms);
 }
 
 static void

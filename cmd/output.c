@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "msg.h"
 #include "output.h"
-#include "util.h"
 
 /* One event's formatted text may not pass this (a template can repeat). */
 #define OUTPUT_MAX (256u * 1024 * 1024)
@@ -29,55 +30,66 @@ output_opts_init(struct output_opts *o)
 void
 output_opts_release(struct output_opts *o)
 {
-	free(o->types);
-	free(o->until);
-	o->types = o->until = NULL;
-	o->ntypes = o->nuntil = 0;
-}
-
-static int
-push(const char *cmd, const char ***v, size_t *n, const char *s)
-{
-	const char **nv;
-
-	if ((nv = realloc(*v, (*n + 1) * sizeof(**v))) == NULL) {
-		fprintf(stderr, "sse: %s: out of memory\n", cmd);
-		return -1;
-	}
-	nv[(*n)++] = s;
-	*v = nv;
-	return 1;
+	free(o->types.v);
+	free(o->until.v);
+	memset(&o->types, 0, sizeof(o->types));
+	memset(&o->until, 0, sizeof(o->until));
 }
 
 int
-output_opt(struct output_opts *o, const char *cmd, int ch, const char *arg)
+output_zero_is_none(void *base, const struct opts_row *row, const char *arg,
+    char *why, size_t n)
 {
-	char opt[64];
-	long long n;
+	int64_t *ms = (int64_t *)(void *)((char *)base + row->off);
 
-	switch (ch) {
-	case 'f':
-		o->format = arg;
-		return 1;
-	case 'e':
-		return push(cmd, &o->types, &o->ntypes, arg);
-	case OUTPUT_OPT_UNTIL:
-		return push(cmd, &o->until, &o->nuntil, arg);
-	case 'n':
-		snprintf(opt, sizeof(opt), "%s: --max-events", cmd);
-		if (opt_int(opt, arg, 1, INT64_MAX, &n) == -1)
-			return -1;
-		o->max_events = (uint64_t)n;
-		return 1;
-	case OUTPUT_OPT_TIMEOUT:
-		snprintf(opt, sizeof(opt), "%s: --timeout", cmd);
-		if (opt_seconds(opt, arg, &o->timeout_ms) == -1)
-			return -1;
-		if (o->timeout_ms == 0)
-			o->timeout_ms = -1; /* as curl's --max-time 0 */
-		return 1;
-	}
+	(void)arg;
+	(void)why;
+	(void)n;
+	if (*ms == 0)
+		*ms = -1; /* as curl's --max-time 0 */
 	return 0;
+}
+
+#define OO(f) offsetof(struct output_opts, f)
+
+const struct opts_row output_rows[] = {
+    {.kind = OPTS_SECTION,
+	.help = "Output (default: pretty on a terminal, raw otherwise):"},
+    {OPTS_ROW("format", 'f', OPTS_STR, OO(format), "FMT"),
+	.help = "raw, json, data, data0, pretty, or a template\n"
+		"with {event} {data} {id} {time} {json}"},
+    {OPTS_ROW("event", 'e', OPTS_LIST, OO(types), "TYPE"),
+	.help = "print only events of this type (repeatable)"},
+    {OPTS_ROW("max-events", 'n', OPTS_INT, OO(max_events), "N"),
+	.help = "exit 0 after printing N events", .min = 1, .max = 1e18},
+    {OPTS_ROW("until", 0, OPTS_LIST, OO(until), "TYPE"),
+	.help = "exit 0 after an event of this type (repeatable)"},
+    {OPTS_ROW("timeout", 0, OPTS_SECONDS, OO(timeout_ms), "SECS"),
+	.help = "exit 5 after SECS seconds in all (0: none)",
+	.call = output_zero_is_none},
+};
+const size_t output_nrows = sizeof(output_rows) / sizeof(output_rows[0]);
+
+/* One table's help appended at n of out[0..outsz): the new length. */
+static size_t
+help_at(const struct opts_row *rows, size_t nrows, char *out, size_t outsz,
+    size_t n)
+{
+	if (out == NULL || n >= outsz)
+		return n + opts_help(rows, nrows, NULL, 0);
+	return n + opts_help(rows, nrows, out + n, outsz - n);
+}
+
+size_t
+output_opts_help(const struct opts_row *before, size_t nbefore,
+    const struct opts_row *after, size_t nafter, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	if (before != NULL)
+		n = help_at(before, nbefore, out, outsz, n);
+	n = help_at(output_rows, output_nrows, out, outsz, n);
+	return help_at(after, nafter, out, outsz, n);
 }
 
 static bool
@@ -89,8 +101,7 @@ color_wanted(int fd)
 }
 
 int
-output_init(
-    struct output *out, const struct output_opts *o, int fd, const char *cmd)
+output_init(struct output *out, const struct output_opts *o, int fd)
 {
 	char err[256];
 	const char *spec = o->format;
@@ -98,20 +109,19 @@ output_init(
 	memset(out, 0, sizeof(*out));
 	out->opts = o;
 	out->fd = fd;
-	out->cmd = cmd;
 	out->state = OUTPUT_CONTINUE;
 	sse_buf_init(&out->buf, OUTPUT_MAX);
 	if (spec == NULL)
 		spec = isatty(fd) ? "pretty" : "raw";
 	err[0] = '\0';
 	if (sse_format_init(&out->fmt, spec, err, sizeof(err)) == -1) {
-		fprintf(stderr, "sse: %s: invalid format '%s': %s\n", cmd, spec,
+		msg_errx("invalid format '%s': %s", spec,
 		    err[0] ? err : "unknown format");
 		return -1;
 	}
 	out->fmt.color = out->fmt.kind == SSE_FMT_PRETTY && color_wanted(fd);
-	out->runs = sse_format_runs(&out->fmt) && o->ntypes == 0 &&
-	    o->nuntil == 0 && o->max_events == 0;
+	out->runs = sse_format_runs(&out->fmt) && o->types.n == 0 &&
+	    o->until.n == 0 && o->max_events == 0;
 	out->plain = out->runs && out->fmt.kind == SSE_FMT_RAW;
 	/* A closed stdout must be a write error we can see, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -119,14 +129,14 @@ output_init(
 }
 
 int
-output_check_fd(int fd, const char *cmd)
+output_check_fd(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
 	if (fl != -1 && (fl & O_ACCMODE) != O_RDONLY)
 		return 0;
-	fprintf(stderr, "sse: %s: cannot write to stdout: %s\n", cmd,
-	    strerror(fl == -1 ? errno : EBADF));
+	errno = fl == -1 ? errno : EBADF;
+	msg_err("cannot write to stdout");
 	return -1;
 }
 
@@ -153,7 +163,7 @@ output_wants(const struct output *out, const char *type, size_t len)
 {
 	const struct output_opts *o = out->opts;
 
-	return o->ntypes == 0 || in(o->types, o->ntypes, type, len);
+	return o->types.n == 0 || in(o->types.v, o->types.n, type, len);
 }
 
 static void
@@ -270,8 +280,7 @@ write_out(struct output *out, const char *p, size_t left)
 			return OUTPUT_CLOSED; /* a signal ends a stuck write */
 		if (errno == EPIPE)
 			return out->state = OUTPUT_CLOSED;
-		fprintf(stderr, "sse: %s: cannot write to stdout: %s\n",
-		    out->cmd, strerror(errno));
+		msg_err("cannot write to stdout");
 		return out->state = OUTPUT_FAILED;
 	}
 	return OUTPUT_CONTINUE;
@@ -308,7 +317,7 @@ output_commit(struct output *out)
 	if (out->state != OUTPUT_CONTINUE)
 		return out->state;
 	if (sse_buf_add(&out->buf, span, len) == -1) {
-		fprintf(stderr, "sse: %s: out of memory\n", out->cmd);
+		msg_errx("out of memory");
 		sse_buf_reset(&out->buf);
 		return out->state = OUTPUT_FAILED;
 	}
@@ -354,9 +363,7 @@ format(struct output *out, const struct sse_event *ev, int64_t unix_ms)
 	    (r = write_buf(out)) != OUTPUT_CONTINUE)
 		return r;
 	if (sse_format_event(&out->fmt, &out->buf, ev, unix_ms) != 0) {
-		fprintf(stderr,
-		    "sse: %s: cannot format an event of %zu bytes\n", out->cmd,
-		    ev->data_len);
+		msg_errx("cannot format an event of %zu bytes", ev->data_len);
 		return out->state = OUTPUT_FAILED;
 	}
 	return OUTPUT_CONTINUE;
@@ -379,7 +386,7 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 		out->nwritten++;
 		return format(out, ev, unix_ms);
 	}
-	if (o->ntypes == 0 || output_wants(out, ev->type, ev->type_len)) {
+	if (o->types.n == 0 || output_wants(out, ev->type, ev->type_len)) {
 		if (raw != NULL && out->fmt.kind == SSE_FMT_RAW) {
 			if ((r = hold(out, raw, len)) != OUTPUT_CONTINUE)
 				return r;
@@ -391,10 +398,12 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 				return r;
 		}
 		out->nwritten++;
-		if (o->max_events > 0 && out->nwritten >= o->max_events)
+		if (o->max_events > 0 &&
+		    out->nwritten >= (uint64_t)o->max_events)
 			r = OUTPUT_DONE;
 	}
-	if (o->nuntil > 0 && in(o->until, o->nuntil, ev->type, ev->type_len))
+	if (o->until.n > 0 &&
+	    in(o->until.v, o->until.n, ev->type, ev->type_len))
 		r = OUTPUT_DONE;
 	return r;
 }
@@ -418,9 +427,8 @@ output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
 			return r;
 		if (sse_format_run(&out->fmt, &out->buf, raw, len, id, id_len,
 			OUTPUT_BATCH, &taken) != 0) {
-			fprintf(stderr,
-			    "sse: %s: cannot format %zu events of %zu bytes\n",
-			    out->cmd, n, len);
+			msg_errx(
+			    "cannot format %zu events of %zu bytes", n, len);
 			return out->state = OUTPUT_FAILED;
 		}
 		raw += taken;

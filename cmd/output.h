@@ -8,29 +8,27 @@
  *
  *	struct output_opts oo;
  *	struct output out;
+ *	struct opts_table tabs[] = {
+ *	    OPTS_TABLE(own_rows, &own), {output_rows, output_nrows, &oo}};
  *
  *	output_opts_init(&oo);
- *	while ((ch = getopt_long(argc, argv, "..." OUTPUT_SHORTOPTS, longopts,
- *	    NULL)) != -1) {
- *		switch (output_opt(&oo, "listen", ch, optarg)) {
- *		case 1: continue;		   (one of ours, parsed)
- *		case -1: return EXIT_USAGE;	   (bad value, message printed)
- *		}
- *		switch (ch) { ... the command's own options ... }
- *	}
- *	if (output_init(&out, &oo, STDOUT_FILENO, "listen") == -1)
- *		return EXIT_USAGE;		   (bad --format, message
- *printed) for each batch of events received: for each event: if ((r =
- *output_event(&out, &ev, unix_ms)) != OUTPUT_CONTINUE) stop; r =
- *output_flush(&out);	   (once per batch, not per event) exit with
- *output_status(r) (after output_flush) ... output_release(&out);
- *output_opts_release(&oo);
+ *	opts_parse(&p, tabs, 2, argc, argv);	(usage error: exit 2)
+ *	if (output_init(&out, &oo, STDOUT_FILENO) == -1)
+ *		return EXIT_USAGE;		(bad --format, message printed)
+ *	for each batch of events received:
+ *		for each event:
+ *			if ((r = output_event(&out, &ev, unix_ms)) !=
+ *			    OUTPUT_CONTINUE)
+ *				stop;
+ *		r = output_flush(&out);		(once per batch, not per event)
+ *	exit with output_status(r) (after output_flush)
+ *	output_release(&out);
+ *	output_opts_release(&oo);
  *
- * The long options go in the command's table with OUTPUT_LONGOPTS, its help
- * text includes OUTPUT_HELP. Output is buffered: nothing reaches stdout
- * before output_flush(), which the caller calls at least once per batch of
- * events it received (so an event is never held back while the program
- * waits for the network) and before it exits. The buffer is also written
+ * Output is buffered: nothing reaches stdout before output_flush(), which
+ * the caller calls at least once per batch of events it received (so an
+ * event is never held back while the program waits for the network) and
+ * before it exits. The buffer is also written
  * out whenever it passes OUTPUT_BATCH bytes, so memory stays bounded
  * however many events one batch holds. Formatting an event allocates
  * nothing once the buffer has grown to its working size.
@@ -56,7 +54,6 @@
 #ifndef SSE_OUTPUT_H
 #define SSE_OUTPUT_H
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,44 +62,34 @@
 #include "buf.h"
 #include "event.h"
 #include "format.h"
+#include "opts.h"
 
-/* Long option values for the shared options with no short form. */
-enum {
-	OUTPUT_OPT_UNTIL = 0x4f00,
-	OUTPUT_OPT_TIMEOUT,
-};
+/*
+ * The shared options' rows (-f, -e, -n, --until, --timeout), parsed into a
+ * struct output_opts with opts_parse() beside the command's own table.
+ */
+extern const struct opts_row output_rows[];
+extern const size_t output_nrows;
 
-#define OUTPUT_SHORTOPTS "e:f:n:"
+/*
+ * A command's options help: the rows before, output's, the rows after
+ * (before may be NULL). Returns the length needed, as snprintf does.
+ */
+size_t output_opts_help(const struct opts_row *before, size_t nbefore,
+    const struct opts_row *after, size_t nafter, char *out, size_t outsz);
 
-/* clang-format off */
-#define OUTPUT_LONGOPTS \
-	{"event", required_argument, NULL, 'e'}, \
-	{"format", required_argument, NULL, 'f'}, \
-	{"max-events", required_argument, NULL, 'n'}, \
-	{"until", required_argument, NULL, OUTPUT_OPT_UNTIL}, \
-	{"timeout", required_argument, NULL, OUTPUT_OPT_TIMEOUT}
-
-/* The --help lines of the shared options (tests/docs.bats reads them). */
-#define OUTPUT_HELP \
-	"Output (default: pretty on a terminal, raw otherwise):\n" \
-	"  -f, --format FMT      raw, json, data, data0, pretty, or a template\n" \
-	"                        with {event} {data} {id} {time} {json}\n" \
-	"  -e, --event TYPE      print only events of this type (repeatable)\n" \
-	"  -n, --max-events N    exit 0 after printing N events\n" \
-	"      --until TYPE      exit 0 after an event of this type (repeatable)\n" \
-	"      --timeout SECS    exit 5 after SECS seconds in all (0: none)\n"
-/* clang-format on */
+/* An OPTS_SECONDS row's call: 0 means no limit, stored as -1. */
+int output_zero_is_none(void *base, const struct opts_row *, const char *arg,
+    char *why, size_t whysz);
 
 /* Flush the buffer when it holds this much, even within a batch. */
 #define OUTPUT_BATCH (64 * 1024)
 
 struct output_opts {
 	const char *format; /* NULL: the default for the terminal or pipe */
-	const char **types; /* -e: print only these types */
-	size_t ntypes;
-	const char **until; /* --until: stop after one of these */
-	size_t nuntil;
-	uint64_t max_events; /* -n; 0 means no limit */
+	struct opts_list types; /* -e: print only these types */
+	struct opts_list until; /* --until: stop after one of these */
+	long long max_events; /* -n; 0 means no limit */
 	int64_t timeout_ms; /* --timeout; -1 means none */
 };
 
@@ -118,7 +105,6 @@ struct output {
 	struct sse_format fmt;
 	struct sse_buf buf;
 	const struct output_opts *opts;
-	const char *cmd; /* for messages: "sse: CMD: ..." */
 	int fd;
 	uint64_t nwritten; /* events written (after -e) */
 	enum output_result state; /* sticky CLOSED or FAILED */
@@ -140,26 +126,19 @@ struct output {
 
 void output_opts_init(struct output_opts *);
 void output_opts_release(struct output_opts *);
-/*
- * Handle one getopt_long() result: 1 if ch is a shared option (parsed into
- * o), 0 if it is not one of ours, -1 on a bad value (message printed with
- * "sse: CMD: ..."; the caller exits EXIT_USAGE).
- */
-int output_opt(struct output_opts *, const char *cmd, int ch, const char *arg);
 
 /*
  * Set up output to fd with the options (o must outlive out). -1 with a
  * message naming what is wrong on a bad --format (exit EXIT_USAGE).
  */
-int output_init(
-    struct output *, const struct output_opts *o, int fd, const char *cmd);
+int output_init(struct output *, const struct output_opts *o, int fd);
 void output_release(struct output *);
 /*
  * Whether fd can be written at all (not closed, not opened read-only):
  * -1 after "sse: CMD: cannot write to stdout: ..." (exit EXIT_ERROR), so
  * that a command can say so before it does anything.
  */
-int output_check_fd(int fd, const char *cmd);
+int output_check_fd(int fd);
 
 /* Whether -e lets events of this type through. */
 bool output_wants(const struct output *, const char *type, size_t len);

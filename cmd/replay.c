@@ -10,7 +10,6 @@
  * to the next event, so there is no drift however long the recording.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 
 #include "cmd.h"
 #include "httpd.h"
+#include "msg.h"
 #include "output.h"
 #include "recording.h"
 #include "replay.h"
@@ -27,75 +27,15 @@
 
 static int cmd_replay_exec(int, char **);
 
-/* clang-format off */
 const struct cmd_entry cmd_replay_entry = {
     "replay",
     "play a recorded stream back",
     "usage: sse replay [options] FILE\n"
     "       sse replay --serve [options] FILE\n\n"
     "Plays FILE (a recording made by 'sse listen --record', or a plain\n"
-    "text/event-stream file; - for stdin) with its recorded timing.\n\n"
-    "Pacing:\n"
-    "      --speed X           play X times as fast (default 1)\n"
-    "      --no-delay          play as fast as possible\n"
-    "      --max-gap SECS      shorten every pause to at most SECS\n"
-    "      --rate N            N events per second, ignoring recorded timing\n"
-    "      --loop[=N]          play N times in all (forever without N)\n"
-    "      --from-id ID        start just after the event with this id\n"
-    "      --exact             play the bytes as received, not the events\n"
-    "      --stall SECS        go silent for SECS after --stall-after events\n"
-    "      --stall-after N     events before the stall (default 1)\n\n"
-    OUTPUT_HELP
-    "\nServer:\n"
-    "      --serve             serve FILE at /events instead of printing it\n"
-    HTTPD_HELP
-    "\nFaults (--serve):\n"
-    "      --disconnect-after N  end each connection after N events\n"
-    "      --fail-first K      answer the first K requests with --status\n"
-    "      --status CODE       their status (default 503)\n"
-    "      --retry MS          send 'retry: MS' first on every connection\n\n"
-    "Other:\n"
-    "  -h, --help              show this help and exit\n",
+    "text/event-stream file; - for stdin) with its recorded timing.\n\n",
     cmd_replay_exec,
-};
-/* clang-format on */
-
-enum {
-	OPT_SPEED = 0x5200,
-	OPT_NO_DELAY,
-	OPT_MAX_GAP,
-	OPT_RATE,
-	OPT_LOOP,
-	OPT_FROM_ID,
-	OPT_EXACT,
-	OPT_STALL,
-	OPT_STALL_AFTER,
-	OPT_SERVE,
-	OPT_DISCONNECT_AFTER,
-	OPT_FAIL_FIRST,
-	OPT_STATUS,
-	OPT_RETRY,
-};
-
-static const struct option longopts[] = {
-    {"speed", required_argument, NULL, OPT_SPEED},
-    {"no-delay", no_argument, NULL, OPT_NO_DELAY},
-    {"max-gap", required_argument, NULL, OPT_MAX_GAP},
-    {"rate", required_argument, NULL, OPT_RATE},
-    {"loop", optional_argument, NULL, OPT_LOOP},
-    {"from-id", required_argument, NULL, OPT_FROM_ID},
-    {"exact", no_argument, NULL, OPT_EXACT},
-    {"stall", required_argument, NULL, OPT_STALL},
-    {"stall-after", required_argument, NULL, OPT_STALL_AFTER},
-    {"serve", no_argument, NULL, OPT_SERVE},
-    {"disconnect-after", required_argument, NULL, OPT_DISCONNECT_AFTER},
-    {"fail-first", required_argument, NULL, OPT_FAIL_FIRST},
-    {"status", required_argument, NULL, OPT_STATUS},
-    {"retry", required_argument, NULL, OPT_RETRY},
-    {"help", no_argument, NULL, 'h'},
-    OUTPUT_LONGOPTS,
-    HTTPD_LONGOPTS,
-    {NULL, 0, NULL, 0},
+    replay_opts_help,
 };
 
 static volatile sig_atomic_t got_signal;
@@ -216,7 +156,7 @@ stall(struct player *p, enum output_result *r)
 {
 	int64_t ms = p->o->stall_ms;
 
-	if (ms <= 0 || ++p->nsent != p->o->stall_after)
+	if (ms <= 0 || ++p->nsent != (uint64_t)p->o->stall_after)
 		return PLAY_ON;
 	/* Everything later moves by the stall. */
 	p->start += ms * 1000;
@@ -296,11 +236,11 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	memset(&p, 0, sizeof(p));
 	p.rec = rec;
 	p.o = o;
-	if (output_init(&p.out, oo, STDOUT_FILENO, "replay") == -1)
+	if (output_init(&p.out, oo, STDOUT_FILENO) == -1)
 		return EXIT_USAGE;
 	if (replay_pace(&p.plan, rec, o) == -1) {
 		output_release(&p.out);
-		fprintf(stderr, "sse: replay: out of memory\n");
+		msg_errx("out of memory");
 		return EXIT_ERROR;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -314,8 +254,7 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	    oo->timeout_ms >= 0 ? p.start + oo->timeout_ms * 1000 : INT64_MAX;
 	if (p.deadline != INT64_MAX &&
 	    output_set_deadline(&p.out, time_left, &p) == -1) {
-		fprintf(stderr, "sse: replay: cannot set up a timer: %s\n",
-		    strerror(errno));
+		msg_err("cannot set up a timer");
 		free(p.plan.at);
 		output_release(&p.out);
 		return EXIT_ERROR;
@@ -340,256 +279,42 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	return rc;
 }
 
-static bool
-all_digits(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-static bool
-output_used(const struct output_opts *oo)
-{
-	return oo->format != NULL || oo->ntypes > 0 || oo->nuntil > 0 ||
-	    oo->max_events > 0 || oo->timeout_ms >= 0;
-}
-
-static int
-parse(int argc, char **argv, struct replay_opts *o, struct output_opts *oo,
-    struct httpd_opts *ho)
-{
-	long long n;
-	int ch, rc;
-	bool loop_bare = false, speed = false, httpd = false, keepalive = false;
-
-	optind = 0;
-	opterr = 0;
-	while (
-	    (ch = getopt_long(argc, argv, ":h" OUTPUT_SHORTOPTS HTTPD_SHORTOPTS,
-		 longopts, NULL)) != -1) {
-		if ((rc = output_opt(oo, "replay", ch, optarg)) == 1)
-			continue;
-		if (rc == -1)
-			return -1;
-		if ((rc = httpd_opt(ho, ch, optarg, "replay")) == 1) {
-			httpd = true;
-			keepalive |= ch == HTTPD_OPT_KEEPALIVE;
-			continue;
-		}
-		if (rc == -1)
-			return -1;
-		switch (ch) {
-		case 'h':
-			return 1;
-		case OPT_SPEED:
-			if (opt_double("replay: --speed", optarg, 1e-3, 1e6,
-				&o->speed) == -1)
-				return -1;
-			speed = true;
-			break;
-		case OPT_NO_DELAY:
-			o->no_delay = true;
-			break;
-		case OPT_MAX_GAP:
-			if (opt_seconds("replay: --max-gap", optarg,
-				&o->max_gap_ms) == -1)
-				return -1;
-			break;
-		case OPT_RATE:
-			if (opt_double("replay: --rate", optarg, 1e-3, 1e9,
-				&o->rate) == -1)
-				return -1;
-			break;
-		case OPT_LOOP:
-			loop_bare = optarg == NULL;
-			o->loops = 0;
-			if (optarg != NULL &&
-			    opt_int("replay: --loop", optarg, 1, INT32_MAX,
-				&o->loops) == -1)
-				return -1;
-			break;
-		case OPT_FROM_ID:
-			o->from_id = optarg;
-			break;
-		case OPT_EXACT:
-			o->exact = true;
-			break;
-		case OPT_STALL:
-			if (opt_seconds(
-				"replay: --stall", optarg, &o->stall_ms) == -1)
-				return -1;
-			break;
-		case OPT_STALL_AFTER:
-			if (opt_int("replay: --stall-after", optarg, 1,
-				INT32_MAX, &n) == -1)
-				return -1;
-			o->stall_after = (uint64_t)n;
-			break;
-		case OPT_SERVE:
-			o->serve = true;
-			break;
-		case OPT_DISCONNECT_AFTER:
-			if (opt_int("replay: --disconnect-after", optarg, 1,
-				INT32_MAX, &o->disconnect_after) == -1)
-				return -1;
-			break;
-		case OPT_FAIL_FIRST:
-			if (opt_int("replay: --fail-first", optarg, 1,
-				INT32_MAX, &o->fail_first) == -1)
-				return -1;
-			break;
-		case OPT_STATUS:
-			if (opt_int("replay: --status", optarg, 400, 599, &n) ==
-			    -1)
-				return -1;
-			o->status = (int)n;
-			break;
-		case OPT_RETRY:
-			if (opt_int("replay: --retry", optarg, 0, INT32_MAX,
-				&o->retry_ms) == -1)
-				return -1;
-			break;
-		case ':':
-			fprintf(stderr,
-			    "sse: replay: option '%s' needs a value\n",
-			    argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt != 0)
-				fprintf(stderr,
-				    "sse: replay: unknown option '-%c'\n",
-				    optopt);
-			else
-				fprintf(stderr,
-				    "sse: replay: unknown option '%s'\n",
-				    argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind == argc) {
-		fprintf(stderr, "sse: replay: no FILE to play\n");
-		return -1;
-	}
-	if (argc - optind > 1) {
-		if (loop_bare && all_digits(argv[optind]))
-			fprintf(stderr,
-			    "sse: replay: a --loop count is written "
-			    "--loop=%s\n",
-			    argv[optind]);
-		else
-			fprintf(stderr,
-			    "sse: replay: one FILE only, not '%s'\n",
-			    argv[optind + 1]);
-		return -1;
-	}
-	o->file = argv[optind];
-	if (o->no_delay && (speed || o->rate > 0 || o->max_gap_ms >= 0)) {
-		fprintf(stderr,
-		    "sse: replay: --no-delay cannot be combined "
-		    "with --speed, --rate or --max-gap\n");
-		return -1;
-	}
-	if (o->status != 0 && o->fail_first == 0) {
-		fprintf(stderr, "sse: replay: --status needs --fail-first\n");
-		return -1;
-	}
-	if (!o->serve &&
-	    (httpd || o->disconnect_after > 0 || o->fail_first > 0 ||
-		o->retry_ms >= 0)) {
-		fprintf(stderr,
-		    "sse: replay: server and fault options need "
-		    "--serve\n");
-		return -1;
-	}
-	if (o->serve && output_used(oo)) {
-		fprintf(stderr,
-		    "sse: replay: output options (-f, -e, -n, "
-		    "--until, --timeout) do not go with --serve\n");
-		return -1;
-	}
-	if (o->exact &&
-	    (o->from_id != NULL || oo->format != NULL || oo->ntypes > 0 ||
-		oo->nuntil > 0 || oo->max_events > 0)) {
-		fprintf(stderr,
-		    "sse: replay: --exact plays bytes, not events: "
-		    "no --from-id, -f, -e, -n or --until\n");
-		return -1;
-	}
-	/* A stall must be silent: no keepalive comments unless asked for. */
-	if (o->stall_ms > 0 && !keepalive)
-		ho->keepalive_ms = 0;
-	if (o->status == 0)
-		o->status = 503;
-	return 0;
-}
-
-static void
-opts_init(struct replay_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->speed = 1;
-	o->max_gap_ms = -1;
-	o->loops = 1;
-	o->stall_ms = -1;
-	o->stall_after = 1;
-	o->retry_ms = -1;
-}
-
 static int
 cmd_replay_exec(int argc, char **argv)
 {
-	struct replay_opts o;
-	struct output_opts oo;
-	struct httpd_opts ho;
+	struct replay_cli c;
 	struct recording rec;
 	long first = 0;
 	int rc;
 
-	opts_init(&o);
-	output_opts_init(&oo);
-	httpd_opts_init(&ho);
-	if ((rc = parse(argc, argv, &o, &oo, &ho)) != 0) {
-		output_opts_release(&oo);
-		httpd_opts_release(&ho);
+	replay_cli_init(&c);
+	if ((rc = replay_cli_parse(&c, argc, argv)) != 0) {
+		replay_cli_release(&c);
 		return rc == 1 ? cmd_help(&cmd_replay_entry)
 			       : cmd_usage(&cmd_replay_entry);
 	}
-	if ((rc = recording_load(&rec, o.file, 0)) != 0) {
-		output_opts_release(&oo);
-		httpd_opts_release(&ho);
+	if ((rc = recording_load(&rec, c.o.file, 0)) != 0) {
+		replay_cli_release(&c);
 		return rc;
 	}
-	if (o.exact && rec.nchunks == 0) {
-		fprintf(stderr,
-		    "sse: replay: --exact: '%s' has no chunks (record with "
-		    "sse listen --record-chunks)\n",
-		    o.file);
+	if (c.o.exact && rec.nchunks == 0) {
+		msg_errx("--exact: '%s' has no chunks (record with sse listen "
+			 "--record-chunks)",
+		    c.o.file);
 		rc = EXIT_ERROR;
-		goto out;
-	}
-	if (o.from_id != NULL) {
-		first = recording_find_id(&rec, o.from_id, strlen(o.from_id));
-		if (first < 0) {
-			fprintf(stderr,
-			    "sse: replay: --from-id: no event with id '%s' in "
-			    "'%s'\n",
-			    o.from_id, o.file);
-			rc = EXIT_ERROR;
-			goto out;
-		}
-		first++;
-	}
-	if (o.serve)
-		rc = replay_serve(&rec, &o, &ho, first);
+	} else if (c.o.from_id != NULL &&
+	    (first = recording_find_id(
+		 &rec, c.o.from_id, strlen(c.o.from_id))) < 0) {
+		msg_errx("--from-id: no event with id '%s' in '%s'",
+		    c.o.from_id, c.o.file);
+		rc = EXIT_ERROR;
+	} else if (c.o.serve)
+		rc = replay_serve(
+		    &rec, &c.o, &c.ho, c.o.from_id != NULL ? first + 1 : 0);
 	else
-		rc = replay_stdout(&rec, &o, &oo, first);
-out:
+		rc = replay_stdout(
+		    &rec, &c.o, &c.oo, c.o.from_id != NULL ? first + 1 : 0);
 	recording_release(&rec);
-	output_opts_release(&oo);
-	httpd_opts_release(&ho);
+	replay_cli_release(&c);
 	return rc;
 }

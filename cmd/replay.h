@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "httpd.h"
+#include "output.h"
 #include "recording.h"
 
 struct replay_opts {
@@ -18,14 +19,28 @@ struct replay_opts {
 	const char *from_id;
 	bool exact; /* --exact: the chunks, not the events */
 	int64_t stall_ms; /* --stall, -1 none */
-	uint64_t stall_after;
+	long long stall_after;
 	/* --serve and its faults */
 	bool serve;
 	long long disconnect_after; /* 0 never */
 	long long fail_first;
-	int status;
+	long long status;
 	long long retry_ms; /* -1 none */
 };
+
+/* The command line: replay's options, output's and the HTTP server's. */
+struct replay_cli {
+	struct replay_opts o;
+	struct output_opts oo;
+	struct httpd_opts ho;
+	bool loop_bare, speed_set, httpd, keepalive; /* seen on the line */
+};
+
+void replay_cli_init(struct replay_cli *);
+void replay_cli_release(struct replay_cli *);
+/* 0, 1 for --help, or -1 after a message. */
+int replay_cli_parse(struct replay_cli *, int argc, char **argv);
+size_t replay_opts_help(char *out, size_t outsz);
 
 /*
  * When each entry plays: at[i] microseconds after the start of a loop, and

@@ -248,7 +248,8 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 		if (rec->ev[c->next++].kind == REC_EVENT) {
 			c->events++;
 			/* Everything after the stall moves by its length. */
-			if (o->stall_ms > 0 && c->events == o->stall_after)
+			if (o->stall_ms > 0 &&
+			    c->events == (uint64_t)o->stall_after)
 				c->start += o->stall_ms * 1000;
 		}
 	}

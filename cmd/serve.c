@@ -70,6 +70,7 @@ const struct cmd_entry cmd_serve_entry = {
     "                          (default 1000)\n"
     "HTTP:\n" HTTPD_HELP "  -h, --help              show this help and exit\n",
     cmd_serve_exec,
+    NULL,
 };
 
 enum input { IN_LINES, IN_SSE, IN_JSON };

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,7 +77,20 @@ cmd_usage(const struct cmd_entry *c)
 int
 cmd_help(const struct cmd_entry *c)
 {
+	char *text;
+	size_t n;
+
 	fputs(c->help, stdout);
+	if (c->opts_help == NULL)
+		return EXIT_OK;
+	n = c->opts_help(NULL, 0) + 1;
+	if ((text = malloc(n)) == NULL) {
+		msg_err("cannot show the help");
+		return EXIT_ERROR;
+	}
+	c->opts_help(text, n);
+	fputs(text, stdout);
+	free(text);
 	return EXIT_OK;
 }
 

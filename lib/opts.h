@@ -65,6 +65,14 @@ struct opts_row {
 	int id; /* free for the command (OPTS_CALL dispatch) */
 };
 
+/*
+ * The first members of a row by name, so that a table lists only what a
+ * row needs: {OPTS_ROW("max-redirs", 0, OPTS_INT, off, "N"), .help = "...",
+ * .max = 1000} (-Wmissing-field-initializers stays quiet on designators).
+ */
+#define OPTS_ROW(n, l, k, o, mv)                                               \
+	.name = (n), .letter = (l), .kind = (k), .off = (o), .metavar = (mv)
+
 /* One table and the struct its offsets point into. */
 struct opts_table {
 	const struct opts_row *rows;

@@ -64,7 +64,7 @@ EOF
 	done
 	# decimal numbers only: not what strtod(3) or strtoll(3) also take
 	for args in "--timeout|0x10|not a decimal number" "--timeout|1e3|not a decimal number" \
-		"--idle-timeout|inf|not a decimal number" "--retry-delay| 5|not a decimal number" \
+		"--idle-timeout|inf|unknown unit (use ms, s, m or h)" "--retry-delay| 5|not a decimal number" \
 		"--max-reconnects|+5|not a whole number" "--max-redirs|0x5|not a whole number" \
 		"--max-event-size| -5|not a size" "-n|0|too small"; do
 		IFS='|' read -r opt val why <<<"$args"
