@@ -5,6 +5,11 @@
  * pipe) or as HTTP POSTs on one keep-alive connection (for nchan's publisher
  * location), paced at RATE events per second or flat out.
  *
+ * With -Z ENDPOINT -g CHANNEL (built with PUB_ZMQ) each event goes to
+ * Pushpin's ZeroMQ PUSH endpoint (push_in_spec) as a JSON publish item of
+ * CHANNEL: its documented way to publish many messages (its HTTP control
+ * API closes the connection after every request).
+ *
  * Flat out, -b puts several lines in one write(2) (stdout), and -d keeps
  * several requests in flight on the connection (HTTP pipelining, written
  * together), so the publisher is not the bottleneck of either server.
@@ -28,6 +33,9 @@
 #include <unistd.h>
 
 #include "common.h"
+#ifdef PUB_ZMQ
+#include <zmq.h>
+#endif
 
 #define OUT_MAX (1024 * 1024)
 #define IN_MAX (256 * 1024)
@@ -43,6 +51,8 @@ static struct {
 	double timeout;
 	double delay; /* wait this long before the first event */
 	const char *result;
+	const char *zmq; /* -Z: Pushpin's push_in_spec */
+	const char *grip; /* -g: its channel */
 } o = {
     .count = 1000,
     .batch = 1,
@@ -64,7 +74,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: pub [-m COUNT] [-r RATE] [-b LINES] [-s SIZE] "
 	    "[-t SECS] [-w SECS]\n"
-	    "           [-P PORT [-u PATH] [-d DEPTH]] [-o RESULT_FILE]\n");
+	    "           [-P PORT [-u PATH] [-d DEPTH]] [-Z ENDPOINT -g CHANNEL]"
+	    " [-o RESULT_FILE]\n");
 	exit(2);
 }
 
@@ -82,6 +93,44 @@ body(char *p, uint64_t seq, uint64_t ns)
 	return (size_t)n;
 }
 
+#ifdef PUB_ZMQ
+static void *zctx, *zsock;
+
+/* One GRIP publish item; the body has no character JSON would escape. */
+static void
+zmq_event(uint64_t seq, uint64_t ns)
+{
+	char b[256 + 4096];
+	int n;
+
+	n = snprintf(b, 256,
+	    "J{\"channel\":\"%s\",\"formats\":{\"http-stream\":"
+	    "{\"content\":\"data: ",
+	    o.grip);
+	n += (int)body(b + n, seq, ns);
+	n += sprintf(b + n, "\\n\\n\"}}}");
+	if (zmq_send(zsock, b, (size_t)n, 0) != n) {
+		fprintf(stderr, "pub: zmq_send: %s\n", zmq_strerror(errno));
+		exit(1);
+	}
+}
+
+static void
+zmq_start(void)
+{
+	int hwm = 1000000;
+
+	if ((zctx = zmq_ctx_new()) == NULL ||
+	    (zsock = zmq_socket(zctx, ZMQ_PUSH)) == NULL ||
+	    zmq_setsockopt(zsock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
+	    zmq_connect(zsock, o.zmq) != 0) {
+		fprintf(
+		    stderr, "pub: zmq %s: %s\n", o.zmq, zmq_strerror(errno));
+		exit(1);
+	}
+}
+#endif
+
 static void
 add_event(uint64_t seq, uint64_t ns)
 {
@@ -89,6 +138,12 @@ add_event(uint64_t seq, uint64_t ns)
 	size_t n;
 	int h;
 
+#ifdef PUB_ZMQ
+	if (o.zmq != NULL) {
+		zmq_event(seq, ns);
+		return;
+	}
+#endif
 	if (o.port == 0) {
 		n = body(out + out_len, seq, ns);
 		out[out_len + n] = '\n';
@@ -222,7 +277,7 @@ main(int argc, char **argv)
 	int c;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "m:r:b:s:P:u:d:t:w:o:")) != -1) {
+	while ((c = getopt(argc, argv, "m:r:b:s:P:u:d:t:w:o:Z:g:")) != -1) {
 		switch (c) {
 		case 'm':
 			o.count = (uint64_t)num(optarg, 1, 1e12, "count");
@@ -254,12 +309,27 @@ main(int argc, char **argv)
 		case 'o':
 			o.result = optarg;
 			break;
+		case 'Z':
+			o.zmq = optarg;
+			break;
+		case 'g':
+			o.grip = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (o.zmq == NULL) != (o.grip == NULL))
 		usage();
+#ifdef PUB_ZMQ
+	if (o.zmq != NULL)
+		zmq_start();
+#else
+	if (o.zmq != NULL) {
+		fprintf(stderr, "pub: built without ZeroMQ (libzmq3-dev)\n");
+		return 2;
+	}
+#endif
 	if ((o.port ? o.depth : o.batch) * (o.size + 256) > OUT_MAX) {
 		fprintf(stderr, "pub: batch or depth too large for size\n");
 		return 2;
@@ -311,6 +381,13 @@ main(int argc, char **argv)
 		deadline = mono_ns() + 10000000000u;
 		drain(0);
 	}
+#ifdef PUB_ZMQ
+	if (zsock != NULL) {
+		/* Closing waits (linger) until the queued events are out. */
+		zmq_close(zsock);
+		zmq_ctx_term(zctx);
+	}
+#endif
 	t_end = mono_ns();
 	for (i = 0; i < 2; i++) {
 		f = i == 0 ? stderr : (o.result ? fopen(o.result, "w") : NULL);

@@ -9,7 +9,7 @@ libjansson-dev"
 test="bats bats-support bats-assert mandoc shellcheck clang clang-format
 libclang-rt-14-dev python3 python3-flask curl openssl perl chromium nodejs
 ca-certificates zsh fish jq strace"
-bench="nginx libnginx-mod-nchan linux-perf valgrind"
+bench="nginx libnginx-mod-nchan pushpin zurl libzmq3-dev linux-perf valgrind"
 
 want=""
 [ $# -gt 0 ] || set -- build
