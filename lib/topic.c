@@ -1,0 +1,36 @@
+#include "topic.h"
+
+static bool
+topic_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+bool
+sse_topic_valid(const char *name, size_t len, const char **why)
+{
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (len == 0) {
+		*why = "empty";
+		return false;
+	}
+	if (len > SSE_TOPIC_MAX) {
+		*why = "longer than 64 bytes";
+		return false;
+	}
+	if (name[0] == '.') {
+		*why = "starts with '.'";
+		return false;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!topic_char((unsigned char)name[i])) {
+			*why = "only letters, digits, '-', '_' and '.' are "
+			       "allowed";
+			return false;
+		}
+	return true;
+}
