@@ -104,20 +104,29 @@ check: deps
 check-san:
 	@$(MAKE) --no-print-directory check SAN=1
 
-FUZZ_BIN = build-fuzz/fuzz_parser
+# One libFuzzer target per surface that takes outside bytes:
+# tests/fuzz/fuzz_NAME.c, seeded from tests/fuzz/seeds-NAME (the parser's
+# also from the fixtures), with tests/fuzz/NAME.dict where there is one.
+# Each runs FUZZ_SECONDS.
+FUZZ_TARGETS ?= $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_SECONDS ?= 60
-$(FUZZ_BIN): tests/fuzz/fuzz_parser.c $(LIB_SRC) $(wildcard lib/*.h) \
-    tests/unit/parselog.h tests/unit/jsoncheck.h tests/unit/evmake.h
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h) \
+    $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -Ilib -o $@ \
-	    tests/fuzz/fuzz_parser.c $(LIB_SRC)
+	    -fno-sanitize-recover=undefined -Ilib -o $@ $< $(LIB_SRC)
 
-fuzz: $(FUZZ_BIN)
-	@mkdir -p build-fuzz/corpus
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/sse.dict \
-	    -max_len=4096 -artifact_prefix=build-fuzz/ \
-	    build-fuzz/corpus tests/fuzz/seeds tests/fixtures
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+	    seeds=tests/fuzz/seeds-$$t; dict=; \
+	    [ $$t != parser ] || seeds="$$seeds tests/fixtures"; \
+	    [ ! -f tests/fuzz/$$t.dict ] || dict=-dict=tests/fuzz/$$t.dict; \
+	    mkdir -p build-fuzz/corpus-$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) $$dict \
+	        -max_len=4096 -artifact_prefix=build-fuzz/$$t- \
+	        build-fuzz/corpus-$$t $$seeds || exit 1; \
+	done
 
 lint:
 	tools/lint
