@@ -15,6 +15,7 @@
 #include "parser.h"
 #include "scan.h"
 #include "serialize.h"
+#include "sgr.h"
 #include "utf8.h"
 
 enum op_kind {
@@ -334,14 +335,21 @@ hidden(const unsigned char *u, size_t n, size_t *k)
 	return u[0] == 0xC2 && u[1] <= 0x9F; /* C1 */
 }
 
-int
-sse_format_visible(struct sse_buf *out, const char *s, size_t len,
-    const char *color, const char *indent)
+/*
+ * sgr: SGR sequences (colours in the data, as make or pytest print them)
+ * pass through instead of being escaped, and what they left on is reset
+ * at the end.
+ */
+static int
+visible(struct sse_buf *out, const char *s, size_t len, const char *color,
+    const char *indent, bool sgr)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, run, k;
+	struct sse_sgr r;
 	int rc;
 
+	sse_sgr_reset(&r);
 	while (i < len) {
 		for (run = i; run < len && !hidden(u + run, len - run, &k);
 		     run += k)
@@ -350,7 +358,12 @@ sse_format_visible(struct sse_buf *out, const char *s, size_t len,
 			return -1;
 		if ((i = run) == len)
 			break;
-		if (u[i] == '\n' && indent != NULL) {
+		if (sgr && u[i] == 0x1B &&
+		    (k = sse_sgr_len(s + i, len - i)) > 0) {
+			sse_sgr_apply(&r, s + i, k);
+			rc = sse_buf_add(out, s + i, k);
+			i += k;
+		} else if (u[i] == '\n' && indent != NULL) {
 			rc = sse_buf_addch(out, '\n') == -1 ||
 			    sse_buf_addstr(out, indent) == -1;
 			i++;
@@ -368,7 +381,16 @@ sse_format_visible(struct sse_buf *out, const char *s, size_t len,
 		if (rc != 0)
 			return -1;
 	}
+	if (!sse_sgr_is_default(&r))
+		return sse_buf_addstr(out, C_OFF);
 	return 0;
+}
+
+int
+sse_format_visible(struct sse_buf *out, const char *s, size_t len,
+    const char *color, const char *indent)
+{
+	return visible(out, s, len, color, indent, false);
 }
 
 /*
@@ -403,8 +425,8 @@ add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
 		return -1;
 	if (ev->data_len > 0 &&
 	    (sse_buf_add(out, "\n  ", 3) == -1 ||
-		sse_format_visible(out, ev->data, ev->data_len,
-		    color ? "" : NULL, "  ") == -1))
+		visible(out, ev->data, ev->data_len, color ? "" : NULL, "  ",
+		    color) == -1))
 		return -1;
 	return sse_buf_addch(out, '\n');
 }

@@ -97,3 +97,15 @@ setup() {
 	[ "$(jq -r '.[2].elements' <<<"$rows")" -eq 6 ]
 	[ "$(jq -r '.[3].elements' <<<"$rows")" -eq 8 ]
 }
+
+@test "browser: the viewer shows ANSI colours in data as styles, other control characters escaped" {
+	serve
+	printf '\033[31mred\033[0m plain\n\033[1;38;5;208mbold orange\nx\033[2Jy\n' >&8
+	local shot=$BATS_TEST_TMPDIR/colors.png
+	run timeout 90 node "$DRIVER" colors "$URL" "$shot"
+	echo "$output"
+	assert_success
+	assert_output --partial '"ok":true'
+	[ -s "$shot" ]
+	cp "$shot" "$ROOT_DIR/build/viewer-colors.png" 2>/dev/null || true
+}

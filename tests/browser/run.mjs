@@ -11,6 +11,9 @@
 //   node run.mjs hostile URL N       the viewer shows N events whose ids,
 //                                    types and data are markup and script:
 //                                    nothing runs, each shows verbatim
+//   node run.mjs colors URL SHOT     the viewer shows ANSI SGR colours in
+//                                    data as styled spans, other control
+//                                    characters escaped; SHOT a screenshot
 // Prints one JSON object with what the page saw; exits 1 on a failed check.
 import { chromium } from "playwright-core";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -125,6 +128,40 @@ async function hostile(page) {
   console.log(JSON.stringify({ ok: true, ...out }));
 }
 
+// The test feeds: red, bold 256-colour orange, an erase-display sequence.
+async function colors(page) {
+  await page.setViewportSize({ width: 900, height: 300 });
+  await page.goto(url);
+  await page.waitForFunction(
+    () => document.querySelectorAll("#rows tr").length >= 3,
+    null, { timeout: 15000 });
+  const rows = await page.$$eval("#rows tr pre", (pres) => pres.map((pre) => ({
+    text: pre.textContent,
+    tags: [...pre.querySelectorAll("*")].map((e) => e.tagName),
+    spans: [...pre.querySelectorAll("span")].map((e) => ({
+      cls: e.className, text: e.textContent,
+      color: getComputedStyle(e).color,
+      weight: getComputedStyle(e).fontWeight })),
+  })));
+  await page.screenshot({ path: arg });
+  const out = { rows };
+  const [red, orange, erase] = rows;
+  if (red.text !== "red plain" || red.spans.length !== 1 ||
+      red.spans[0].cls !== "fg-1" || red.spans[0].text !== "red" ||
+      red.spans[0].color !== "rgb(198, 40, 40)")
+    return fail("ESC[31m did not make a red span", out);
+  if (orange.spans.length !== 1 || orange.spans[0].cls !== "sgr-b" ||
+      orange.spans[0].color !== "rgb(255, 135, 0)" ||
+      orange.spans[0].weight !== "700")
+    return fail("ESC[1;38;5;208m did not make bold orange", out);
+  if (erase.text !== "x\\x1B[2Jy" || erase.spans.length !== 1 ||
+      erase.spans[0].cls !== "ctl")
+    return fail("ESC[2J not shown escaped", out);
+  if (rows.some((r) => r.tags.some((t) => t !== "SPAN")))
+    return fail("an element other than span in the data", out);
+  console.log(JSON.stringify({ ok: true, ...out }));
+}
+
 try {
   ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -140,6 +177,8 @@ try {
     await eventsource(page);
   else if (mode === "hostile")
     await hostile(page);
+  else if (mode === "colors")
+    await colors(page);
   else
     fail(`unknown mode ${mode}`);
 } catch (e) {
