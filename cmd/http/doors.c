@@ -15,7 +15,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http.h"
@@ -124,6 +127,26 @@ door_expire(struct httpd *h, int64_t now)
 		pending_end(h, TAILQ_FIRST(&h->pending), NULL);
 }
 
+/*
+ * Data a client leaves unacknowledged for twice the keepalive interval (10 s
+ * at least) ends its connection (TCP_USER_TIMEOUT): one whose packets are
+ * all lost, as with a cable pulled, is freed within about three intervals
+ * of going quiet (the keepalive that is never acknowledged, then this),
+ * not after the kernel's fifteen minutes of retransmissions. A client that
+ * reads slowly still acknowledges, and is the business of --max-stall.
+ */
+static void
+lost_peer_timeout(struct httpd *h, int fd)
+{
+	int64_t ms = h->o.keepalive_ms * 2;
+	unsigned int uto;
+
+	if (h->o.keepalive_ms <= 0)
+		return;
+	uto = (unsigned int)(ms < 10000 ? 10000 : ms > 3600000 ? 3600000 : ms);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
+}
+
 /* Accept what the listening socket holds (a bounded batch per call). */
 void
 door_accept(struct httpd *h)
@@ -162,6 +185,7 @@ door_accept(struct httpd *h)
 			}
 			continue; /* e.g. ECONNABORTED: the next one */
 		}
+		lost_peer_timeout(h, fd);
 		if (h->tls)
 			(void)MHD_add_connection(
 			    h->door[1].d, fd, (struct sockaddr *)&addr, alen);
