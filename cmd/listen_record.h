@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "listen.h"
-#include "recording.h"
+#include "recorder.h"
 
 struct listen_record {
 	struct recorder rec;

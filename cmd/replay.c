@@ -46,57 +46,6 @@ on_signal(int sig)
 	got_signal = sig;
 }
 
-int64_t
-replay_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int
-replay_pace(struct replay_plan *plan, const struct recording *rec,
-    const struct replay_opts *o)
-{
-	int64_t prev = 0, adj = 0, gap;
-	size_t i, k = 0;
-
-	plan->at = calloc(rec->nev ? rec->nev : 1, sizeof(*plan->at));
-	if (plan->at == NULL)
-		return -1;
-	plan->period = 0;
-	if (o->no_delay)
-		return 0;
-	for (i = 0; i < rec->nev; i++) {
-		if (o->rate > 0) {
-			/* Evenly spaced events; a lone retry goes with the
-			 * next event. */
-			plan->at[i] = (int64_t)((double)k * 1e6 / o->rate);
-			if (rec->ev[i].kind ==
-			    (o->exact ? REC_CHUNK : REC_EVENT))
-				k++;
-			continue;
-		}
-		gap = rec->ev[i].t - prev;
-		if (o->max_gap_ms >= 0 && gap > o->max_gap_ms)
-			gap = o->max_gap_ms;
-		adj += gap;
-		prev = rec->ev[i].t;
-		plan->at[i] = (int64_t)((double)adj * 1000.0 / o->speed);
-	}
-	if (o->rate > 0)
-		plan->period = (int64_t)((double)k * 1e6 / o->rate);
-	else {
-		gap = rec->end_t - prev;
-		if (o->max_gap_ms >= 0 && gap > o->max_gap_ms)
-			gap = o->max_gap_ms;
-		plan->period =
-		    (int64_t)((double)(adj + gap) * 1000.0 / o->speed);
-	}
-	return 0;
-}
-
 /*
  * Sleep until the monotonic time due (microseconds). -1 when a signal
  * came (got_signal is set), 0 otherwise.
@@ -116,9 +65,9 @@ sleep_until(int64_t due)
 }
 
 struct player {
-	const struct recording *rec;
+	const struct sse_recording *rec;
 	const struct replay_opts *o;
-	struct replay_plan plan;
+	struct sse_plan plan;
 	struct output out;
 	int64_t start; /* monotonic us: play time 0 */
 	int64_t deadline; /* monotonic us of --timeout, or INT64_MAX */
@@ -131,7 +80,7 @@ enum { PLAY_ON, PLAY_STOP, PLAY_SIGNAL, PLAY_TIMEOUT };
 static int
 wait_for(struct player *p, int64_t due, enum output_result *r)
 {
-	int64_t now = replay_now_us();
+	int64_t now = now_mono_us();
 
 	/* Checked here too, since an endless --no-delay loop never sleeps. */
 	if (got_signal)
@@ -160,16 +109,16 @@ stall(struct player *p, enum output_result *r)
 		return PLAY_ON;
 	/* Everything later moves by the stall. */
 	p->start += ms * 1000;
-	return wait_for(p, replay_now_us() + ms * 1000, r);
+	return wait_for(p, now_mono_us() + ms * 1000, r);
 }
 
 static int
 play_stdout(struct player *p, long first, enum output_result *r)
 {
-	const struct recording *rec = p->rec;
+	const struct sse_recording *rec = p->rec;
 	const struct replay_opts *o = p->o;
 	struct sse_event ev;
-	enum rec_kind kind;
+	enum sse_rec_kind kind;
 	int64_t base, due;
 	long long loop;
 	size_t i;
@@ -182,9 +131,11 @@ play_stdout(struct player *p, long first, enum output_result *r)
 			kind = rec->ev[i].kind;
 			/* --exact plays the chunks; events still count for
 			 * --stall-after. */
-			if (kind == REC_RETRY ||
-			    kind == (o->exact ? REC_EVENT : REC_CHUNK)) {
-				if (kind == REC_EVENT &&
+			if (kind == SSE_REC_RETRY ||
+			    kind ==
+				(o->pace.exact ? SSE_REC_EVENT
+					       : SSE_REC_CHUNK)) {
+				if (kind == SSE_REC_EVENT &&
 				    (st = stall(p, r)) != PLAY_ON)
 					return st;
 				continue;
@@ -193,8 +144,8 @@ play_stdout(struct player *p, long first, enum output_result *r)
 			    base;
 			if ((st = wait_for(p, due, r)) != PLAY_ON)
 				return st;
-			recording_event(rec, i, &ev);
-			if (kind == REC_CHUNK) {
+			sse_recording_event(rec, i, &ev);
+			if (kind == SSE_REC_CHUNK) {
 				if (sse_buf_add(&p->out.buf, ev.data,
 					ev.data_len) == -1 ||
 				    (*r = output_flush(&p->out)) !=
@@ -219,13 +170,13 @@ static int64_t
 time_left(void *ctx)
 {
 	const struct player *p = ctx;
-	int64_t left = p->deadline - replay_now_us();
+	int64_t left = p->deadline - now_mono_us();
 
 	return left > 0 ? (left + 999) / 1000 : 0;
 }
 
 static int
-replay_stdout(const struct recording *rec, const struct replay_opts *o,
+replay_stdout(const struct sse_recording *rec, const struct replay_opts *o,
     const struct output_opts *oo, long first)
 {
 	struct player p;
@@ -238,7 +189,7 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	p.o = o;
 	if (output_init(&p.out, oo, STDOUT_FILENO) == -1)
 		return EXIT_USAGE;
-	if (replay_pace(&p.plan, rec, o) == -1) {
+	if (sse_plan_make(&p.plan, rec, &o->pace) == -1) {
 		output_release(&p.out);
 		msg_errx("out of memory");
 		return EXIT_ERROR;
@@ -249,13 +200,13 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	p.out.interrupted = &got_signal;
-	p.start = replay_now_us();
+	p.start = now_mono_us();
 	p.deadline =
 	    oo->timeout_ms >= 0 ? p.start + oo->timeout_ms * 1000 : INT64_MAX;
 	if (p.deadline != INT64_MAX &&
 	    output_set_deadline(&p.out, time_left, &p) == -1) {
 		msg_err("cannot set up a timer");
-		free(p.plan.at);
+		sse_plan_release(&p.plan);
 		output_release(&p.out);
 		return EXIT_ERROR;
 	}
@@ -274,7 +225,7 @@ replay_stdout(const struct recording *rec, const struct replay_opts *o,
 	default:
 		rc = output_status(r);
 	}
-	free(p.plan.at);
+	sse_plan_release(&p.plan);
 	output_release(&p.out);
 	return rc;
 }
@@ -283,7 +234,7 @@ static int
 cmd_replay_exec(int argc, char **argv)
 {
 	struct replay_cli c;
-	struct recording rec;
+	struct sse_recording rec;
 	long first = 0;
 	int rc;
 
@@ -297,13 +248,13 @@ cmd_replay_exec(int argc, char **argv)
 		replay_cli_release(&c);
 		return rc;
 	}
-	if (c.o.exact && rec.nchunks == 0) {
+	if (c.o.pace.exact && rec.nchunks == 0) {
 		msg_errx("--exact: '%s' has no chunks (record with sse listen "
 			 "--record-chunks)",
 		    c.o.file);
 		rc = EXIT_ERROR;
 	} else if (c.o.from_id != NULL &&
-	    (first = recording_find_id(
+	    (first = sse_recording_find_id(
 		 &rec, c.o.from_id, strlen(c.o.from_id))) < 0) {
 		msg_errx("--from-id: no event with id '%s' in '%s'",
 		    c.o.from_id, c.o.file);
@@ -314,7 +265,7 @@ cmd_replay_exec(int argc, char **argv)
 	else
 		rc = replay_stdout(
 		    &rec, &c.o, &c.oo, c.o.from_id != NULL ? first + 1 : 0);
-	recording_release(&rec);
+	sse_recording_release(&rec);
 	replay_cli_release(&c);
 	return rc;
 }

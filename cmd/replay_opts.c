@@ -19,8 +19,8 @@ void
 replay_cli_init(struct replay_cli *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->o.speed = 1;
-	c->o.max_gap_ms = -1;
+	c->o.pace.speed = 1;
+	c->o.pace.max_gap_ms = -1;
 	c->o.loops = 1;
 	c->o.stall_ms = -1;
 	c->o.stall_after = 1;
@@ -93,14 +93,14 @@ opt_httpd(void *base, const struct opts_row *row, const char *arg, char *why,
 /* clang-format off */
 static const struct opts_row pace_rows[] = {
     {.kind = OPTS_SECTION, .help = "Pacing:"},
-    {OPTS_ROW("speed", 0, OPTS_DOUBLE, RO(speed), "X"),
+    {OPTS_ROW("speed", 0, OPTS_DOUBLE, RO(pace.speed), "X"),
 	.help = "play X times as fast (default 1)", .min = 1e-3, .max = 1e6,
 	.call = opt_seen, .id = 's'},
-    {OPTS_ROW("no-delay", 0, OPTS_FLAG, RO(no_delay), NULL),
+    {OPTS_ROW("no-delay", 0, OPTS_FLAG, RO(pace.no_delay), NULL),
 	.help = "play as fast as possible"},
-    {OPTS_ROW("max-gap", 0, OPTS_SECONDS, RO(max_gap_ms), "SECS"),
+    {OPTS_ROW("max-gap", 0, OPTS_SECONDS, RO(pace.max_gap_ms), "SECS"),
 	.help = "shorten every pause to at most SECS"},
-    {OPTS_ROW("rate", 0, OPTS_DOUBLE, RO(rate), "N"),
+    {OPTS_ROW("rate", 0, OPTS_DOUBLE, RO(pace.rate), "N"),
 	.help = "N events per second, ignoring recorded timing",
 	.min = 1e-3, .max = 1e9},
     {OPTS_ROW("loop", 0, OPTS_CALL, 0, "N"),
@@ -108,7 +108,7 @@ static const struct opts_row pace_rows[] = {
 	.flags = OPTS_OPTARG, .call = opt_loop},
     {OPTS_ROW("from-id", 0, OPTS_STR, RO(from_id), "ID"),
 	.help = "start just after the event with this id"},
-    {OPTS_ROW("exact", 0, OPTS_FLAG, RO(exact), NULL),
+    {OPTS_ROW("exact", 0, OPTS_FLAG, RO(pace.exact), NULL),
 	.help = "play the bytes as received, not the events"},
     {OPTS_ROW("stall", 0, OPTS_SECONDS, RO(stall_ms), "SECS"),
 	.help = "go silent for SECS after --stall-after events"},
@@ -194,7 +194,8 @@ check(struct replay_cli *c)
 	const struct output_opts *oo = &c->oo;
 	const char *e = NULL;
 
-	if (o->no_delay && (c->speed_set || o->rate > 0 || o->max_gap_ms >= 0))
+	if (o->pace.no_delay &&
+	    (c->speed_set || o->pace.rate > 0 || o->pace.max_gap_ms >= 0))
 		e = "--no-delay cannot be combined with --speed, --rate or "
 		    "--max-gap";
 	else if (o->status != 0 && o->fail_first == 0)
@@ -206,7 +207,7 @@ check(struct replay_cli *c)
 	else if (o->serve && output_used(oo))
 		e = "output options (-f, -e, -n, --until, --timeout) do not go "
 		    "with --serve";
-	else if (o->exact &&
+	else if (o->pace.exact &&
 	    (o->from_id != NULL || oo->format != NULL || oo->types.n > 0 ||
 		oo->until.n > 0 || oo->max_events > 0))
 		e = "--exact plays bytes, not events: no --from-id, -f, -e, -n "

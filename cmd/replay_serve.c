@@ -18,9 +18,9 @@
 #include "util.h"
 
 struct server {
-	const struct recording *rec;
+	const struct sse_recording *rec;
 	const struct replay_opts *o;
-	struct replay_plan plan;
+	struct sse_plan plan;
 	struct sse_buf wire; /* every entry, serialized */
 	size_t *off; /* entry i is wire[off[i], off[i + 1]) */
 	size_t *idend; /* where entry i's id value ends in wire, or 0 */
@@ -42,7 +42,7 @@ struct client {
 static int
 serialize_all(struct server *s)
 {
-	const struct recording *rec = s->rec;
+	const struct sse_recording *rec = s->rec;
 	struct sse_event ev;
 	const char *why;
 	size_t i, id_at;
@@ -52,28 +52,30 @@ serialize_all(struct server *s)
 		return -1;
 	for (i = 0; i < rec->nev; i++) {
 		s->off[i] = s->wire.len;
-		recording_event(rec, i, &ev);
+		sse_recording_event(rec, i, &ev);
 		/* --exact sends the chunks alone, otherwise everything but
 		 * them. */
 		switch (rec->ev[i].kind) {
-		case REC_CHUNK:
-			if (s->o->exact &&
+		case SSE_REC_CHUNK:
+			if (s->o->pace.exact &&
 			    sse_buf_add(&s->wire, ev.data, ev.data_len) == -1)
 				return -1;
 			break;
-		case REC_RETRY:
-			if (!s->o->exact &&
+		case SSE_REC_RETRY:
+			if (!s->o->pace.exact &&
 			    sse_serialize_retry(&s->wire, ev.retry) != 0)
 				return -1;
 			break;
-		case REC_EVENT:
+		case SSE_REC_EVENT:
 			/* The loader checked that type and id can be sent. */
-			if (s->o->exact)
+			if (s->o->pace.exact)
 				break;
 			if (sse_serialize_at(&s->wire, &ev, &why, &id_at) != 0)
 				return -1;
 			if (ev.has_id && ev.id_len > 0)
 				s->idend[i] = id_at + ev.id_len;
+			break;
+		default: /* a recording in memory holds nothing else */
 			break;
 		}
 	}
@@ -83,12 +85,12 @@ serialize_all(struct server *s)
 
 /* The last entry index holding an event, or -1. */
 static long
-last_event(const struct recording *rec)
+last_event(const struct sse_recording *rec)
 {
 	long i;
 
 	for (i = (long)rec->nev - 1; i >= 0; i--)
-		if (rec->ev[i].kind == REC_EVENT)
+		if (rec->ev[i].kind == SSE_REC_EVENT)
 			return i;
 	return -1;
 }
@@ -106,7 +108,7 @@ find_resume(const struct server *s, const char *id, long long *loop)
 	long long k = 0;
 
 	*loop = 0;
-	if ((found = recording_find_id(s->rec, id, len)) >= 0 ||
+	if ((found = sse_recording_find_id(s->rec, id, len)) >= 0 ||
 	    s->o->loops == 1)
 		return found;
 	for (i = len; i > 0 && id[i - 1] >= '0' && id[i - 1] <= '9'; i--)
@@ -118,7 +120,7 @@ find_resume(const struct server *s, const char *id, long long *loop)
 		k = k * 10 + (id[j] - '0');
 	if (k < 2 || (s->o->loops != 0 && k > s->o->loops))
 		return -1;
-	if ((found = recording_find_id(s->rec, id, i - 1)) < 0 ||
+	if ((found = sse_recording_find_id(s->rec, id, i - 1)) < 0 ||
 	    s->idend[found] == 0)
 		return -1;
 	*loop = k - 1;
@@ -139,7 +141,7 @@ src_open(void *ctx, const char *last_id, int *status)
 		return NULL;
 	}
 	/* --exact: the bytes as recorded, so every connection starts over. */
-	if (!s->o->exact && last_id != NULL &&
+	if (!s->o->pace.exact && last_id != NULL &&
 	    (found = find_resume(s, last_id, &loop)) >= 0) {
 		/* The client has everything: tell it to stop reconnecting. */
 		if (found == last_event(s->rec) && s->o->loops != 0 &&
@@ -157,7 +159,7 @@ src_open(void *ctx, const char *last_id, int *status)
 	c->loop = loop;
 	c->base = at > 0 ? s->plan.at[at - 1] : 0;
 	/* Pass `loop` goes on now: its start is loop periods back. */
-	c->start = replay_now_us() - loop * s->plan.period;
+	c->start = now_mono_us() - loop * s->plan.period;
 	return c;
 }
 
@@ -211,7 +213,7 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 	struct server *s = ctx;
 	struct client *c = cl;
 	const struct replay_opts *o = s->o;
-	const struct recording *rec = s->rec;
+	const struct sse_recording *rec = s->rec;
 	size_t n = 0, total, hlen = s->retry.len;
 	int64_t due;
 
@@ -234,7 +236,7 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 				break;
 			due = c->start + c->loop * s->plan.period +
 			    s->plan.at[c->next] - c->base;
-			if (due > replay_now_us()) {
+			if (due > now_mono_us()) {
 				if (n > 0)
 					return (ssize_t)n;
 				*deadline = (due + 999) / 1000;
@@ -245,7 +247,7 @@ src_read(void *ctx, void *cl, char *buf, size_t max, int64_t *deadline)
 		if (c->sent < total)
 			break; /* buf is full */
 		c->sent = 0;
-		if (rec->ev[c->next++].kind == REC_EVENT) {
+		if (rec->ev[c->next++].kind == SSE_REC_EVENT) {
 			c->events++;
 			/* Everything after the stall moves by its length. */
 			if (o->stall_ms > 0 &&
@@ -266,7 +268,7 @@ src_close(void *ctx, void *client)
 }
 
 int
-replay_serve(const struct recording *rec, const struct replay_opts *o,
+replay_serve(const struct sse_recording *rec, const struct replay_opts *o,
     const struct httpd_opts *ho, long first)
 {
 	struct httpd_source src = {src_open, src_read, src_close, NULL};
@@ -282,7 +284,8 @@ replay_serve(const struct recording *rec, const struct replay_opts *o,
 	sse_buf_init(&s.retry, 0);
 	if ((o->retry_ms >= 0 &&
 		sse_serialize_retry(&s.retry, o->retry_ms) != 0) ||
-	    replay_pace(&s.plan, rec, o) == -1 || serialize_all(&s) == -1) {
+	    sse_plan_make(&s.plan, rec, &o->pace) == -1 ||
+	    serialize_all(&s) == -1) {
 		fprintf(stderr, "sse: replay: out of memory\n");
 		rc = EXIT_ERROR;
 		goto out;
@@ -295,7 +298,7 @@ replay_serve(const struct recording *rec, const struct replay_opts *o,
 	httpd_free(h);
 	rc = EXIT_OK;
 out:
-	free(s.plan.at);
+	sse_plan_release(&s.plan);
 	free(s.off);
 	free(s.idend);
 	sse_buf_release(&s.wire);

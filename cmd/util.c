@@ -70,6 +70,15 @@ now_mono_ms(void)
 }
 
 int64_t
+now_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
 now_wall_ms(void)
 {
 	return clock_ms(CLOCK_REALTIME);

@@ -27,6 +27,7 @@ int opt_double(
 
 /* Monotonic and wall clocks in milliseconds. */
 int64_t now_mono_ms(void);
+int64_t now_mono_us(void);
 int64_t now_wall_ms(void);
 
 #endif

@@ -21,9 +21,10 @@
  * when they are UTF-8, else base64). Unknown keys are ignored, so later
  * versions can add keys without breaking older readers.
  *
- * This module is the pure model: it writes entries into an sse_buf and
- * checks entries that a JSON reader (cmd/recording.c, with jansson) has
- * taken apart. It does no I/O.
+ * This module is the pure model: it writes entries into an sse_buf, checks
+ * entries that a JSON reader (cmd/recording.c, with jansson) has taken
+ * apart, cuts the bytes of a file into lines as they come, and holds a
+ * loaded recording in memory for playing. It does no I/O.
  */
 #ifndef SSE_RECORD_H
 #define SSE_RECORD_H
@@ -106,5 +107,85 @@ int sse_base64_decode(struct sse_buf *out, const char *s, size_t len);
 
 /* Append unix_ms as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 int sse_rec_time(struct sse_buf *out, int64_t unix_ms);
+
+/*
+ * A recording in memory, as `sse replay` plays it: its entries (events,
+ * lone retry fields and chunks, in file order) with their strings in one
+ * buffer, so that it is loaded once and played many times (loops, one
+ * cursor per client).
+ */
+struct sse_rec_item {
+	int64_t t; /* recorded offset in ms; 0 when the file has no timing */
+	/* Offsets into sse_recording.strings. id is the last event ID after
+	 * this event, as MessageEvent.lastEventId reports it. */
+	size_t type, type_len, data, data_len, id, id_len;
+	bool has_id; /* the event carried an id field itself */
+	enum sse_rec_kind
+	    kind; /* SSE_REC_EVENT, SSE_REC_RETRY, SSE_REC_CHUNK */
+	int64_t retry; /* -1 none */
+};
+
+struct sse_recording {
+	struct sse_rec_item *ev;
+	size_t nev, cap;
+	struct sse_buf strings;
+	bool timed; /* a recording, not a plain text/event-stream file */
+	int64_t end_t; /* offset of the last line: where a loop starts over */
+	size_t nevents; /* SSE_REC_EVENT entries */
+	size_t nchunks; /* SSE_REC_CHUNK entries */
+	size_t lastid, lastid_len; /* the last event ID so far, in strings */
+};
+
+void sse_recording_init(struct sse_recording *);
+void sse_recording_release(struct sse_recording *);
+/*
+ * Append an entry: an event (its strings copied; an event without its own
+ * id keeps the last event ID), a lone retry (ev->retry) or a chunk (its
+ * bytes in ev->data). -1 when out of memory.
+ */
+int sse_recording_add(struct sse_recording *, enum sse_rec_kind, int64_t t,
+    const struct sse_event *ev);
+/* Entry i as an event (views into the recording); a chunk's bytes are its
+ * data. */
+void sse_recording_event(
+    const struct sse_recording *, size_t i, struct sse_event *);
+/*
+ * The index of the first event that set the last event ID to id (an event
+ * with its own id field), or -1.
+ */
+long sse_recording_find_id(
+    const struct sse_recording *, const char *id, size_t len);
+
+/*
+ * Lines out of bytes that come in blocks: whole lines are handed out as
+ * views as soon as their LF is in, and only the unfinished last line is
+ * kept (a file is never held whole). A line never passes max bytes.
+ */
+struct sse_rec_lines {
+	struct sse_buf pend; /* bytes not yet handed out */
+	size_t off; /* pend: where the next line starts */
+	size_t scan; /* pend: how far from off it holds no LF */
+};
+
+void sse_rec_lines_init(struct sse_rec_lines *, size_t max);
+void sse_rec_lines_release(struct sse_rec_lines *);
+/* Take in more bytes (the views handed out before are then stale). */
+int sse_rec_lines_add(struct sse_rec_lines *, const char *p, size_t len);
+/*
+ * The next whole line, without its LF: 1 and the view, or 0 when none is
+ * whole. With end set, the rest without an LF comes out as a last line
+ * (*cut set, so that a reader can say the file was cut short).
+ */
+int sse_rec_lines_next(struct sse_rec_lines *, bool end, const char **line,
+    size_t *len, bool *cut);
+
+/*
+ * What a file holds, from its first bytes: a recording starts with '{'
+ * (after a BOM and white space); a text/event-stream never does in
+ * practice, as '{' would begin a field name. MORE: not known yet (only a
+ * BOM's first bytes or white space so far, and not at the end).
+ */
+enum sse_rec_sniff { SSE_REC_MORE, SSE_REC_JSON, SSE_REC_PLAIN };
+enum sse_rec_sniff sse_rec_sniff(const char *p, size_t len, bool end);
 
 #endif
