@@ -1,7 +1,7 @@
-# Shared set-up for the bats suites: the built sse first on PATH, free
+# Shared set-up for the bats suites: the built sse first on PATH, an
+# environment of the suite's own, free ephemeral ports on 127.0.0.1, and
+# every background process started with start_bg stopped in teardown.
 bats_require_minimum_version 1.5.0
-# ephemeral ports on 127.0.0.1, and every background process started with
-# start_bg stopped by PID in teardown.
 bats_load_library bats-support
 bats_load_library bats-assert
 
@@ -10,7 +10,14 @@ ROOT_DIR="$(cd "$TESTS_DIR/.." && pwd)"
 : "${SSE_BIN:=$ROOT_DIR/sse}"
 SSE_BINDIR="$(cd "$(dirname "$SSE_BIN")" && pwd)"
 PATH="$SSE_BINDIR:$PATH"
-export PATH NO_COLOR=1
+export PATH
+# Nothing of the caller's environment reaches what the tests run (tests/run
+# sets the same before bats reads a file): a UTF-8 locale, no colour, no
+# terminal type, no proxy, no token, no CA bundle of their own.
+export LC_ALL=C.UTF-8 TZ=UTC TERM=dumb NO_COLOR=1
+unset LANG LANGUAGE SSE_TOKEN CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR \
+	http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
+	no_proxy NO_PROXY
 # Sanitizer builds: leaks fail the run, reports go to stderr.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -27,8 +34,10 @@ s.close()'
 }
 
 # start_bg CMD...: run CMD in the background, remember its PID in BG_PID.
+# Not with bats' descriptor 3: bats waits until every holder of it has
+# closed it, so a process left over would stall the whole run.
 start_bg() {
-	"$@" &
+	"$@" 3>&- &
 	BG_PID=$!
 	BG_PIDS+=("$BG_PID")
 }
@@ -65,29 +74,50 @@ sse_server() {
 	PORT=$(head -1 "$t/port")
 }
 
-# kill_tree PID: SIGKILL PID and every process below it (timeout's command,
-# say), so that no orphan holds the test's output open and hangs the suite.
-kill_tree() {
-	local children child
-	children=$(cat "/proc/$1/task/$1/children" 2>/dev/null) || true
+# tree PID: PID and every process below it, parents first.
+tree() {
+	local child children=
+	echo "$1"
+	read -r children 2>/dev/null <"/proc/$1/task/$1/children" || true
 	for child in $children; do
-		kill_tree "$child"
+		tree "$child"
 	done
-	kill -KILL "$1" 2>/dev/null || true
 }
 
+# alive PID: PID runs (a zombie does not: no one may be left to reap it).
+alive() {
+	local stat=
+	read -r stat 2>/dev/null <"/proc/$1/stat" || [ -n "$stat" ] || return 1
+	stat=${stat##*) }
+	[ "${stat:0:1}" != Z ]
+}
+
+# stop_bg: stop every process start_bg started, and every process below
+# them (timeout's command, a pipeline of bash -c, say): TERM, then KILL
+# after 5 s for those that ignore it. The tree is taken before the TERM:
+# a child whose parent died is no longer found below it, and would hold
+# the test's output open.
 stop_bg() {
-	local pid
+	local pid pids=() left tries=50
 	for pid in "${BG_PIDS[@]}"; do
+		mapfile -t -O "${#pids[@]}" pids < <(tree "$pid")
+	done
+	for pid in "${pids[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
-	for pid in "${BG_PIDS[@]}"; do
-		# bounded: a process that ignores TERM gets KILL after 5 s
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
+	while [ "$tries" -gt 0 ]; do
+		left=0
+		for pid in "${pids[@]}"; do
+			alive "$pid" && left=1 && break
 		done
-		kill_tree "$pid"
+		[ "$left" = 1 ] || break
+		tries=$((tries - 1))
+		sleep 0.1
+	done
+	for pid in "${pids[@]}"; do
+		! alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
+	done
+	for pid in "${BG_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
 	BG_PIDS=()

@@ -91,14 +91,14 @@ ge() {
 
 # lsn ARGS...: sse listen ARGS, bounded in time.
 lsn() {
-	timeout 20 sse listen "$@"
+	timeout -k 5 20 sse listen "$@"
 }
 
 # evs ARGS...: sse listen -f json ARGS, each event printed as a JSON
 # array [type, data, lastEventId]; the exit status is sse's.
 evs() {
 	local rc=0
-	timeout 20 sse listen -f json "$@" >"$T/json" 2>"$T/err" || rc=$?
+	timeout -k 5 20 sse listen -f json "$@" >"$T/json" 2>"$T/err" || rc=$?
 	python3 -c 'import json, sys
 for line in sys.stdin:
     e = json.loads(line)

@@ -246,7 +246,7 @@ EOF
 }
 
 @test "output: -v shows headers, comments and ids from the network with control characters escaped, NUL included" {
-	printf '%s\n' $'header X-Evil: a\e]0;pwn\ab\u00ffd' \
+	printf '%s\n' $'header X-Evil: a\e]0;pwn\ab\xc3\xbfd' \
 		'send ": hi\x1b[2Jthere\x00null\n\nid: \x1b[31mred\ndata: x\n\n"' >"$T/evil"
 	serve <"$T/evil"
 	run --separate-stderr lsn -v --max-reconnects 1 --retry-delay 0 -f data "$URL"
