@@ -1,13 +1,20 @@
 # sse - Server-Sent Events toolkit
 .SUFFIXES:
 
-VERSION      = 0.1.0
+# The version: git describe in a checkout, a tarball's VERSION file, else
+# BASE_VERSION (tools/version); `make VERSION=x` overrides it.
+BASE_VERSION = 0.1.0
+VERSION     := $(shell tools/version $(BASE_VERSION))
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# make install strips the binary (the built ./sse keeps its debug
+# information); INSTALL_STRIP= installs it as built.
+INSTALL_STRIP ?= -s
+DISTDIR     ?= .
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -81,6 +88,12 @@ $(BUILD)/tests/test_child: tests/unit/test_child.c $(CHILD_OBJ) $(LIBSSE) \
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
 
+# What says the version is rebuilt when the version changes (a commit, say).
+$(BUILD)/VERSION: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+$(BUILD)/cmd/sse.o $(BUILD)/cmd/listen_request.o: $(BUILD)/VERSION
+
 deps:
 	@tools/deps.sh build test
 
@@ -146,15 +159,16 @@ bench: all
 bench-quick: all
 	SSE_BUILD=$(BUILD) SSE_BIN=$(abspath $(BIN)) bench/run --quick
 
-demo: deps
+# Only what the demo needs: the build dependencies. PORT=N picks the port.
+demo:
+	@tools/deps.sh build
 	@$(MAKE) --no-print-directory all
 	tools/demo
 
 install: $(BIN)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	cp $(BIN) $(DESTDIR)$(BINDIR)/sse
-	chmod 755 $(DESTDIR)$(BINDIR)/sse
+	install -m 755 $(INSTALL_STRIP) $(BIN) $(DESTDIR)$(BINDIR)/sse
 	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	cp completions/sse.bash $(DESTDIR)$(BASHCOMPDIR)/sse
 	cp completions/_sse $(DESTDIR)$(ZSHCOMPDIR)/_sse
@@ -165,8 +179,23 @@ uninstall:
 	    $(DESTDIR)$(ZSHCOMPDIR)/_sse $(DESTDIR)$(FISHCOMPDIR)/sse.fish
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 
+# A source tarball of HEAD from git, sse-VERSION.tar.gz in DISTDIR, with a
+# VERSION file that says which version it is once out of git.
+DIST = sse-$(patsubst %-dirty,%,$(VERSION))
+dist:
+	@git diff-index --quiet HEAD -- || \
+	    echo "make dist: uncommitted changes are not in $(DIST).tar.gz" >&2
+	@mkdir -p $(BUILD)/dist
+	echo '$(patsubst %-dirty,%,$(VERSION))' >$(BUILD)/dist/VERSION
+	git archive --format=tar.gz --prefix=$(DIST)/ \
+	    --add-file=$(BUILD)/dist/VERSION -o $(DISTDIR)/$(DIST).tar.gz HEAD
+
+# The Debian package, ../sse_VERSION_ARCH.deb (see debian/ and README).
+deb:
+	dpkg-buildpackage -us -uc -b
+
 clean:
-	rm -rf build build-san build-fuzz sse
+	rm -rf build build-san build-fuzz sse sse-*.tar.gz
 
 .PHONY: all deps unit check check-san fuzz lint parse-bench bench bench-quick demo \
-	install uninstall clean
+	install uninstall dist deb clean FORCE

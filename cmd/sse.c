@@ -3,10 +3,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
 
 #include "cmd.h"
 #include "msg.h"
@@ -94,10 +99,30 @@ cmd_help(const struct cmd_entry *c)
 	return EXIT_OK;
 }
 
+/*
+ * As curl -V does: what we are, and the libraries we run with (not those we
+ * were built against), with what of them matters here: libcurl's TLS
+ * backend and HTTP/2, libmicrohttpd's TLS.
+ */
 static int
 version(void)
 {
+	const curl_version_info_data *c = curl_version_info(CURLVERSION_NOW);
+	bool h2 = (c->features & CURL_VERSION_HTTP2) != 0;
+	bool mhd_tls = MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
+
 	printf("sse %s\n", SSE_VERSION);
+	printf("libcurl %s, TLS %s, HTTP/2 %s", c->version,
+	    c->ssl_version ? c->ssl_version : "none", h2 ? "yes" : "no");
+	if (h2 && c->age >= CURLVERSION_SIXTH && c->nghttp2_version)
+		printf(" (nghttp2/%s)", c->nghttp2_version);
+	printf("\nlibmicrohttpd %s, TLS %s\n", MHD_get_version(),
+	    mhd_tls ? "yes" : "no");
+#if JANSSON_VERSION_HEX >= 0x020d00
+	printf("jansson %s\n", jansson_version_str());
+#else
+	printf("jansson %s\n", JANSSON_VERSION);
+#endif
 	return EXIT_OK;
 }
 

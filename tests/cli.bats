@@ -18,14 +18,25 @@ setup() {
 	done
 }
 
-@test "cli: --version and -V print the version" {
+@test "cli: --version and -V print the version of sse and of the libraries it runs with" {
 	local want
-	want=$(sed -n 's/^VERSION *= *//p' "$ROOT_DIR/Makefile")
+	want=$(cd "$ROOT_DIR" && tools/version "$(sed -n 's/^BASE_VERSION *= *//p' Makefile)")
 	for flag in --version -V; do
-		run sse "$flag"
+		run --separate-stderr sse "$flag"
 		assert_success
-		assert_output "sse $want"
+		[ "${#lines[@]}" = 4 ] || fail "$output"
+		[ "${lines[0]}" = "sse $want" ] || fail "${lines[0]}, not sse $want"
+		assert_line --index 1 --regexp '^libcurl [0-9][0-9.]*, TLS [^ ]+, HTTP/2 (yes|no)'
+		assert_line --index 2 --regexp '^libmicrohttpd [0-9][0-9.]*, TLS (yes|no)$'
+		assert_line --index 3 --regexp '^jansson [0-9][0-9.]*$'
+		[ -z "$stderr" ]
 	done
+	# the libraries it runs with, as they say themselves
+	[[ ${lines[1]} == "libcurl $(curl-config --version 2>/dev/null | cut -d' ' -f2)"* ]] ||
+		! command -v curl-config >/dev/null || fail "${lines[1]}"
+	[[ ${lines[2]} == "libmicrohttpd $(pkg-config --modversion libmicrohttpd)"* ]] ||
+		fail "${lines[2]}"
+	[ "${lines[3]}" = "jansson $(pkg-config --modversion jansson)" ]
 }
 
 @test "cli: output that cannot be written is exit 1 with a message (closed stdout, a full disk)" {

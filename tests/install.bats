@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # make install / uninstall honour PREFIX, DESTDIR, BINDIR, MANDIR and the
-# completion directories, and uninstall removes what install put there.
+# completion directories, and uninstall removes what install put there;
+# make install strips the binary; make dist makes a versioned tarball.
 
 setup() {
 	load helper
@@ -54,4 +55,43 @@ setup() {
 		printf '%s\n' \"\${COMPREPLY[@]}\""
 	assert_success
 	assert_output -- '--until'
+}
+
+# sections FILE: the names of FILE's ELF sections, one a line.
+sections() {
+	readelf -SW "$1" | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\).*/\1/p'
+}
+
+@test "install: the installed binary is stripped (the built one keeps its debug information); INSTALL_STRIP= keeps it as built" {
+	local d=$BATS_TEST_TMPDIR/stage
+	sections "$SSE_BIN" | grep -qx .debug_info || skip "$SSE_BIN has no debug information"
+	make -s -C "$ROOT_DIR" install DESTDIR="$d" PREFIX=/usr BIN="$SSE_BIN"
+	run sections "$d/usr/bin/sse"
+	assert_success
+	refute_line .debug_info
+	refute_line .symtab
+	assert_line .text
+	run "$d/usr/bin/sse" --version
+	assert_success
+	make -s -C "$ROOT_DIR" install DESTDIR="$d" PREFIX=/usr BIN="$SSE_BIN" INSTALL_STRIP=
+	cmp "$SSE_BIN" "$d/usr/bin/sse"
+}
+
+@test "dist: a tarball of HEAD named after the version, whose VERSION file keeps it" {
+	command -v git >/dev/null && git -C "$ROOT_DIR" rev-parse HEAD >/dev/null 2>&1 ||
+		skip "not a git checkout"
+	local d=$BATS_TEST_TMPDIR v
+	v=$(cd "$ROOT_DIR" && tools/version "$(sed -n 's/^BASE_VERSION *= *//p' Makefile)")
+	v=${v%-dirty}
+	run make -s -C "$ROOT_DIR" dist DISTDIR="$d"
+	assert_success
+	[ -f "$d/sse-$v.tar.gz" ] || fail "$(ls "$d")"
+	tar -xzf "$d/sse-$v.tar.gz" -C "$d"
+	[ "$(cat "$d/sse-$v/VERSION")" = "$v" ]
+	# what git holds at HEAD, and that VERSION
+	diff <(git -C "$ROOT_DIR" ls-tree -r --name-only HEAD | sort) \
+		<(cd "$d/sse-$v" && find . -type f | sed 's|^\./||' | grep -vx VERSION | sort)
+	# out of git, the version is the tarball's
+	run "$d/sse-$v/tools/version" 9.9.9
+	assert_output "$v"
 }

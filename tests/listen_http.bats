@@ -23,7 +23,7 @@ setup() {
 	[ "$(hdr 1 Accept)" = text/event-stream ]
 	[ "$(hdr 1 Cache-Control)" = no-cache ]
 	[ "$(hdr 1 Last-Event-ID)" = '<none>' ]
-	[ "$(hdr 1 User-Agent)" = "sse/$(sse --version | cut -d' ' -f2)" ]
+	[ "$(hdr 1 User-Agent)" = "sse/$(sse --version | head -1 | cut -d' ' -f2)" ]
 }
 
 @test "request: -H adds headers, and replaces Accept (LD custom headers)" {
