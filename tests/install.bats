@@ -7,9 +7,15 @@ setup() {
 	load helper
 }
 
+# mk ARGS...: make ARGS in the tree, with the binary under test as BIN,
+# never rebuilt (-o): the suite tests the binary it was given.
+mk() {
+	make -s -C "$ROOT_DIR" -o "$SSE_BIN" BIN="$SSE_BIN" "$@"
+}
+
 @test "install: DESTDIR and PREFIX place the binary, man pages and completions" {
 	local d=$BATS_TEST_TMPDIR/stage
-	run make -s -C "$ROOT_DIR" install DESTDIR="$d" PREFIX=/opt/sse BIN="$SSE_BIN"
+	run mk install DESTDIR="$d" PREFIX=/opt/sse
 	assert_success
 	[ -x "$d/opt/sse/bin/sse" ]
 	run "$d/opt/sse/bin/sse" --version
@@ -22,7 +28,7 @@ setup() {
 	[ -f "$d/opt/sse/share/bash-completion/completions/sse" ]
 	[ -f "$d/opt/sse/share/zsh/site-functions/_sse" ]
 	[ -f "$d/opt/sse/share/fish/vendor_completions.d/sse.fish" ]
-	run make -s -C "$ROOT_DIR" uninstall DESTDIR="$d" PREFIX=/opt/sse
+	run mk uninstall DESTDIR="$d" PREFIX=/opt/sse
 	assert_success
 	run find "$d" -type f
 	assert_output ''
@@ -30,14 +36,14 @@ setup() {
 
 @test "install: BINDIR, MANDIR and completion directories override PREFIX" {
 	local d=$BATS_TEST_TMPDIR/stage
-	run make -s -C "$ROOT_DIR" install DESTDIR="$d" BIN="$SSE_BIN" \
+	run mk install DESTDIR="$d" \
 		BINDIR=/b MANDIR=/m BASHCOMPDIR=/cb ZSHCOMPDIR=/cz FISHCOMPDIR=/cf
 	assert_success
 	[ -x "$d/b/sse" ]
 	[ -f "$d/m/man1/sse.1" ]
 	[ -f "$d/m/man1/sse-listen.1" ]
 	[ -f "$d/cb/sse" ] && [ -f "$d/cz/_sse" ] && [ -f "$d/cf/sse.fish" ]
-	run make -s -C "$ROOT_DIR" uninstall DESTDIR="$d" \
+	run mk uninstall DESTDIR="$d" \
 		BINDIR=/b MANDIR=/m BASHCOMPDIR=/cb ZSHCOMPDIR=/cz FISHCOMPDIR=/cf
 	assert_success
 	run find "$d" -type f
@@ -46,7 +52,7 @@ setup() {
 
 @test "install: the installed man pages render and the bash completion works" {
 	local d=$BATS_TEST_TMPDIR/stage
-	make -s -C "$ROOT_DIR" install DESTDIR="$d" PREFIX=/usr BIN="$SSE_BIN"
+	mk install DESTDIR="$d" PREFIX=/usr
 	run mandoc -Tascii "$d/usr/share/man/man1/sse-serve.1"
 	assert_success
 	assert_output --partial 'SSE-SERVE(1)'
@@ -65,7 +71,7 @@ sections() {
 @test "install: the installed binary is stripped (the built one keeps its debug information); INSTALL_STRIP= keeps it as built" {
 	local d=$BATS_TEST_TMPDIR/stage
 	sections "$SSE_BIN" | grep -qx .debug_info || skip "$SSE_BIN has no debug information"
-	make -s -C "$ROOT_DIR" install DESTDIR="$d" PREFIX=/usr BIN="$SSE_BIN"
+	mk install DESTDIR="$d" PREFIX=/usr
 	run sections "$d/usr/bin/sse"
 	assert_success
 	refute_line .debug_info
@@ -73,7 +79,7 @@ sections() {
 	assert_line .text
 	run "$d/usr/bin/sse" --version
 	assert_success
-	make -s -C "$ROOT_DIR" install DESTDIR="$d" PREFIX=/usr BIN="$SSE_BIN" INSTALL_STRIP=
+	mk install DESTDIR="$d" PREFIX=/usr INSTALL_STRIP=
 	cmp "$SSE_BIN" "$d/usr/bin/sse"
 }
 
@@ -83,7 +89,7 @@ sections() {
 	local d=$BATS_TEST_TMPDIR v
 	v=$(cd "$ROOT_DIR" && tools/version "$(sed -n 's/^BASE_VERSION *= *//p' Makefile)")
 	v=${v%-dirty}
-	run make -s -C "$ROOT_DIR" dist DISTDIR="$d"
+	run mk dist DISTDIR="$d"
 	assert_success
 	[ -f "$d/sse-$v.tar.gz" ] || fail "$(ls "$d")"
 	tar -xzf "$d/sse-$v.tar.gz" -C "$d"
