@@ -28,7 +28,7 @@ EOF
 send "data: a\n\n"
 hang 30
 EOF
-	run --separate-stderr bash -c 'timeout 20 sse listen -f data "$1" >/dev/full' _ "$URL"
+	run --separate-stderr bash -c 'timeout -k 5 20 sse listen -f data "$1" >/dev/full' _ "$URL"
 	assert_failure 1
 	[[ $stderr == *"cannot write to stdout"* ]]
 }
@@ -38,15 +38,15 @@ EOF
 send "data: a\n\n"
 hang 30
 EOF
-	run --separate-stderr bash -c 'timeout 20 sse listen -f data "$1" >&-' _ "$URL"
+	run --separate-stderr bash -c 'timeout -k 5 20 sse listen -f data "$1" >&-' _ "$URL"
 	assert_failure 1
 	[ "$stderr" = "sse: listen: cannot write to stdout: Bad file descriptor" ]
 	# stdin and stderr closed: the events still go to stdout, messages nowhere
-	run --separate-stderr bash -c 'timeout 20 sse listen -n 1 -f data "$1" <&- 2>&-' _ "$URL"
+	run --separate-stderr bash -c 'timeout -k 5 20 sse listen -n 1 -f data "$1" <&- 2>&-' _ "$URL"
 	assert_success
 	assert_output a
 	[ -z "$stderr" ]
-	run --separate-stderr bash -c 'timeout 20 sse listen --no-reconnect -d @- "$1" <&-' _ "$URL"
+	run --separate-stderr bash -c 'timeout -k 5 20 sse listen --no-reconnect -d @- "$1" <&-' _ "$URL"
 	assert_failure 2
 	[[ $stderr == *"--data: cannot read '-': Bad file descriptor"* ]]
 }

@@ -64,7 +64,7 @@ setup() {
 	[ "$(req 1 'repr(r["body"])')" = "'a=1b=2'" ]
 	sent --data-binary @"$T/body"
 	[ "$(req 2 'repr(r["body"])')" = "'a=1\\nb=2\\r\\n'" ]
-	run bash -c 'printf "from-stdin" | timeout 20 sse listen --no-reconnect -d @- -d x=1 "$1"' _ "$URL"
+	run bash -c 'printf "from-stdin" | timeout -k 5 20 sse listen --no-reconnect -d @- -d x=1 "$1"' _ "$URL"
 	assert_success
 	[ "$(req 3 'r["body"]')" = 'from-stdin&x=1' ]
 	run --separate-stderr sse listen -d @"$T/missing" "$URL"
@@ -129,7 +129,7 @@ EOF
 send "data: via-env\n\n"
 EOF
 	run --separate-stderr env http_proxy="http://127.0.0.1:$PORT" \
-		timeout 20 sse listen --no-reconnect -f data http://env.example.invalid/
+		timeout -k 5 20 sse listen --no-reconnect -f data http://env.example.invalid/
 	assert_success
 	assert_output via-env
 	[ "$(req 1 'r["path"]')" = http://env.example.invalid/ ]

@@ -62,7 +62,7 @@ EOF
 	run python3 -c 'import resource, subprocess, sys
 r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE).stdout
 print(r.count(b"\n"), len(r) // 1000000, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' \
-		timeout 20 sse listen --no-reconnect -f json "$URL"
+		timeout -k 5 20 sse listen --no-reconnect -f json "$URL"
 	assert_success
 	local lines mb rss
 	read -r lines mb rss <<<"$output"
@@ -133,12 +133,12 @@ EOF
 	serve <<'EOF'
 send "event: add\ndata: hello-tty\n\n"
 EOF
-	run script -qec "env -u NO_COLOR timeout 20 sse listen --no-reconnect '$URL'" /dev/null
+	run script -qec "env -u NO_COLOR timeout -k 5 20 sse listen --no-reconnect '$URL'" /dev/null
 	assert_success
 	assert_output --partial hello-tty
 	refute_output --partial 'data: hello-tty'
 	[[ $output == *$'\e['* ]] || fail "no colour: $output"
-	run script -qec "NO_COLOR=1 timeout 20 sse listen --no-reconnect '$URL'" /dev/null
+	run script -qec "NO_COLOR=1 timeout -k 5 20 sse listen --no-reconnect '$URL'" /dev/null
 	assert_success
 	assert_output --partial hello-tty
 	[[ $output != *$'\e['* ]] || fail "colour with NO_COLOR: $output"
@@ -148,7 +148,7 @@ EOF
 	serve <<'EOF'
 send "id: 1\nevent: add\ndata: {\"n\": 1}\n\ndata: two\ndata: lines\n\n"
 EOF
-	run --separate-stderr bash -c 'timeout 20 sse listen --no-reconnect -f json "$1" | jq -r .data' _ "$URL"
+	run --separate-stderr bash -c 'timeout -k 5 20 sse listen --no-reconnect -f json "$1" | jq -r .data' _ "$URL"
 	assert_success
 	assert_output $'{"n": 1}\ntwo\nlines'
 	run --separate-stderr lsn --no-reconnect --format data "$URL"
@@ -188,7 +188,7 @@ EOF
 send "data: early\n\n"
 hang 30
 EOF
-	start_bg timeout 20 sse listen -f data "$URL" >"$T/out"
+	start_bg timeout -k 5 20 sse listen -f data "$URL" >"$T/out"
 	wait_file "$T/out" early
 }
 
@@ -200,7 +200,7 @@ repeat 2000 "data: {i}\n\n"
 EOF
 	# LeakSanitizer cannot run under ptrace; the leak check is elsewhere
 	run --separate-stderr env ASAN_OPTIONS=detect_leaks=0 strace -f -e trace=write \
-		-o "$T/trace" timeout 20 sse listen --no-reconnect -f data "$URL"
+		-o "$T/trace" timeout -k 5 20 sse listen --no-reconnect -f data "$URL"
 	assert_success
 	[ "${#lines[@]}" = 2000 ]
 	local writes
@@ -214,7 +214,7 @@ send "data: one\n\n"
 hang 30
 EOF
 	local t0=$SECONDS
-	run bash -c 'timeout 20 sse listen -f data "$1" 2>"$2" | head -1; echo "status ${PIPESTATUS[0]}"' _ "$URL" "$T/err"
+	run bash -c 'timeout -k 5 20 sse listen -f data "$1" 2>"$2" | head -1; echo "status ${PIPESTATUS[0]}"' _ "$URL" "$T/err"
 	assert_success
 	assert_output $'one\nstatus 0'
 	[ ! -s "$T/err" ]
@@ -275,7 +275,7 @@ EOF
 ["add", "{\"n\": 3, \"item\": \"fig\"}", "3"]
 ["done", "{\"count\": 3}", "4"]'
 	# and the data is JSON that jq reads
-	run bash -c 'timeout 20 sse listen -f json -e add --until done "$1" | jq -r ".data | fromjson | .item"' _ "http://127.0.0.1:$PORT/stream"
+	run bash -c 'timeout -k 5 20 sse listen -f json -e add --until done "$1" | jq -r ".data | fromjson | .item"' _ "http://127.0.0.1:$PORT/stream"
 	assert_success
 	assert_output $'apple\npear\nfig'
 }
