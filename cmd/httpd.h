@@ -36,6 +36,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "buf.h"
+
 /* The options every serving command shares. */
 struct httpd_opts {
 	const char *bind; /* default 127.0.0.1; IPv4, IPv6 or a host name */
@@ -47,6 +49,17 @@ struct httpd_opts {
 	long max_clients; /* streams at once; default 10000 */
 	int64_t keepalive_ms; /* comment on idle streams; 0 none; 15 s */
 	bool viewer; /* serve the viewer at / (--no-viewer) */
+	/*
+	 * Set by the command, not by httpd_opt(): one JSON line a request
+	 * to this file ("-": stdout); the token of GET /metrics and
+	 * /healthz instead of token; POST /events (the source's publish
+	 * callback) with its own token and largest body.
+	 */
+	const char *access_log;
+	const char *metrics_token;
+	bool publish;
+	const char *publish_token;
+	size_t max_publish;
 };
 
 enum {
@@ -100,6 +113,22 @@ int httpd_opt(struct httpd_opts *, int ch, const char *arg, const char *cmd);
 /* Free what httpd_opt() allocated (the --cors list). */
 void httpd_opts_release(struct httpd_opts *);
 
+/*
+ * A publish request (POST /events[/TOPIC]) with its whole body, for the
+ * source's publish callback; views valid until httpd_pub_done().
+ */
+struct httpd_pub {
+	const char *topic; /* NULL for /events */
+	const char *content_type; /* NULL: none was sent */
+	const char *event; /* ?event=TYPE, else NULL */
+	const char *body;
+	size_t len;
+	/* The answer, set by the source: a status and a JSON body. */
+	int status;
+	char *answer; /* malloc'd, freed by httpd; NULL for none */
+	size_t answer_len;
+};
+
 /* What a source's read callback returns besides a byte count. */
 #define HTTPD_WAIT ((ssize_t)0) /* nothing now: suspend */
 #define HTTPD_END ((ssize_t)-1) /* the stream is complete: end it */
@@ -126,6 +155,15 @@ struct httpd_source {
 	/* The connection is gone (whatever the reason): free the client. */
 	void (*close)(void *ctx, void *client);
 	void *ctx;
+	/*
+	 * Optional (NULL: POST is 405). Answer p now (set its status and
+	 * answer, return 0), or return 1 and call httpd_pub_done() once it
+	 * is answered, from any thread: the request waits meanwhile,
+	 * suspended. Called in the loop thread.
+	 */
+	int (*publish)(void *ctx, struct httpd_pub *p);
+	/* Optional: the source's own samples for GET /metrics. */
+	void (*metrics)(void *ctx, struct sse_buf *out);
 };
 
 struct httpd;
@@ -160,6 +198,9 @@ void httpd_wake_all(struct httpd *);
 void httpd_wake_now(struct httpd *);
 /* Any thread: finish each stream once its source waits, then return. */
 void httpd_drain(struct httpd *);
+
+/* Any thread: a publish request the source took (returned 1) is answered. */
+void httpd_pub_done(struct httpd *, struct httpd_pub *);
 
 /* Block SIGINT, SIGTERM and SIGPIPE in this thread and those it starts. */
 void httpd_block_signals(void);

@@ -271,7 +271,8 @@ int
 replay_serve(const struct sse_recording *rec, const struct replay_opts *o,
     const struct httpd_opts *ho, long first)
 {
-	struct httpd_source src = {src_open, src_read, src_close, NULL};
+	struct httpd_source src = {
+	    .open = src_open, .read = src_read, .close = src_close};
 	struct server s;
 	struct httpd *h;
 	int rc;

@@ -209,8 +209,10 @@ door_open(struct httpd *h, struct door *dr, bool small, unsigned limit)
 	    (size_t)(small ? SMALL_POOL : LARGE_POOL),
 	    MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)512,
 	    MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)60, h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-	    h->cert, MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
+	    (unsigned)60, MHD_OPTION_URI_LOG_CALLBACK, req_begin, dr,
+	    MHD_OPTION_NOTIFY_COMPLETED, req_end, dr,
+	    h->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, h->cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, h->key, MHD_OPTION_END);
 	if (dr->d == NULL)
 		return -1;
 	info = MHD_get_daemon_info(dr->d, MHD_DAEMON_INFO_EPOLL_FD);

@@ -9,6 +9,8 @@
  *   stream.c  a stream: its reads, suspension and resumption, hang-ups
  *   heap.c    the suspended streams, ordered by deadline
  *   loop.c    the event loop, wakes, drain and stop
+ *   req.c     each request's record: the access log; /metrics, /healthz
+ *   publish.c POST /events: the body, the source's answer (maybe later)
  *
  * libmicrohttpd runs in external epoll mode, driven by one loop thread.
  * Streams are responses from a content reader callback; a stream whose
@@ -27,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -72,6 +75,21 @@ struct conn {
 	bool gone; /* the client hung up */
 	bool ka_due;
 	bool sent; /* bytes went out since the last suspension */
+	struct req *req;
+};
+
+/*
+ * One request, from its URI to its end (libmicrohttpd's per-request
+ * pointer): what the access log says of it, and a publish request's state.
+ */
+struct req {
+	int64_t t0, wall0; /* monotonic and wall clock, ms */
+	char *uri; /* as requested, query included */
+	char method[16];
+	char peer[48];
+	unsigned status; /* 0: none queued (the client left first) */
+	uint64_t bytes; /* body bytes handed to libmicrohttpd */
+	struct pubreq *pub; /* POST /events */
 };
 
 /* A connection whose request head has not all come yet. */
@@ -114,6 +132,12 @@ struct httpd {
 	int signo;
 	int64_t stop_by;
 	long nstreams;
+	struct req *cur; /* the request route_request() is handling */
+	FILE *alog; /* --access-log */
+	TAILQ_HEAD(, pubreq) pubs; /* publish requests suspended */
+	atomic_bool pub_wake; /* set by httpd_pub_done() */
+	/* For GET /metrics (loop thread only). */
+	uint64_t n_requests, n_streams, n_dropped, bytes_out;
 	struct conn **heap; /* suspended streams, by deadline */
 	size_t nheap, capheap;
 	char *cert, *key;
@@ -135,6 +159,26 @@ void stream_resume_due(struct httpd *, int64_t now);
 enum MHD_Result route_request(void *cls, struct MHD_Connection *mc,
     const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **req);
+
+/* req.c */
+void *req_begin(void *cls, const char *uri, struct MHD_Connection *);
+void req_end(void *cls, struct MHD_Connection *, void **req,
+    enum MHD_RequestTerminationCode);
+int req_log_open(struct httpd *);
+enum MHD_Result req_ops(struct httpd *, struct MHD_Connection *, bool metrics);
+
+/* publish.c */
+enum MHD_Result publish_request(struct httpd *, struct MHD_Connection *,
+    const char *url, const char *upload, size_t *upload_size, struct req *);
+void publish_resume_done(struct httpd *);
+void publish_resume_all(struct httpd *);
+void publish_free(struct pubreq *);
+
+/* route.c, for req.c and publish.c */
+enum MHD_Result route_answer(struct httpd *, struct MHD_Connection *,
+    unsigned status, const char *type, const char *body, size_t len,
+    bool is_static);
+bool route_token_ok(struct MHD_Connection *, const char *token, bool query);
 
 /* doors.c */
 int door_open(struct httpd *, struct door *, bool small, unsigned limit);

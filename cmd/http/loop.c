@@ -212,6 +212,8 @@ loop_wakes(struct httpd *h)
 			h->stop_by = now_mono_ms() + GRACE_MS;
 		stream_resume_all(h);
 	}
+	if (atomic_exchange(&h->pub_wake, false))
+		publish_resume_done(h);
 	if (atomic_exchange(&h->wake, false))
 		h->wake_due = true;
 	if (h->wake_due) {

@@ -1,9 +1,11 @@
 /*
  * One request: GET /events (a stream), GET / (the viewer page), OPTIONS
- * (CORS preflight), 404 and 405 for the rest; token auth, CORS headers and
- * the client limit on the way.
+ * (CORS preflight), GET /metrics and /healthz (req.c), POST /events
+ * (publish.c), 404 and 405 for the rest; token auth, CORS headers and the
+ * client limit on the way.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,12 +26,13 @@ token_eq(const char *a, const char *b)
 	return d == 0;
 }
 
-static bool
-authorized(struct httpd *h, struct MHD_Connection *mc)
+/* token (NULL: none needed) as a bearer token, or as ?token= if query. */
+bool
+route_token_ok(struct MHD_Connection *mc, const char *token, bool query)
 {
 	const char *v;
 
-	if (h->o.token == NULL)
+	if (token == NULL)
 		return true;
 	v = MHD_lookup_connection_value(
 	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -37,11 +40,25 @@ authorized(struct httpd *h, struct MHD_Connection *mc)
 		v += 7;
 		while (*v == ' ')
 			v++;
-		if (token_eq(v, h->o.token))
+		if (token_eq(v, token))
 			return true;
 	}
+	if (!query)
+		return false;
 	v = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "token");
-	return v != NULL && token_eq(v, h->o.token);
+	return v != NULL && token_eq(v, token);
+}
+
+static bool
+authorized(struct httpd *h, struct MHD_Connection *mc)
+{
+	return route_token_ok(mc, h->o.token, true);
+}
+
+static const char *
+methods(struct httpd *h)
+{
+	return h->o.publish ? "GET, HEAD, OPTIONS, POST" : "GET, HEAD, OPTIONS";
 }
 
 /* The allowed value for Access-Control-Allow-Origin, or NULL. */
@@ -101,8 +118,7 @@ answer(struct httpd *h, struct MHD_Connection *mc, unsigned status,
 	if (type != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(
-		    r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, methods(h));
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(
 		    r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
@@ -111,7 +127,18 @@ answer(struct httpd *h, struct MHD_Connection *mc, unsigned status,
 	add_common(h, mc, r);
 	ret = MHD_queue_response(mc, status, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES && h->cur != NULL) {
+		h->cur->status = status;
+		h->cur->bytes = len;
+	}
 	return ret;
+}
+
+enum MHD_Result
+route_answer(struct httpd *h, struct MHD_Connection *mc, unsigned status,
+    const char *type, const char *body, size_t len, bool is_static)
+{
+	return answer(h, mc, status, type, body, len, is_static);
 }
 
 static enum MHD_Result
@@ -136,24 +163,26 @@ preflight(struct httpd *h, struct MHD_Connection *mc)
 	if ((r = MHD_create_response_from_buffer(
 		 0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, OPTIONS");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, methods(h));
 	add_common(h, mc, r);
 	if (origin != NULL) {
 		MHD_add_response_header(r,
-		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS,
-		    "GET, HEAD, OPTIONS");
+		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_METHODS, methods(h));
 		want = MHD_lookup_connection_value(
 		    mc, MHD_HEADER_KIND, "Access-Control-Request-Headers");
 		MHD_add_response_header(r,
 		    MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_HEADERS,
 		    want != NULL
 			? want
-			: "Authorization, Last-Event-ID, Cache-Control");
+			: "Authorization, Last-Event-ID, Cache-Control, "
+			  "Content-Type");
 		MHD_add_response_header(
 		    r, MHD_HTTP_HEADER_ACCESS_CONTROL_MAX_AGE, "86400");
 	}
 	ret = MHD_queue_response(mc, MHD_HTTP_NO_CONTENT, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES && h->cur != NULL)
+		h->cur->status = MHD_HTTP_NO_CONTENT;
 	return ret;
 }
 
@@ -179,6 +208,8 @@ queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 	add_common(h, mc, r);
 	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
+	if (ret == MHD_YES && h->cur != NULL)
+		h->cur->status = MHD_HTTP_OK;
 	return ret;
 }
 
@@ -229,15 +260,21 @@ route_request(void *cls, struct MHD_Connection *mc, const char *url,
 	size_t len;
 
 	(void)version;
-	(void)upload;
-	/* Any request body is ignored: every route answers at once. */
+	if ((h->cur = *req) != NULL && h->cur->method[0] == '\0')
+		snprintf(h->cur->method, sizeof(h->cur->method), "%s", method);
+	if (h->o.publish && h->src.publish != NULL &&
+	    strcmp(method, MHD_HTTP_METHOD_POST) == 0 &&
+	    (strcmp(url, "/events") == 0 || strncmp(url, "/events/", 8) == 0))
+		return publish_request(h, mc, url, upload, upload_size, *req);
+	/* Any other request body is ignored: those routes answer at once. */
 	*upload_size = 0;
-	*req = h;
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
 		return preflight(h, mc);
 	if (!get && !head)
 		return text(
 		    h, mc, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0)
+		return req_ops(h, mc, url[1] == 'm');
 	if (strcmp(url, "/events") != 0 &&
 	    !(h->o.viewer &&
 		(strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)))

@@ -176,9 +176,39 @@ httpd_new(const struct httpd_opts *o, const struct httpd_source *src)
 	h->ep = h->wakefd = h->sigfd = h->lfd = -1;
 	h->pwait2 = true;
 	TAILQ_INIT(&h->pending);
+	TAILQ_INIT(&h->pubs);
 	if (h->o.token == NULL && env != NULL && *env != '\0')
 		h->o.token = env;
 	return h;
+}
+
+/*
+ * After the URL: where the stream is (a new user pointed sse listen at the
+ * viewer's URL), how to connect with the token (never printed), and how
+ * to publish.
+ */
+static void
+say_how(struct httpd *h, const char *url)
+{
+	if (msg_is_quiet())
+		return;
+	if (h->o.viewer)
+		fprintf(stderr, "sse: events at %sevents, the viewer at %s\n",
+		    url, url);
+	else
+		fprintf(stderr, "sse: events at %sevents\n", url);
+	if (h->o.token != NULL)
+		fprintf(stderr,
+		    "sse: with the token: sse listen -H 'Authorization: "
+		    "Bearer TOKEN' %sevents%s%s%s\n",
+		    url, h->o.viewer ? ", or " : "", h->o.viewer ? url : "",
+		    h->o.viewer ? "?token=TOKEN in a browser" : "");
+	if (h->o.publish)
+		fprintf(stderr, "sse: publish: curl%s -d 'a line' %sevents\n",
+		    h->o.publish_token != NULL
+			? " -H 'Authorization: Bearer PUBLISH_TOKEN'"
+			: "",
+		    url);
 }
 
 int
@@ -211,7 +241,7 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 	}
 	limit = (unsigned)o->max_clients + EXTRA_CONNS;
 	raise_fd_limit(2 * (long)limit + MAX_PENDING + 64);
-	if (loop_fds(h) == -1)
+	if (loop_fds(h) == -1 || req_log_open(h) == -1)
 		goto fail;
 	if ((!h->tls && door_open(h, &h->door[0], true, limit) == -1) ||
 	    door_open(h, &h->door[1], false, limit) == -1) {
@@ -220,6 +250,7 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 		goto fail;
 	}
 	fprintf(stderr, "sse: serving %s\n", url);
+	say_how(h, url);
 	*out = h;
 	return 0;
 fail:
@@ -235,6 +266,7 @@ httpd_free(struct httpd *h)
 	if (h == NULL)
 		return;
 	/* libmicrohttpd must not be stopped with streams suspended. */
+	publish_resume_all(h);
 	stream_resume_all(h);
 	loop_run_doors(h);
 	for (i = 0; i < 2; i++)
@@ -247,6 +279,8 @@ httpd_free(struct httpd *h)
 		close(h->wakefd);
 	if (h->sigfd != -1)
 		close(h->sigfd);
+	if (h->alog != NULL && h->alog != stdout)
+		fclose(h->alog);
 	free(h->heap);
 	free(h->cert);
 	free(h->key);

@@ -111,10 +111,15 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (n > 0) {
 		c->sent = true;
+		h->bytes_out += (uint64_t)n;
+		if (c->req != NULL)
+			c->req->bytes += (uint64_t)n;
 		return n;
 	}
 	if (n == HTTPD_END)
 		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (n == HTTPD_ABORT)
+		h->n_dropped++;
 	if (n != HTTPD_WAIT)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (h->stopping || atomic_load(&h->drain))
@@ -169,7 +174,9 @@ stream_response(struct httpd *h, struct MHD_Connection *mc, void *client)
 	c->fd = -1;
 	c->mc = mc;
 	c->client = client;
+	c->req = h->cur;
 	h->nstreams++;
+	h->n_streams++;
 	r = MHD_create_response_from_callback(
 	    MHD_SIZE_UNKNOWN, BLOCK_SIZE, stream_read, c, stream_free);
 	if (r == NULL)
