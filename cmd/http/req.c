@@ -4,8 +4,7 @@
  * callback): the access log line, and the operator's routes, GET /metrics
  * (the Prometheus text format) and GET /healthz.
  */
-#include <arpa/inet.h>
-#include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +34,12 @@ req_begin(void *cls, const char *uri, struct MHD_Connection *mc)
 	}
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	sa = ci != NULL ? ci->client_addr : NULL;
-	if (sa != NULL && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, r->peer,
-		    sizeof(r->peer));
-	else if (sa != NULL && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    r->peer, sizeof(r->peer));
+	if (sa != NULL &&
+	    (sa->sa_family == AF_INET6 || sa->sa_family == AF_INET))
+		(void)getnameinfo(sa,
+		    sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					      : sizeof(struct sockaddr_in),
+		    r->peer, sizeof(r->peer), NULL, 0, NI_NUMERICHOST);
 	return r;
 }
 
