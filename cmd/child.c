@@ -355,8 +355,8 @@ earliest(int64_t a, int64_t b)
 void
 child_run(struct child *c, int stopfd, const struct child_cb *cb)
 {
-	struct pollfd pfd[4];
-	int *which[4];
+	struct pollfd pfd[5];
+	int *which[5], extra = cb->extra_fd;
 	int64_t delay = c->o.restart_delay_ms, now, kill_at = -1, drain_at = -1;
 	int64_t restart_at = -1, at;
 	bool stopping = false;
@@ -384,6 +384,10 @@ child_run(struct child *c, int stopfd, const struct child_cb *cb)
 		if (!stopping) {
 			pfd[n].fd = stopfd;
 			which[n++] = NULL;
+		}
+		if (extra != -1) {
+			pfd[n].fd = extra;
+			which[n++] = &extra;
 		}
 		if (c->pid != 0 && c->out != -1) {
 			pfd[n].fd = c->out;
@@ -417,6 +421,8 @@ child_run(struct child *c, int stopfd, const struct child_cb *cb)
 					kill_at =
 					    now_mono_ms() + c->o.kill_after_ms;
 				}
+			} else if (which[i] == &extra) {
+				cb->extra(cb->ctx);
 			} else if (which[i] != &c->pidfd) {
 				take(c, cb, which[i]);
 			}

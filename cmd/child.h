@@ -55,6 +55,8 @@ struct child_cb {
 	void (*exited)(void *ctx, const struct child_exit *e);
 	void (*flush)(void *ctx); /* after each round of reads */
 	void *ctx;
+	int extra_fd; /* also watched (-1: none): extra() when readable */
+	void (*extra)(void *ctx);
 };
 
 struct child {

@@ -27,6 +27,7 @@ struct got {
 	int stop_after; /* write stopfd after this many exits */
 	int stop_on_out; /* ... or once stdout has this many lines */
 	int stopfd;
+	int extra_fd, extras;
 };
 
 static void
@@ -73,6 +74,17 @@ on_flush(void *ctx)
 	(void)ctx;
 }
 
+/* The extra descriptor (a pipe) is readable: take a byte, count it. */
+static void
+on_extra(void *ctx)
+{
+	struct got *g = ctx;
+	char b;
+
+	if (read(g->extra_fd, &b, 1) == 1)
+		g->extras++;
+}
+
 static struct child_opts
 opts(const char **argv)
 {
@@ -93,7 +105,8 @@ static int
 run(struct got *g, const struct child_opts *o)
 {
 	struct child c;
-	struct child_cb cb = {on_out, on_err, on_exit_, on_flush, g};
+	struct child_cb cb = {on_out, on_err, on_exit_, on_flush, g,
+	    g->extra_fd > 0 ? g->extra_fd : -1, on_extra};
 	int rc;
 
 	sse_buf_init(&g->out, 0);
@@ -332,6 +345,27 @@ test_stop(void)
 	got_free(&g);
 }
 
+/* Another descriptor watched meanwhile (serve: publish requests). */
+static void
+test_extra(void)
+{
+	const char *argv[] = {"sleep", "0.3", NULL};
+	struct child_opts o = opts(argv);
+	struct got g = {0};
+	int p[2];
+
+	if (pipe(p) == -1)
+		return;
+	(void)!write(p[1], "ab", 2);
+	g.extra_fd = p[0];
+	run(&g, &o);
+	ok(g.extras == 2, "the extra descriptor is read while it runs (%d)",
+	    g.extras);
+	close(p[0]);
+	close(p[1]);
+	got_free(&g);
+}
+
 /* The parent killed by SIGKILL: PR_SET_PDEATHSIG takes the command. */
 static void
 test_pdeathsig(void)
@@ -384,5 +418,6 @@ main(void)
 	test_restart();
 	test_stop();
 	test_pdeathsig();
+	test_extra();
 	return done_testing();
 }
