@@ -1,20 +1,20 @@
 /*
- * The event stream parser. Rules quoted from the WHATWG HTML Standard,
- * section 9.2.5 "Parsing an event stream" and 9.2.6 "Interpreting an event
- * stream"; tests/unit/test_parser.c checks each one and names it.
+ * The event stream parser: lines out of bytes, the hot loop. Rules quoted
+ * from the WHATWG HTML Standard, section 9.2.5 "Parsing an event stream";
+ * what each field does and dispatching an event ("Interpreting an event
+ * stream", 9.2.6) are in parser_event.c. tests/unit/test_parser.c checks
+ * each rule and names it.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "parser.h"
+#include "parser_impl.h"
 #include "scan.h"
 #include "utf8.h"
 
 static const char bom[] = "\xEF\xBB\xBF";
-
-/* Where an event block stands against its canonical form (raw_line). */
-enum { RAW_START, RAW_EVENT, RAW_ID, RAW_DATA, RAW_NO };
 
 void
 sse_parser_init(
@@ -68,237 +68,12 @@ sse_strerror(int status)
 	return "unknown error";
 }
 
-static int
-fail(struct sse_parser *p, int err)
-{
-	p->err = err;
-	return err;
-}
-
 /* An error in sse_parser_feed: the bytes of buf before at were gone through. */
 static int
 failed_at(struct sse_parser *p, int err, const void *buf, const char *at)
 {
 	p->taken = (size_t)(at - (const char *)buf);
-	return fail(p, err);
-}
-
-/*
- * Data lines that lie whole in the caller's buffer are not copied: the
- * data buffer is then p->dview (the value, its LF implied) until a second
- * data line comes or the feed returns, when it is copied after all.
- */
-static int
-materialize(struct sse_parser *p)
-{
-	const char *v = p->dview;
-
-	p->dview = NULL;
-	if (sse_buf_reserve(&p->data, p->dview_len + 1) == -1)
-		return fail(p, SSE_ERR_TOO_BIG);
-	memcpy(p->data.p, v, p->dview_len);
-	p->data.p[p->dview_len] = '\n';
-	p->data.len = p->dview_len + 1;
-	return SSE_OK;
-}
-
-/*
- * "If the line is empty (a blank line): Dispatch the event." blank: the
- * blank line's LF in the caller's buffer, if it is one.
- */
-static int
-dispatch(struct sse_parser *p, const char *blank)
-{
-	struct sse_event ev;
-	int rc = SSE_OK;
-	bool own;
-
-	/*
-	 * Step 1: set the last event ID string to the last event ID buffer.
-	 * The buffer's value matters only until it is copied (id_seen), so
-	 * the two swap instead: no copy per event.
-	 */
-	own = p->id_seen;
-	if (p->id_seen) {
-		struct sse_buf t = p->lastid;
-
-		p->id_seen = false;
-		p->lastid = p->idbuf;
-		p->idbuf = t;
-		p->id_pending = true;
-	}
-	/*
-	 * Step 2: an empty data buffer resets the buffers and dispatches
-	 * nothing. Step 3: remove the data buffer's last character, always
-	 * an LF.
-	 */
-	if (p->dview != NULL) {
-		ev.data = p->dview;
-		ev.data_len = p->dview_len;
-		p->dview = NULL;
-	} else if (p->data.len > 0) {
-		ev.data = p->data.p;
-		ev.data_len = p->data.len - 1;
-		p->data.len = 0;
-	} else {
-		p->type.len = 0;
-		p->blk_state = RAW_START;
-		return SSE_OK;
-	}
-	/*
-	 * The event carries the last event ID when it changed since the last
-	 * event, by this block or by an id-only block before it; in the
-	 * latter case the block's own bytes lack the id field.
-	 */
-	ev.has_id = p->id_pending;
-	p->id_pending = false;
-	if (blank != NULL && p->blk_state == RAW_DATA && ev.has_id == own) {
-		p->raw = p->blk;
-		p->raw_len = (size_t)(blank + 1 - p->blk);
-	}
-	p->blk_state = RAW_START;
-	/* Step 5: the type is "message" unless the event type buffer says. */
-	if (p->type.len > 0) {
-		ev.type = p->type.p;
-		ev.type_len = p->type.len;
-		p->type.len = 0; /* step 7; the view stays valid */
-	} else {
-		ev.type = SSE_DEFAULT_TYPE;
-		ev.type_len = sizeof(SSE_DEFAULT_TYPE) - 1;
-	}
-	ev.id = p->lastid.len ? p->lastid.p : "";
-	ev.id_len = p->lastid.len;
-	ev.retry = -1;
-	p->nevents++;
-	if (ev.data_len > p->max_data)
-		rc = fail(p, SSE_ERR_TOO_BIG);
-	else if (p->cb.event != NULL && p->cb.event(p->cb.ctx, &ev) != 0)
-		rc = fail(p, SSE_ERR_ABORTED);
-	p->raw = NULL;
-	return rc;
-}
-
-/*
- * "retry": "If the field value consists of only ASCII digits, then interpret
- * the field value as an integer in base ten, and set the event stream's
- * reconnection time to that integer. Otherwise, ignore the field."
- *
- * Two corners the standard leaves open are settled as Chromium does
- * (third_party/blink/renderer/modules/eventsource/event_source_parser.cc):
- * an empty value ("retry", "retry:" or "retry: ") resets the reconnection
- * time to the default (EventSource::kDefaultReconnectDelay there, our
- * default_retry, 3000 ms unless the caller sets it), and a value too large
- * for 64 bits is ignored (ToUInt64Strict fails), rather than saturated.
- */
-static void
-retry(struct sse_parser *p, const char *v, size_t vlen)
-{
-	uint64_t ms = 0;
-	unsigned d;
-	size_t i;
-
-	if (vlen == 0) {
-		if (p->cb.retry != NULL)
-			p->cb.retry(p->cb.ctx, p->default_retry);
-		return;
-	}
-	for (i = 0; i < vlen; i++) {
-		d = (unsigned)(unsigned char)v[i] - '0';
-		if (d > 9)
-			return;
-		if (ms > (UINT64_MAX - d) / 10)
-			return; /* overflow: ignored, as Chromium does */
-		ms = ms * 10 + d;
-	}
-	if (p->cb.retry != NULL)
-		p->cb.retry(p->cb.ctx, ms);
-}
-
-/* "data": append the value, then a single LF, to the data buffer. */
-static int
-data(struct sse_parser *p, const char *v, size_t vlen, bool in_input)
-{
-	struct sse_buf *b = &p->data;
-
-	if (b->len == 0 && p->dview == NULL && in_input) {
-		p->dview = v;
-		p->dview_len = vlen;
-		return SSE_OK;
-	}
-	if (p->dview != NULL && materialize(p) != SSE_OK)
-		return p->err;
-	if (sse_buf_room(b, vlen + 1) == -1)
-		return fail(p, SSE_ERR_TOO_BIG);
-	memcpy(b->p + b->len, v, vlen);
-	b->len += vlen;
-	b->p[b->len++] = '\n';
-	return SSE_OK;
-}
-
-/* Set b to v, copying in place when it fits (the common case). */
-static inline int
-set(struct sse_parser *p, struct sse_buf *b, const char *v, size_t vlen)
-{
-	if (vlen < b->cap) {
-		memcpy(b->p, v, vlen);
-		b->len = vlen;
-		return SSE_OK;
-	}
-	if (sse_buf_set(b, v, vlen) == -1)
-		return fail(p, SSE_ERR_TOO_BIG);
-	return SSE_OK;
-}
-
-/* "event": set the event type buffer to the value. */
-static int
-event_type(struct sse_parser *p, const char *v, size_t vlen)
-{
-	return set(p, &p->type, v, vlen);
-}
-
-/* "id": unless the value contains NUL, set the last event ID buffer. */
-static int
-id(struct sse_parser *p, const char *v, size_t vlen)
-{
-	const char *s = v, *end = v + vlen;
-	uint64_t w;
-
-	for (; end - s >= 8; s += 8) {
-		memcpy(&w, s, 8);
-		if (swar_eq(w, '\0') != 0)
-			return SSE_OK;
-	}
-	for (; s < end; s++)
-		if (*s == '\0')
-			return SSE_OK;
-	p->id_seen = true;
-	return set(p, &p->idbuf, v, vlen);
-}
-
-static int
-field(struct sse_parser *p, const char *name, size_t nlen, const char *v,
-    size_t vlen, bool in_input)
-{
-	switch (nlen) {
-	case 4:
-		if (memcmp(name, "data", 4) == 0)
-			return data(p, v, vlen, in_input);
-		break;
-	case 5:
-		if (memcmp(name, "event", 5) == 0)
-			return event_type(p, v, vlen);
-		if (memcmp(name, "retry", 5) == 0)
-			retry(p, v, vlen);
-		break;
-	case 2:
-		if (memcmp(name, "id", 2) == 0)
-			return id(p, v, vlen);
-		break;
-	default:
-		/* Any other field is ignored. */
-		break;
-	}
-	return SSE_OK;
+	return sse__fail(p, err);
 }
 
 /*
@@ -359,7 +134,7 @@ line_other(struct sse_parser *p, const char *l, size_t n, bool in_input)
 	if (i == k) {
 		if (n > 5)
 			return SSE_OK;
-		return field(p, l, n, "", 0, in_input);
+		return sse__field(p, l, n, "", 0, in_input);
 	}
 	v = l + i + 1;
 	vlen = n - i - 1;
@@ -367,7 +142,7 @@ line_other(struct sse_parser *p, const char *l, size_t n, bool in_input)
 		v++;
 		vlen--;
 	}
-	return field(p, l, i, v, vlen, in_input);
+	return sse__field(p, l, i, v, vlen, in_input);
 }
 
 /*
@@ -383,7 +158,7 @@ line_known(struct sse_parser *p, const char *l, size_t n, bool in_input)
 	int rc;
 
 	if (n == 0)
-		return dispatch(p, in_input && *l == '\n' ? l : NULL);
+		return sse__dispatch(p, in_input && *l == '\n' ? l : NULL);
 	if (n >= 5 && memcmp(l, "data:", 5) == 0) {
 		v = l + 5;
 		vlen = n - 5;
@@ -398,7 +173,7 @@ line_known(struct sse_parser *p, const char *l, size_t n, bool in_input)
 			p->dview_len = vlen;
 			return SSE_OK;
 		}
-		return data(p, v, vlen, in_input);
+		return sse__data(p, v, vlen, in_input);
 	}
 	if (n >= 3 && l[0] == 'i' && l[1] == 'd' && l[2] == ':') {
 		v = l + 3;
@@ -408,7 +183,7 @@ line_known(struct sse_parser *p, const char *l, size_t n, bool in_input)
 			vlen--;
 		}
 		/* An id with NUL is ignored: not what the serializer writes. */
-		rc = id(p, v, vlen);
+		rc = sse__id(p, v, vlen);
 		raw_line(p, l,
 		    in_input && n > 3 && l[3] == ' ' && p->id_seen ? RAW_ID
 								   : RAW_NO);
@@ -426,7 +201,7 @@ line_known(struct sse_parser *p, const char *l, size_t n, bool in_input)
 			v++;
 			vlen--;
 		}
-		return event_type(p, v, vlen);
+		return sse__event_type(p, v, vlen);
 	}
 	return line_other(p, l, n, in_input);
 }
@@ -450,11 +225,11 @@ line(struct sse_parser *p, const char *l, size_t n, bool ascii, bool in_input)
 		}
 	}
 	if (n == 0)
-		return dispatch(p, NULL);
+		return sse__dispatch(p, NULL);
 	/* UTF-8 decode: each maximal invalid subpart becomes U+FFFD. */
 	if (!ascii) {
 		if ((rc = sse_utf8_repair(l, n, &p->utf8)) == -1)
-			return fail(p, SSE_ERR_TOO_BIG);
+			return sse__fail(p, SSE_ERR_TOO_BIG);
 		if (rc == 1) {
 			l = p->utf8.p;
 			n = p->utf8.len;
@@ -578,7 +353,7 @@ data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
 	/* The last id of the run is the last event ID string. */
 	if (id != NULL) {
 		if (sse_buf_set(&p->lastid, id, idlen) == -1) {
-			*rc = fail(p, SSE_ERR_TOO_BIG);
+			*rc = sse__fail(p, SSE_ERR_TOO_BIG);
 			return start;
 		}
 		p->id_pending = false;
@@ -587,7 +362,7 @@ data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
 	p->bom_done = true;
 	p->nevents += n;
 	if (p->run(p->cb.ctx, start, (size_t)(s - start), n) != 0)
-		*rc = fail(p, SSE_ERR_ABORTED);
+		*rc = sse__fail(p, SSE_ERR_ABORTED);
 	return s;
 }
 
@@ -657,7 +432,7 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 		    one_data_line(p, s, eol)) {
 			/* The blank line is done with too. */
 			s = eol + 2;
-			if ((rc = dispatch(p, eol + 1)) != SSE_OK)
+			if ((rc = sse__dispatch(p, eol + 1)) != SSE_OK)
 				return rc;
 			continue;
 		}
@@ -684,7 +459,7 @@ sse_parser_feed(struct sse_parser *p, const void *buf, size_t len)
 	if (p->blk_state != RAW_START)
 		p->blk_state = RAW_NO;
 	if (p->dview != NULL)
-		return materialize(p);
+		return sse__materialize(p);
 	return SSE_OK;
 }
 
