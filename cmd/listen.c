@@ -170,6 +170,25 @@ call_close(struct listen *l, const char *reason, int64_t reconnect_ms)
 	return 0;
 }
 
+/* Say that listen reconnects, and why (a stream that ended: only with -v). */
+static void
+say_reconnect(const struct listen *l, bool ended, const char *why, int64_t ms)
+{
+	const char *url = l->o->url;
+
+	if (ended)
+		listen_trace("* stream ended; reconnecting in %g s", secs(ms));
+	else if (l->opened)
+		msg_warnx("connection to '%s' lost: %s; reconnecting in %g s",
+		    url, why, secs(ms));
+	else if (l->http_retry)
+		msg_warnx(
+		    "'%s' answered %s; retrying in %g s", url, why, secs(ms));
+	else
+		msg_warnx("cannot connect to '%s': %s; retrying in %g s", url,
+		    why, secs(ms));
+}
+
 /*
  * A transfer is over: decide between ending (l->stop set) and reconnecting
  * (returns the delay in milliseconds).
@@ -241,18 +260,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		l->failures++;
 	delay = reconnect_delay(l);
 	l->reconnects++;
-	if (cc == CURLE_OK && !failed)
-		listen_trace(
-		    "* stream ended; reconnecting in %g s", secs(delay));
-	else if (l->opened)
-		msg_warnx("connection to '%s' lost: %s; reconnecting in %g s",
-		    o->url, why, secs(delay));
-	else if (l->http_retry)
-		msg_warnx("'%s' answered %s; retrying in %g s", o->url, why,
-		    secs(delay));
-	else
-		msg_warnx("cannot connect to '%s': %s; retrying in %g s",
-		    o->url, why, secs(delay));
+	say_reconnect(l, cc == CURLE_OK && !failed, why, delay);
 	if (call_close(l, why, delay) == -1)
 		return -1;
 	return delay;

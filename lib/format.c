@@ -100,82 +100,90 @@ tmpl_lit(struct tmpl *t, char c)
 	return tmpl_push(t, OP_LIT, t->lit.len - 1, 1);
 }
 
+/* The escape after a backslash at *s: the character, or -1 after err. */
+static int
+tmpl_escape(const char **s, char *err, size_t errlen)
+{
+	char c = **s;
+
+	if (c == '\0') {
+		snprintf(err, errlen, "template ends with a lone '\\'");
+		return -1;
+	}
+	(*s)++;
+	switch (c) {
+	case 'n':
+		return '\n';
+	case 't':
+		return '\t';
+	case '\\':
+		return '\\';
+	}
+	snprintf(err, errlen,
+	    "unknown escape '\\%c' in template (use \\n, \\t or \\\\)", c);
+	return -1;
+}
+
+/* The placeholder after a '{' at *s: 0, -1 after err, -2 out of memory. */
+static int
+tmpl_placeholder(struct tmpl *t, const char **s, char *err, size_t errlen)
+{
+	const size_t np = sizeof(placeholders) / sizeof(placeholders[0]);
+	const char *close = strchr(*s, '}');
+	size_t i, n;
+
+	if (close == NULL) {
+		snprintf(err, errlen,
+		    "unterminated placeholder '{%s' in template", *s);
+		return -1;
+	}
+	n = (size_t)(close - *s);
+	for (i = 0; i < np; i++)
+		if (strlen(placeholders[i].name) == n &&
+		    memcmp(placeholders[i].name, *s, n) == 0)
+			break;
+	if (i == np) {
+		snprintf(err, errlen,
+		    "unknown placeholder '{%.*s}' (known: {event}, {data}, "
+		    "{id}, "
+		    "{time}, {json})",
+		    (int)(n > 200 ? 200 : n), *s);
+		return -1;
+	}
+	if (tmpl_push(t, placeholders[i].kind, 0, 0) == -1)
+		return -2;
+	*s = close + 1;
+	return 0;
+}
+
 static struct tmpl *
 tmpl_compile(const char *s, char *err, size_t errlen)
 {
 	struct tmpl *t;
-	const char *close;
-	size_t i, n;
-	char c;
+	int c, r;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto nomem;
 	sse_buf_init(&t->lit, 0);
 	while (*s != '\0') {
 		c = *s++;
-		if (c == '\\') {
-			switch (*s) {
-			case 'n':
-				c = '\n';
-				break;
-			case 't':
-				c = '\t';
-				break;
-			case '\\':
-				c = '\\';
-				break;
-			case '\0':
-				snprintf(err, errlen,
-				    "template ends with a lone '\\'");
-				goto fail;
-			default:
-				snprintf(err, errlen,
-				    "unknown escape '\\%c' in template (use "
-				    "\\n, "
-				    "\\t or \\\\)",
-				    *s);
-				goto fail;
-			}
+		if (c == '\\' && (c = tmpl_escape(&s, err, errlen)) == -1)
+			goto fail;
+		else if (c == '{' && *s == '{')
 			s++;
-		} else if (c == '{' && *s == '{') {
-			s++;
-		} else if (c == '}') {
-			if (*s != '}') {
-				snprintf(err, errlen,
-				    "single '}' in template (use '}}' for a "
-				    "literal brace)");
-				goto fail;
-			}
-			s++;
+		else if (c == '}' && *s++ != '}') {
+			snprintf(err, errlen,
+			    "single '}' in template (use '}}' for a literal "
+			    "brace)");
+			goto fail;
 		} else if (c == '{') {
-			if ((close = strchr(s, '}')) == NULL) {
-				snprintf(err, errlen,
-				    "unterminated placeholder '{%s' in "
-				    "template",
-				    s);
+			if ((r = tmpl_placeholder(t, &s, err, errlen)) == -1)
 				goto fail;
-			}
-			n = (size_t)(close - s);
-			for (i = 0;
-			     i < sizeof(placeholders) / sizeof(placeholders[0]);
-			     i++)
-				if (strlen(placeholders[i].name) == n &&
-				    memcmp(placeholders[i].name, s, n) == 0)
-					break;
-			if (i ==
-			    sizeof(placeholders) / sizeof(placeholders[0])) {
-				snprintf(err, errlen,
-				    "unknown placeholder '{%.*s}' (known: "
-				    "{event}, {data}, {id}, {time}, {json})",
-				    (int)(n > 200 ? 200 : n), s);
-				goto fail;
-			}
-			if (tmpl_push(t, placeholders[i].kind, 0, 0) == -1)
+			if (r == -2)
 				goto nomem;
-			s = close + 1;
 			continue;
 		}
-		if (tmpl_lit(t, c) == -1)
+		if (tmpl_lit(t, (char)c) == -1)
 			goto nomem;
 	}
 	return t;
