@@ -10,23 +10,19 @@
  * (to see its reader go away) and, as the poll timeout, the nearest of
  * --timeout, --idle-timeout and the reconnection delay. No busy waiting.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
-#include "msg.h"
-#include "format.h"
 #include "listen.h"
 #include "listen_record.h"
-#include "utf8.h"
+#include "msg.h"
+#include "sig.h"
 #include "util.h"
 
 static int cmd_listen_exec(int, char **);
@@ -43,55 +39,6 @@ const struct cmd_entry cmd_listen_entry = {
     cmd_listen_exec,
     listen_opts_help,
 };
-
-/* The signal handler's only state: which signal, and the self-pipe. */
-static volatile sig_atomic_t got_signal;
-static int sigpipe_fd[2] = {-1, -1};
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-
-	got_signal = sig;
-	if (sigpipe_fd[1] != -1)
-		(void)!write(sigpipe_fd[1], "", 1);
-	errno = saved;
-}
-
-static int
-signals_init(void)
-{
-	struct sigaction sa;
-	int i;
-
-	if (pipe(sigpipe_fd) == -1)
-		return -1;
-	for (i = 0; i < 2; i++) {
-		(void)fcntl(sigpipe_fd[i], F_SETFL,
-		    fcntl(sigpipe_fd[i], F_GETFL) | O_NONBLOCK);
-		(void)fcntl(sigpipe_fd[i], F_SETFD, FD_CLOEXEC);
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a blocked write(2) to stdout must see EINTR. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	return 0;
-}
-
-static void
-signals_release(void)
-{
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (sigpipe_fd[i] != -1) {
-			close(sigpipe_fd[i]);
-			sigpipe_fd[i] = -1;
-		}
-}
 
 /* Seconds for messages: "3", "0.25". */
 static double
@@ -149,6 +96,15 @@ futile(CURLcode cc)
 	default:
 		return false;
 	}
+}
+
+/* The exit status for a futile error. */
+static int
+futile_status(CURLcode cc)
+{
+	if (cc == CURLE_TOO_MANY_REDIRECTS)
+		return EXIT_HTTP;
+	return cc == CURLE_OUT_OF_MEMORY ? EXIT_ERROR : EXIT_CONNECT;
 }
 
 static int
@@ -227,10 +183,7 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		snprintf(why, sizeof(why), "%s",
 		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		if (!l->ever_opened && futile(cc)) {
-			listen_fail(l,
-			    cc == CURLE_TOO_MANY_REDIRECTS  ? EXIT_HTTP
-				: cc == CURLE_OUT_OF_MEMORY ? EXIT_ERROR
-							    : EXIT_CONNECT,
+			listen_fail(l, futile_status(cc),
 			    "cannot connect to '%s': %s", o->url, why);
 			call_close(l, why, -1);
 			return -1;
@@ -298,9 +251,8 @@ wait_events(struct listen *l, int64_t wait_ms, bool watch)
 {
 	struct curl_waitfd fds[2];
 	unsigned nfds = 0;
-	char drain[64];
 
-	fds[nfds].fd = sigpipe_fd[0];
+	fds[nfds].fd = sig_fd();
 	fds[nfds].events = CURL_WAIT_POLLIN;
 	fds[nfds++].revents = 0;
 	if (watch) {
@@ -314,8 +266,7 @@ wait_events(struct listen *l, int64_t wait_ms, bool watch)
 	if (curl_multi_poll(l->multi, fds, nfds, (int)wait_ms, NULL) !=
 	    CURLM_OK)
 		return -1;
-	while (read(sigpipe_fd[0], drain, sizeof(drain)) > 0)
-		;
+	sig_drain();
 	if (watch && fds[1].revents != 0)
 		return 1;
 	return 0;
@@ -421,9 +372,9 @@ event_loop(struct listen *l)
 	l->start_ms = start;
 	while (l->stop < 0) {
 		now = now_mono_ms();
-		if (got_signal) {
+		if (sig_caught) {
 			listen_trace("* interrupted");
-			l->stop = 128 + got_signal;
+			l->stop = 128 + sig_caught;
 			break;
 		}
 		if (deadline_passed(l, now, active))
@@ -474,12 +425,13 @@ event_loop(struct listen *l)
 		}
 	}
 	/* A signal wins, even over a write it interrupted. */
-	if (got_signal)
-		l->stop = 128 + got_signal;
+	if (sig_caught)
+		l->stop = 128 + sig_caught;
 	if (active) {
-		why = l->stop >= 128 ? "interrupted"
-		    : l->why[0]	     ? l->why
-				     : "stopped";
+		if (l->stop >= 128)
+			why = "interrupted";
+		else
+			why = l->why[0] ? l->why : "stopped";
 		call_close(l, why, -1);
 		curl_multi_remove_handle(l->multi, l->easy);
 	}
@@ -509,7 +461,7 @@ run(struct listen_opts *o)
 		sse_buf_release(&l.vis);
 		return EXIT_USAGE;
 	}
-	l.out.interrupted = &got_signal;
+	l.out.interrupted = &sig_caught;
 	listen_parser_init(&l);
 	if ((o->out.timeout_ms >= 0 || o->idle_timeout_ms >= 0) &&
 	    output_set_deadline(&l.out, output_time_left, &l) == -1) {
@@ -531,7 +483,7 @@ run(struct listen_opts *o)
 	}
 	if (listen_request_setup(&l) == -1)
 		goto out;
-	if (signals_init() == -1) {
+	if (sig_catch() == -1) {
 		msg_err("cannot set up signals");
 		goto out;
 	}
@@ -543,7 +495,7 @@ run(struct listen_opts *o)
 	rc = event_loop(&l);
 out:
 	listen_record_finish(&rec, "stopped");
-	signals_release();
+	sig_release();
 	if (l.multi != NULL)
 		curl_multi_cleanup(l.multi);
 	if (l.easy != NULL)

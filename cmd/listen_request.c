@@ -251,8 +251,7 @@ read_file(const char *opt, const char *path, struct sse_buf *b, bool strip)
 	}
 	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		for (i = 0; i < n && rc == 0; i++)
-			/* curl's -d @file drops carriage returns and newlines
-			 */
+			/* curl's -d @file drops CR and LF */
 			if (!strip || (chunk[i] != '\r' && chunk[i] != '\n'))
 				rc = sse_buf_addch(b, chunk[i]);
 	if (rc == -1)

@@ -23,6 +23,7 @@
 #include "output.h"
 #include "recording.h"
 #include "replay.h"
+#include "sig.h"
 #include "util.h"
 
 static int cmd_replay_exec(int, char **);
@@ -38,17 +39,9 @@ const struct cmd_entry cmd_replay_entry = {
     replay_opts_help,
 };
 
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	got_signal = sig;
-}
-
 /*
  * Sleep until the monotonic time due (microseconds). -1 when a signal
- * came (got_signal is set), 0 otherwise.
+ * came (sig_caught is set), 0 otherwise.
  */
 static int
 sleep_until(int64_t due)
@@ -57,7 +50,7 @@ sleep_until(int64_t due)
 
 	ts.tv_sec = (time_t)(due / 1000000);
 	ts.tv_nsec = (long)(due % 1000000) * 1000;
-	while (!got_signal)
+	while (!sig_caught)
 		if (clock_nanosleep(
 			CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != EINTR)
 			return 0;
@@ -83,7 +76,7 @@ wait_for(struct player *p, int64_t due, enum output_result *r)
 	int64_t now = now_mono_us();
 
 	/* Checked here too, since an endless --no-delay loop never sleeps. */
-	if (got_signal)
+	if (sig_caught)
 		return PLAY_SIGNAL;
 	if (now >= p->deadline)
 		return PLAY_TIMEOUT;
@@ -181,7 +174,6 @@ replay_stdout(const struct sse_recording *rec, const struct replay_opts *o,
 {
 	struct player p;
 	enum output_result r = OUTPUT_CONTINUE, fr;
-	struct sigaction sa;
 	int st, rc;
 
 	memset(&p, 0, sizeof(p));
@@ -194,12 +186,13 @@ replay_stdout(const struct sse_recording *rec, const struct replay_opts *o,
 		msg_errx("out of memory");
 		return EXIT_ERROR;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	p.out.interrupted = &got_signal;
+	if (sig_catch() == -1) {
+		msg_err("cannot set up signals");
+		sse_plan_release(&p.plan);
+		output_release(&p.out);
+		return EXIT_ERROR;
+	}
+	p.out.interrupted = &sig_caught;
 	p.start = now_mono_us();
 	p.deadline =
 	    oo->timeout_ms >= 0 ? p.start + oo->timeout_ms * 1000 : INT64_MAX;
@@ -217,7 +210,7 @@ replay_stdout(const struct sse_recording *rec, const struct replay_opts *o,
 		r = fr == OUTPUT_CONTINUE ? r : fr;
 	switch (st) {
 	case PLAY_SIGNAL:
-		rc = got_signal == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
+		rc = sig_caught == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT;
 		break;
 	case PLAY_TIMEOUT:
 		rc = EXIT_TIMEOUT;
@@ -227,6 +220,7 @@ replay_stdout(const struct sse_recording *rec, const struct replay_opts *o,
 	}
 	sse_plan_release(&p.plan);
 	output_release(&p.out);
+	sig_release();
 	return rc;
 }
 

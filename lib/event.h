@@ -30,8 +30,7 @@ struct sse_event {
 
 #define SSE_DEFAULT_TYPE "message"
 
-/* Set ev to an empty message event: type "message", no data, no id, no retry.
- */
+/* Set ev to an empty message event: no data, no id, no retry. */
 void sse_event_init(struct sse_event *ev);
 
 #endif
