@@ -83,18 +83,18 @@ decide(struct listen *l)
 		l->http_retry = true;
 		return false;
 	case SSE_ES_BAD_STATUS:
-		ct = listen_visible(l, r->ctype.p, r->ctype.len, &ctlen);
-		listen_fail(l, EXIT_HTTP,
-		    "'%s' answered HTTP status %ld (content type '%.*s'), "
-		    "not 200",
-		    url(l), r->status, ctlen, ct);
-		return false;
 	case SSE_ES_BAD_TYPE:
 		ct = listen_visible(l, r->ctype.p, r->ctype.len, &ctlen);
-		listen_fail(l, EXIT_HTTP,
-		    "'%s' answered content type '%.*s' (HTTP status %ld), not "
-		    "text/event-stream",
-		    url(l), ctlen, ct, r->status);
+		if (r->status != 200)
+			listen_fail(l, EXIT_HTTP,
+			    "'%s' answered HTTP status %ld (content type "
+			    "'%.*s'), not 200",
+			    url(l), r->status, ctlen, ct);
+		else
+			listen_fail(l, EXIT_HTTP,
+			    "'%s' answered content type '%.*s' (HTTP status "
+			    "200), not text/event-stream",
+			    url(l), ctlen, ct);
 		return false;
 	}
 	return false;
