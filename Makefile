@@ -23,7 +23,7 @@ WARN     = -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
            -Wcast-align -Wvla -Wimplicit-fallthrough -Wmissing-declarations \
            -Wredundant-decls -Wold-style-definition
 STD      = -std=c11 -D_GNU_SOURCE -DSSE_VERSION='"$(VERSION)"'
-PKGS     = libcurl libmicrohttpd jansson
+PKGS     = libcurl libmicrohttpd jansson hiredis
 
 # SAN=1: the whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN     ?=
