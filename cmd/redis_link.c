@@ -155,11 +155,17 @@ conn_poll(struct rlink *l, struct rconn *k, bool out, int64_t deadline)
 	p[1].fd = l->stopfd;
 	p[1].events = POLLIN;
 	for (;;) {
-		if ((left = deadline - now_mono_ms()) <= 0)
-			return fail(k, "no answer in time");
-		n = poll(p, 2, (int)(left > 60000 ? 60000 : left));
+		/* Polled once more at the deadline: a process stopped for a
+		 * while (SIGSTOP) finds its answer waiting, not a timeout. */
+		left = deadline - now_mono_ms();
+		n = poll(p, 2,
+		    (int)(left < 0	   ? 0
+			    : left > 60000 ? 60000
+					   : left));
 		if (n == -1 && errno != EINTR)
 			return fail(k, strerror(errno));
+		if (n == 0 && left <= 0)
+			return fail(k, "no answer in time");
 		if (n <= 0)
 			continue;
 		if (p[1].revents != 0)
@@ -243,8 +249,9 @@ conn_open(struct rlink *l, struct rconn *k, int64_t ms)
 	char db[24];
 	int err = 0, ev, rc;
 
-	k->c = l->url.unix_socket ? redisConnectUnixNonBlock(l->url.path)
-				  : redisConnectNonBlock(l->url.host, l->url.port);
+	k->c = l->url.unix_socket
+	    ? redisConnectUnixNonBlock(l->url.path)
+	    : redisConnectNonBlock(l->url.host, l->url.port);
 	if (k->c == NULL)
 		return fail(k, "out of memory");
 	if (k->c->err) {
@@ -345,8 +352,8 @@ check_epoch(struct rlink *l, struct rconn *k, const char *ours, uint64_t seq,
 {
 	unsigned char rnd[RSTREAM_EPOCH_LEN];
 	char fresh[RSTREAM_EPOCH_LEN + 1], seqs[24];
-	const char *argv[] = {"EVAL", check_lua, "2", l->epoch_key,
-	    l->conf.key, ours, seqs, fresh};
+	const char *argv[] = {"EVAL", check_lua, "2", l->epoch_key, l->conf.key,
+	    ours, seqs, fresh};
 	redisReply *rep;
 	int rc;
 
@@ -454,8 +461,9 @@ deliver(struct rlink *l, const redisReply *ents)
 		nf = 0;
 		if (kv->type == REDIS_REPLY_ARRAY)
 			for (j = 0; j < kv->elements && nf < 64; j++) {
-				f[nf] = kv->element[j]->str ? kv->element[j]->str
-							    : "";
+				f[nf] = kv->element[j]->str
+				    ? kv->element[j]->str
+				    : "";
 				flen[nf++] = kv->element[j]->len;
 			}
 		ev = &l->evs[n];
@@ -508,8 +516,8 @@ read_round(struct rlink *l)
 	int rc;
 
 	if (now_mono_ms() - l->checked_at >= CHECK_MS) {
-		if ((rc = check_epoch(l, &l->rd, l->pos.epoch.name, l->pos.seq,
-			 &now)) != 0)
+		if ((rc = check_epoch(
+			 l, &l->rd, l->pos.epoch.name, l->pos.seq, &now)) != 0)
 			return rc;
 		l->checked_at = now_mono_ms();
 		reader_epoch(l, &now);
@@ -581,8 +589,7 @@ prefill(struct rlink *l)
 	redisReply *rep;
 	uint64_t top;
 	char from[64], count[16];
-	const char *argv[] = {
-	    "XRANGE", l->conf.key, from, "+", "COUNT", count};
+	const char *argv[] = {"XRANGE", l->conf.key, from, "+", "COUNT", count};
 	size_t got;
 	int rc;
 
@@ -665,8 +672,8 @@ pub_reconnected(struct rlink *l, bool *applied)
 	int rc;
 
 	*applied = false;
-	if ((rc = check_epoch(l, &l->pub, l->pub_epoch.name, l->pub_seq,
-		 &now)) != 0)
+	if ((rc = check_epoch(
+		 l, &l->pub, l->pub_epoch.name, l->pub_seq, &now)) != 0)
 		return rc;
 	l->pub_epoch = now;
 	if (!l->unsure)
@@ -674,8 +681,8 @@ pub_reconnected(struct rlink *l, bool *applied)
 	if ((rc = conn_call(l, &l->pub, &rep, 2, argv, SLACK_MS)) != 0)
 		return rc;
 	snprintf(want, sizeof(want), "%llu", (unsigned long long)l->batchno);
-	*applied = rep->type == REDIS_REPLY_STRING &&
-	    strcmp(rep->str, want) == 0;
+	*applied =
+	    rep->type == REDIS_REPLY_STRING && strcmp(rep->str, want) == 0;
 	freeReplyObject(rep);
 	l->unsure = false;
 	return 0;
@@ -742,8 +749,8 @@ rlink_commit(struct rlink *l)
 		if ((rc = pub_reconnected(l, &applied)) == 0 && applied)
 			goto done;
 		if (rc == 0 &&
-		    redisAppendFormattedCommand(l->pub.c, l->cmds.p,
-			l->cmds.len) != REDIS_OK)
+		    redisAppendFormattedCommand(
+			l->pub.c, l->cmds.p, l->cmds.len) != REDIS_OK)
 			rc = fail(&l->pub, "out of memory");
 		if (rc == 0) {
 			rc = conn_replies(l, &l->pub, reps, n, SLACK_MS);
@@ -818,8 +825,8 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->read_cv, NULL);
 	if (redis_url_parse(&l->url, conf->url) == -1) {
-		msg_errx("--redis: invalid value '%s': %s", conf->url,
-		    l->url.err);
+		msg_errx(
+		    "--redis: invalid value '%s': %s", conf->url, l->url.err);
 		return EXIT_USAGE;
 	}
 	redis_url_show(&l->url, l->shown, sizeof(l->shown));
@@ -850,8 +857,8 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 		if (rc == 0)
 			rc = check_epoch(l, &l->pub, "", 0, &l->pub_epoch);
 		if (rc != 0)
-			snprintf(l->rd.why, sizeof(l->rd.why), "%s",
-			    l->pub.why);
+			snprintf(
+			    l->rd.why, sizeof(l->rd.why), "%s", l->pub.why);
 	}
 	if (rc == 0)
 		rc = prefill(l);

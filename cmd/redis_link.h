@@ -26,6 +26,9 @@
  * every second): an epoch that vanished (Redis lost its data) or a stream
  * that ends before what this node read or wrote (its tail was lost) starts
  * a new epoch, so that one id never names two events.
+ *
+ * Writing to a connection Redis closed raises SIGPIPE: call with it
+ * blocked or ignored in every thread (httpd_block_signals() does).
  */
 #ifndef SSE_REDIS_LINK_H
 #define SSE_REDIS_LINK_H
