@@ -1,0 +1,111 @@
+/*
+ * sse serve's pieces, and the state they share. Two threads: the input
+ * thread (serve_input.c) reads stdin in big blocks, turns lines (or SSE,
+ * or JSON lines) into events, serializes each once into a batch, and hands
+ * the batch to the hub; the hub (serve_hub.c) appends it to the event log
+ * under one lock, with flow control, and is the source the HTTP loop
+ * thread (cmd/http/) asks for each client's bytes, from the client's own
+ * cursor. serve.c holds the options and main.
+ */
+#ifndef SSE_SERVE_H
+#define SSE_SERVE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "evlog.h"
+#include "httpd.h"
+#include "parser.h"
+
+enum serve_input { IN_LINES, IN_SSE, IN_JSON };
+
+/* An event serialized into the batch, waiting for the log. */
+struct batched {
+	size_t off, len;
+	size_t id_off, id_len;
+	bool has_id;
+};
+
+/* One connected client of the hub. */
+struct client {
+	LIST_ENTRY(client) link;
+	uint64_t cursor;
+	char *pre; /* sent before the log: retry, the lost signal */
+	size_t pre_len, pre_off;
+};
+
+LIST_HEAD(client_list, client);
+
+struct serve {
+	/* options */
+	enum serve_input input;
+	const char *event;
+	size_t event_len;
+	bool ids;
+	long long retry;
+	size_t max_event;
+	const char *end_event;
+	bool exit_on_eof;
+	long long history, backlog;
+	size_t history_bytes;
+	int64_t max_stall_ms;
+
+	/* shared with the HTTP thread, under mu */
+	pthread_mutex_t mu;
+	struct evlog log;
+	bool ended;
+	struct client_list clients; /* every connected client */
+	long nclients;
+	uint64_t fastest; /* the highest cursor (maybe too high if refresh) */
+	uint64_t keep; /* appends evict nothing from here on */
+	bool refresh; /* recompute fastest and keep: a client came or left */
+	bool blocked; /* the input thread waits for the fastest to reach want */
+	bool stalled; /* no client took anything for max_stall: evict freely */
+	uint64_t takes; /* counts clients coming or taking something */
+	uint64_t want;
+	bool stop; /* the loop has ended: the input thread must not wait */
+	pthread_cond_t moved; /* the fastest moved, a client left, or stop */
+	/*
+	 * A client answered WAIT (it is being suspended) since the last
+	 * wake: only then must an append wake the loop. Set and cleared under
+	 * mu, and httpd checks its wake flag after every callback, so no wake
+	 * is lost; with no client, or every client busy, ingesting costs the
+	 * loop thread nothing.
+	 */
+	bool waiters;
+
+	struct httpd *h;
+	int stopfd; /* tells the input thread to stop */
+
+	/* the input thread's own */
+	uint64_t seq, lineno;
+	struct sse_buf batch;
+	struct batched *pend;
+	size_t npend, cappend;
+	struct sse_parser parser;
+	int64_t retry_in; /* a retry field from SSE input, for the next event */
+	struct sse_buf scratch;
+	/* SSE input: skipping the rest of an oversized event */
+	bool skip, skip_bol, skip_cr;
+};
+
+/* serve_input.c: the input thread (arg: the struct serve). */
+void *serve_input_main(void *arg);
+/* Set up and free the input thread's own state. */
+void serve_input_init(struct serve *);
+void serve_input_release(struct serve *);
+
+/* serve_hub.c: the batch into the log (end: input is over), then wake. */
+void hub_flush(struct serve *, bool end);
+/* The httpd source callbacks (ctx: the struct serve). */
+void *hub_open(void *ctx, const char *last_id, int *status);
+ssize_t hub_read(
+    void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
+void hub_close(void *ctx, void *client);
+
+#endif

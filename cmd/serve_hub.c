@@ -1,0 +1,318 @@
+/*
+ * sse serve's hub: the event log and the clients. The input thread appends
+ * each batch here under one lock; the HTTP loop thread asks here for each
+ * client's bytes, copied from the log from the client's own cursor.
+ *
+ * Flow control, bounded by the fastest client: the log never evicts what
+ * the most advanced connected client has not taken yet, nor the last half
+ * of the history that it has (so that clients a little behind it, which
+ * is every other client that keeps up, are not dropped for a moment's
+ * jitter). When an append would, the input thread wakes the clients and
+ * waits (on the condition variable moved) until that client has taken
+ * another quarter of the ring; meanwhile stdin is not read, so its pipe
+ * fills and the producer blocks. Clients more than half the history behind
+ * the fastest are evicted as before and disconnected (they can resume by
+ * id); with no client, appends never wait. Nor do they once the fastest
+ * client has taken nothing for --max-stall (a client that stopped reading
+ * must not hold the producer): then appends evict freely, the stalled
+ * clients fall out of the history and are dropped, until a client moves
+ * the fastest cursor on again.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "msg.h"
+#include "serialize.h"
+#include "serve.h"
+
+/* Under mu: keep for the fastest client as it is now. */
+static uint64_t
+keep_for_fastest(struct serve *s)
+{
+	return evlog_behind(
+	    &s->log, s->fastest, s->log.max_events / 2, s->log.max_bytes / 2);
+}
+
+/*
+ * Under mu: the cursor appends must not evict from (UINT64_MAX: evict
+ * freely, with no client in the history, with --max-stall 0, or once the
+ * loop has ended).
+ * Between refreshes it is cached: the fastest only moves on, so an old
+ * keep errs on the safe side, and append_flow() recomputes it when it
+ * stands in the way. A client below the tail is lost for good (its next
+ * read drops it): it must not hold input back.
+ */
+static uint64_t
+keep_cursor(struct serve *s)
+{
+	struct client *c;
+	bool live = false;
+
+	if (s->nclients == 0 || s->stop || s->stalled || s->max_stall_ms == 0)
+		return UINT64_MAX;
+	if (s->refresh) {
+		s->fastest = 0;
+		LIST_FOREACH(c, &s->clients, link)
+		if (c->cursor >= s->log.tail && c->cursor >= s->fastest) {
+			s->fastest = c->cursor;
+			live = true;
+		}
+		s->keep = live ? keep_for_fastest(s) : UINT64_MAX;
+		s->refresh = false;
+	}
+	return s->keep;
+}
+
+/* now + ms on the clock of the condition variable moved. */
+static struct timespec
+stall_at(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+/*
+ * Under mu: the log is full of what the fastest client still needs. Let
+ * the clients have what was appended, and wait until that client has
+ * taken another quarter of the ring (fewer, longer waits), or a client
+ * came or left, or the loop ended. hub_read, hub_open and hub_close signal
+ * moved, so no wakeup is lost. If the fastest takes nothing for
+ * max_stall, stop waiting for it: the clients are stalled.
+ */
+static void
+wait_for_fastest(struct serve *s)
+{
+	uint64_t head = evlog_head(&s->log);
+	uint64_t q =
+	    (head - s->log.tail) / 4 > 0 ? (head - s->log.tail) / 4 : 1;
+	uint64_t seen = s->takes;
+	struct timespec at = stall_at(s->max_stall_ms);
+
+	s->want = head - s->fastest > q ? s->fastest + q : head;
+	s->blocked = true;
+	httpd_wake_now(s->h);
+	while (s->nclients > 0 && !s->stop && !s->refresh &&
+	    s->fastest < s->want) {
+		if (pthread_cond_timedwait(&s->moved, &s->mu, &at) ==
+		    ETIMEDOUT) {
+			if (s->takes != seen) { /* slow, but they read */
+				seen = s->takes;
+				at = stall_at(s->max_stall_ms);
+				continue;
+			}
+			s->stalled = true;
+			msg_warnx("no client took anything for %g s: "
+				  "input goes on without them",
+			    (double)s->max_stall_ms / 1000);
+			break;
+		}
+	}
+	s->blocked = false;
+}
+
+/* Under mu: append one event, waiting for the fastest client if need be. */
+static int
+append_flow(struct serve *s, const struct batched *pp)
+{
+	const char *p = s->batch.p + pp->off;
+	const char *id = pp->has_id ? s->batch.p + pp->id_off : NULL;
+	uint64_t keep;
+	int rc;
+
+	for (;;) {
+		rc = evlog_append_keep(
+		    &s->log, p, pp->len, id, pp->id_len, keep_cursor(s));
+		if (rc != EVLOG_FULL)
+			return rc;
+		/* The cached keep may lag the fastest: bring it up first. */
+		if ((keep = keep_for_fastest(s)) > s->keep) {
+			s->keep = keep;
+			continue;
+		}
+		/* It has everything and still the event does not fit with
+		 * the slack (an event of over half the ring): keep only what
+		 * it has not taken. */
+		if (s->fastest >= evlog_head(&s->log))
+			return evlog_append_keep(
+			    &s->log, p, pp->len, id, pp->id_len, s->fastest);
+		wait_for_fastest(s);
+	}
+}
+
+/* Append the batch to the log in one critical section, then wake. */
+void
+hub_flush(struct serve *s, bool end)
+{
+	struct batched *pp;
+	size_t i;
+	bool any = s->npend > 0 || end, wake;
+
+	if (!any)
+		return;
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < s->npend; i++) {
+		pp = &s->pend[i];
+		if (append_flow(s, pp) == -1)
+			msg_warnx("an event of %zu bytes does not fit in "
+				  "--history-bytes, skipped",
+			    pp->len);
+	}
+	if (end)
+		s->ended = true;
+	wake = s->waiters || end;
+	s->waiters = false;
+	pthread_mutex_unlock(&s->mu);
+	s->npend = 0;
+	sse_buf_reset(&s->batch);
+	if (wake)
+		httpd_wake_all(s->h);
+}
+
+/*
+ * Under mu: c is new or took something. Any client that does, not only
+ * the fastest, shows that the clients are not all stalled.
+ */
+static void
+client_moved(struct serve *s, struct client *c)
+{
+	s->takes++;
+	if (s->stalled) { /* a client is back: wait for the fastest again */
+		s->stalled = false;
+		s->refresh = true;
+	}
+	if (c->cursor > s->fastest)
+		s->fastest = c->cursor;
+	if (s->blocked && c->cursor >= s->want)
+		pthread_cond_signal(&s->moved);
+}
+
+void *
+hub_open(void *ctx, const char *last_id, int *status)
+{
+	struct serve *s = ctx;
+	struct client *c;
+	struct sse_buf pre = SSE_BUF_INIT;
+	uint64_t cur;
+	bool lost = false, ended, caught_up;
+
+	pthread_mutex_lock(&s->mu);
+	if (last_id == NULL || *last_id == '\0') {
+		cur = evlog_backlog(&s->log, (size_t)s->backlog);
+	} else if (evlog_find_id(&s->log, last_id, strlen(last_id), &cur) ==
+	    -1) {
+		lost = true;
+		cur = s->log.tail;
+	}
+	ended = s->ended;
+	caught_up = cur == evlog_head(&s->log);
+	if (ended && !lost && caught_up) {
+		pthread_mutex_unlock(&s->mu);
+		*status = 204; /* everything was sent: stop reconnecting */
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		pthread_mutex_unlock(&s->mu);
+		*status = 503;
+		return NULL;
+	}
+	c->cursor = cur;
+	/* With no client in the history, keep and fastest are from another
+	 * time. */
+	if (s->nclients++ == 0 || s->keep == UINT64_MAX)
+		s->refresh = true;
+	client_moved(s, c);
+	LIST_INSERT_HEAD(&s->clients, c, link);
+	pthread_mutex_unlock(&s->mu);
+	if (s->retry >= 0)
+		sse_serialize_retry(&pre, s->retry);
+	/* The in-band signal: events between the id and now are gone. */
+	if (lost)
+		sse_serialize_lost(&pre, last_id, strlen(last_id));
+	c->pre = pre.p;
+	c->pre_len = pre.len;
+	return c;
+}
+
+ssize_t
+hub_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
+{
+	struct serve *s = ctx;
+	struct client *c = client;
+	struct evlog_span sp;
+	size_t n = 0, k;
+	long long avail;
+	bool ended;
+
+	(void)deadline;
+	if (c->pre_off < c->pre_len) {
+		n = c->pre_len - c->pre_off;
+		if (n > max)
+			n = max;
+		memcpy(buf, c->pre + c->pre_off, n);
+		c->pre_off += n;
+		if (n == max)
+			return (ssize_t)n;
+	}
+	pthread_mutex_lock(&s->mu);
+	avail = evlog_read(&s->log, c->cursor, &sp);
+	ended = s->ended;
+	if (avail == EVLOG_LOST) {
+		pthread_mutex_unlock(&s->mu);
+		return HTTPD_ABORT; /* too slow: it may resume by id */
+	}
+	if (avail == 0) {
+		if (n == 0 && !ended)
+			s->waiters = true; /* the next append must wake it */
+		pthread_mutex_unlock(&s->mu);
+		if (n > 0)
+			return (ssize_t)n;
+		return ended ? HTTPD_END : HTTPD_WAIT;
+	}
+	k = sp.len[0] < max - n ? sp.len[0] : max - n;
+	if (k > 0) /* an empty log has no span to copy from */
+		memcpy(buf + n, sp.p[0], k);
+	n += k;
+	c->cursor += k;
+	if (k == sp.len[0] && sp.len[1] > 0) {
+		k = sp.len[1] < max - n ? sp.len[1] : max - n;
+		memcpy(buf + n, sp.p[1], k);
+		n += k;
+		c->cursor += k;
+	}
+	if (n > 0)
+		client_moved(s, c);
+	if (n == 0 && !ended)
+		s->waiters = true;
+	pthread_mutex_unlock(&s->mu);
+	if (n > 0)
+		return (ssize_t)n;
+	return ended ? HTTPD_END : HTTPD_WAIT;
+}
+
+void
+hub_close(void *ctx, void *client)
+{
+	struct serve *s = ctx;
+	struct client *c = client;
+
+	pthread_mutex_lock(&s->mu);
+	LIST_REMOVE(c, link);
+	s->nclients--;
+	if (c->cursor >= s->fastest)
+		s->refresh = true;
+	if (s->blocked) /* it may have been the fastest, or the last */
+		pthread_cond_signal(&s->moved);
+	pthread_mutex_unlock(&s->mu);
+	free(c->pre);
+	free(c);
+}

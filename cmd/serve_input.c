@@ -1,0 +1,391 @@
+/*
+ * sse serve's input thread: stdin read in big blocks, split into lines
+ * (or parsed as an event stream, or as JSON lines), each event serialized
+ * once into a batch, and the batch handed to the hub after each block.
+ * Oversized lines and events are skipped with a warning naming the line.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "msg.h"
+#include "serialize.h"
+#include "serve.h"
+
+#define READ_BLOCK (256 * 1024)
+
+static void
+warn_line(struct serve *s, const char *what)
+{
+	msg_warnx("line %llu: %s", (unsigned long long)s->lineno, what);
+}
+
+/* Line lineno is over --max-event-size: it is skipped. */
+static void
+too_long(struct serve *s, uint64_t lineno)
+{
+	msg_warnx("line %llu: longer than --max-event-size (%zu bytes), "
+		  "skipped",
+	    (unsigned long long)lineno, s->max_event);
+}
+
+/* Decimal digits of v, ending at end; returns where they start. */
+static char *
+u64_digits(char *end, uint64_t v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return end;
+}
+
+static int
+emit(struct serve *s, struct sse_event *ev)
+{
+	char idbuf[24];
+	struct batched *pp;
+	const char *why;
+	size_t old = s->batch.len, id_at = 0;
+
+	if (!ev->has_id && s->ids) {
+		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq + 1);
+		ev->id_len = (size_t)(idbuf + sizeof(idbuf) - ev->id);
+		ev->has_id = true;
+	}
+	if (sse_serialize_at(&s->batch, ev, &why, &id_at) != SSE_OK) {
+		s->batch.len = old;
+		warn_line(s, why);
+		return -1; /* no event: --id seq goes on with the same number */
+	}
+	if (s->npend == s->cappend) {
+		size_t ncap = s->cappend ? s->cappend * 2 : 1024;
+
+		if ((pp = realloc(s->pend, ncap * sizeof(*pp))) == NULL) {
+			s->batch.len = old;
+			warn_line(s, "out of memory");
+			return -1;
+		}
+		s->pend = pp;
+		s->cappend = ncap;
+	}
+	s->seq++;
+	pp = &s->pend[s->npend++];
+	pp->off = old;
+	pp->len = s->batch.len - old;
+	pp->has_id = ev->has_id && ev->id_len > 0;
+	pp->id_len = ev->id_len;
+	pp->id_off = id_at;
+	return 0;
+}
+
+static void
+line_event(struct serve *s, const char *p, size_t len)
+{
+	struct sse_event ev;
+
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	sse_event_init(&ev);
+	ev.type = s->event;
+	ev.type_len = s->event_len;
+	ev.data = p;
+	ev.data_len = len;
+	emit(s, &ev);
+}
+
+static void
+json_event(struct serve *s, const char *p, size_t len)
+{
+	struct sse_event ev;
+	json_error_t jerr;
+	json_t *root, *v;
+	char *dump = NULL, idbuf[32], msg[256];
+
+	while (len > 0 &&
+	    (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return; /* a blank line is no event */
+	if ((root = json_loadb(p, len, JSON_DECODE_ANY, &jerr)) == NULL) {
+		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
+		warn_line(s, msg);
+		return;
+	}
+	if (!json_is_object(root)) {
+		warn_line(s, "not a JSON object");
+		goto out;
+	}
+	sse_event_init(&ev);
+	if ((v = json_object_get(root, "event")) != NULL) {
+		if (!json_is_string(v)) {
+			warn_line(s, "\"event\" is not a string");
+			goto out;
+		}
+		ev.type = json_string_value(v);
+		ev.type_len = json_string_length(v);
+	}
+	if ((v = json_object_get(root, "id")) != NULL) {
+		if (json_is_string(v)) {
+			ev.id = json_string_value(v);
+			ev.id_len = json_string_length(v);
+		} else if (json_is_integer(v)) {
+			snprintf(idbuf, sizeof(idbuf), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+			ev.id = idbuf;
+			ev.id_len = strlen(idbuf);
+		} else {
+			warn_line(s, "\"id\" is not a string or an integer");
+			goto out;
+		}
+		ev.has_id = true;
+	}
+	if ((v = json_object_get(root, "retry")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			warn_line(s, "\"retry\" is not a whole number >= 0");
+			goto out;
+		}
+		ev.retry = json_integer_value(v);
+	}
+	if ((v = json_object_get(root, "data")) != NULL) {
+		if (json_is_string(v)) {
+			ev.data = json_string_value(v);
+			ev.data_len = json_string_length(v);
+		} else {
+			dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			if (dump == NULL) {
+				warn_line(s, "out of memory");
+				goto out;
+			}
+			ev.data = dump;
+			ev.data_len = strlen(dump);
+		}
+	}
+	emit(s, &ev);
+out:
+	free(dump);
+	json_decref(root);
+}
+
+static void
+one_line(struct serve *s, const char *p, size_t len)
+{
+	s->lineno++;
+	if (s->input == IN_JSON)
+		json_event(s, p, len);
+	else
+		line_event(s, p, len);
+}
+
+static int
+sse_in_event(void *ctx, const struct sse_event *pev)
+{
+	struct serve *s = ctx;
+	struct sse_event ev = *pev;
+
+	s->lineno++;
+	ev.retry = s->retry_in;
+	s->retry_in = -1;
+	emit(s, &ev);
+	return 0;
+}
+
+static void
+sse_in_retry(void *ctx, uint64_t ms)
+{
+	struct serve *s = ctx;
+
+	s->retry_in = ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
+}
+
+/*
+ * Split a block into lines with memchr; a line that straddles two blocks
+ * waits in scratch; a line longer than max_event is skipped with a
+ * warning (skipping says we are inside one).
+ */
+static void
+feed_lines(struct serve *s, const char *p, size_t n, bool *skipping)
+{
+	const char *end = p + n, *nl;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			if (!*skipping &&
+			    sse_buf_add(&s->scratch, p, (size_t)(end - p)) ==
+				-1) {
+				too_long(s, s->lineno + 1);
+				*skipping = true;
+				sse_buf_reset(&s->scratch);
+			}
+			return;
+		}
+		s->lineno += *skipping;
+		if (*skipping)
+			*skipping = false;
+		else if (s->scratch.len > 0) {
+			if (sse_buf_add(&s->scratch, p, (size_t)(nl - p)) == -1)
+				too_long(s, ++s->lineno);
+			else
+				one_line(s, s->scratch.p, s->scratch.len);
+			sse_buf_reset(&s->scratch);
+		} else if ((size_t)(nl - p) > s->max_event)
+			too_long(s, ++s->lineno);
+		else
+			one_line(s, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+}
+
+static void
+end_of_input(struct serve *s, bool skipping)
+{
+	struct sse_event ev;
+
+	if (s->input != IN_SSE && s->scratch.len > 0 && !skipping)
+		one_line(s, s->scratch.p, s->scratch.len); /* no final LF */
+	sse_buf_reset(&s->scratch);
+	if (s->end_event != NULL) {
+		sse_event_init(&ev);
+		ev.type = s->end_event;
+		ev.type_len = strlen(s->end_event);
+		emit(s, &ev);
+	}
+	hub_flush(s, true);
+	if (s->exit_on_eof)
+		httpd_drain(s->h);
+}
+
+/*
+ * SSE input past an oversized event: its remaining lines are dropped up to
+ * the blank line that ends it. Returns how many bytes of buf that took
+ * (all of them while still inside the event).
+ */
+static size_t
+skip_event(struct serve *s, const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (s->skip_cr && c == '\n') { /* the LF of a CRLF */
+			s->skip_cr = false;
+			continue;
+		}
+		s->skip_cr = c == '\r';
+		if (c != '\n' && c != '\r') {
+			s->skip_bol = false;
+		} else if (s->skip_bol) {
+			s->skip = false; /* a blank line: the event's end */
+			return i + 1;
+		} else {
+			s->skip_bol = true;
+		}
+	}
+	return len;
+}
+
+/* Feed SSE input; an oversized event is skipped, the rest is kept. */
+static void
+feed_sse(struct serve *s, const char *buf, size_t len)
+{
+	size_t off = 0, k;
+	int rc;
+
+	while (off < len) {
+		if (s->skip) {
+			off += skip_event(s, buf + off, len - off);
+			continue;
+		}
+		rc = sse_parser_feed(&s->parser, buf + off, len - off);
+		if (rc == SSE_OK)
+			return;
+		msg_warnx("event %llu: %s, skipped",
+		    (unsigned long long)s->lineno + 1, sse_strerror(rc));
+		k = sse_parser_taken(&s->parser);
+		sse_parser_end(&s->parser);
+		/*
+		 * The failing line ends at or after k: skip to a blank line.
+		 * Before k is a line end when the failing line was complete.
+		 */
+		off += k;
+		s->skip = true;
+		s->skip_cr = off > 0 && buf[off - 1] == '\r';
+		s->skip_bol = s->skip_cr || (off > 0 && buf[off - 1] == '\n');
+	}
+}
+
+void *
+serve_input_main(void *arg)
+{
+	struct serve *s = arg;
+	struct pollfd pfd[2];
+	bool skipping = false;
+	ssize_t n;
+	char *buf;
+
+	if ((buf = malloc(READ_BLOCK)) == NULL) {
+		msg_warnx("out of memory");
+		end_of_input(s, false);
+		return NULL;
+	}
+	pfd[0].fd = 0;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = s->stopfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents != 0)
+			goto stopped;
+		if (pfd[0].revents == 0)
+			continue;
+		n = read(0, buf, READ_BLOCK);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n == -1)
+			msg_warn("cannot read stdin");
+		if (n <= 0)
+			break;
+		if (s->input == IN_SSE) {
+			feed_sse(s, buf, (size_t)n);
+		} else {
+			feed_lines(s, buf, (size_t)n, &skipping);
+		}
+		hub_flush(s, false);
+	}
+	end_of_input(s, skipping);
+stopped:
+	free(buf);
+	return NULL;
+}
+
+void
+serve_input_init(struct serve *s)
+{
+	struct sse_parser_cb cb;
+
+	s->retry_in = -1;
+	sse_buf_init(&s->batch, 0);
+	sse_buf_init(&s->scratch, s->max_event);
+	memset(&cb, 0, sizeof(cb));
+	cb.event = sse_in_event;
+	cb.retry = sse_in_retry;
+	cb.ctx = s;
+	sse_parser_init(&s->parser, &cb, s->max_event);
+}
+
+void
+serve_input_release(struct serve *s)
+{
+	sse_parser_release(&s->parser);
+	sse_buf_release(&s->batch);
+	sse_buf_release(&s->scratch);
+	free(s->pend);
+}
