@@ -30,23 +30,22 @@
 #ifndef SSE_HTTPD_H
 #define SSE_HTTPD_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
+#include "opts.h"
 
 /* The options every serving command shares. */
 struct httpd_opts {
 	const char *bind; /* default 127.0.0.1; IPv4, IPv6 or a host name */
-	long port; /* default 8080; 0 picks a free port */
+	long long port; /* default 8080; 0 picks a free port */
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
-	const char **cors; /* --cors origins ("*": any) */
-	size_t ncors;
+	struct opts_list cors; /* --cors origins ("*": any) */
 	const char *token; /* --token, else $SSE_TOKEN, else none */
-	long max_clients; /* streams at once; default 10000 */
+	long long max_clients; /* streams at once; default 10000 */
 	int64_t keepalive_ms; /* comment on idle streams; 0 none; 15 s */
 	bool viewer; /* serve the viewer at / (--no-viewer) */
 	/*
@@ -62,6 +61,7 @@ struct httpd_opts {
 	size_t max_publish;
 };
 
+/* The rows' ids, for httpd_opt(). */
 enum {
 	HTTPD_OPT_CORS = 0x1000,
 	HTTPD_OPT_TOKEN,
@@ -72,42 +72,19 @@ enum {
 	HTTPD_OPT_NO_VIEWER,
 };
 
-/* For getopt_long(): append to the command's short options and table. */
-#define HTTPD_SHORTOPTS "b:p:"
-#define HTTPD_LONGOPTS                                                         \
-	{"bind", required_argument, NULL, 'b'},                                \
-	    {"port", required_argument, NULL, 'p'},                            \
-	    {"cors", required_argument, NULL, HTTPD_OPT_CORS},                 \
-	    {"token", required_argument, NULL, HTTPD_OPT_TOKEN},               \
-	    {"tls-cert", required_argument, NULL, HTTPD_OPT_TLS_CERT},         \
-	    {"tls-key", required_argument, NULL, HTTPD_OPT_TLS_KEY},           \
-	    {"max-clients", required_argument, NULL, HTTPD_OPT_MAX_CLIENTS},   \
-	    {"keepalive", required_argument, NULL, HTTPD_OPT_KEEPALIVE},       \
-	{                                                                      \
-		"no-viewer", no_argument, NULL, HTTPD_OPT_NO_VIEWER            \
-	}
-
-/* The --help lines for those options, to paste into a command's help. */
-#define HTTPD_HELP                                                             \
-	"  -b, --bind ADDR         address to listen on (default 127.0.0.1)\n" \
-	"  -p, --port PORT         port to listen on, 0 for any free one\n"    \
-	"                          (default 8080)\n"                           \
-	"      --cors ORIGIN       allow this origin (repeatable, or '*')\n"   \
-	"      --token TOKEN       require 'Authorization: Bearer TOKEN' or\n" \
-	"                          ?token=TOKEN (default: $SSE_TOKEN)\n"       \
-	"      --tls-cert FILE     serve HTTPS with this PEM certificate\n"    \
-	"      --tls-key FILE      and this PEM private key\n"                 \
-	"      --max-clients N     streams at once, 503 beyond (default "      \
-	"10000)\n"                                                             \
-	"      --keepalive SECS    comment on idle streams (default 15, 0 "    \
-	"off)\n"                                                               \
-	"      --no-viewer         do not serve the viewer page at /\n"
+/*
+ * Their option table (lib/opts.h), with its "HTTP:" heading: parse it with
+ * a struct httpd_opts as its base, and print it in the command's help.
+ */
+extern const struct opts_row httpd_rows[];
+extern const size_t httpd_nrows;
 
 void httpd_opts_init(struct httpd_opts *);
 /*
- * Handle one getopt_long() result. Returns 1 if ch is one of ours (and
- * good), 0 if it is not ours, -1 after printing "sse: CMD: ..." for a bad
- * value.
+ * One option given alone: ch is its row's id ('b', 'p' or HTTPD_OPT_*),
+ * arg its value (NULL for --no-viewer). Returns 1 if ch is one of ours
+ * (and good), 0 if it is not ours, -1 after printing why a value is bad.
+ * cmd is not used (msg names the command).
  */
 int httpd_opt(struct httpd_opts *, int ch, const char *arg, const char *cmd);
 /* Free what httpd_opt() allocated (the --cors list). */

@@ -3,7 +3,8 @@
  * client (see serve.h for the pieces). This file: the options, and main,
  * which starts the HTTP front end and the input thread and stops them.
  */
-#include <getopt.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,186 +14,152 @@
 
 #include "cmd.h"
 #include "msg.h"
+#include "opts.h"
 #include "serve.h"
 #include "util.h"
 
 static int cmd_serve_exec(int, char **);
+static size_t serve_opts_help(char *out, size_t outsz);
 
 const struct cmd_entry cmd_serve_entry = {
     "serve",
     "broadcast lines from stdin to SSE clients",
     "usage: sse serve [options]\n\n"
     "Every line on stdin becomes an event sent to every client of\n"
-    "GET /events; GET / is a live viewer page.\n\n"
-    "Input:\n"
-    "      --input KIND        lines (default), sse (stdin is an event\n"
-    "                          stream) or json (one object a line)\n"
-    "  -e, --event TYPE        event type of lines input (default message)\n"
-    "      --id MODE           seq (1, 2, 3...; default) or none\n"
-    "      --retry MS          send 'retry: MS' to every client\n"
-    "      --max-event-size SIZE  longest line or event (default 1M)\n"
-    "      --end-event TYPE    send this event when stdin ends\n"
-    "      --exit-on-eof       exit once stdin ends and clients have it all\n"
-    "                          (a client that does not read: 5 s at most)\n"
-    "      --max-stall SECS    longest stdin waits for clients that take\n"
-    "                          nothing (default 10, 0: never waits)\n"
-    "History:\n"
-    "      --history N         events kept for resuming (default 100000)\n"
-    "      --history-bytes SIZE  and at most these bytes (default 64M)\n"
-    "      --backlog N         recent events a new client gets first\n"
-    "                          (default 1000)\n"
-    "HTTP:\n" HTTPD_HELP "  -h, --help              show this help and exit\n",
+    "GET /events; GET / is a live viewer page.\n\n",
     cmd_serve_exec,
-    NULL,
+    serve_opts_help,
 };
 
-enum {
-	OPT_INPUT = 0x100,
-	OPT_ID,
-	OPT_RETRY,
-	OPT_MAX_EVENT,
-	OPT_END_EVENT,
-	OPT_EXIT_ON_EOF,
-	OPT_HISTORY,
-	OPT_HISTORY_BYTES,
-	OPT_BACKLOG,
-	OPT_MAX_STALL,
+/* --input, --id: one of a few words. */
+static int
+opt_word(void *base, const struct opts_row *row, const char *arg, char *why,
+    size_t whysz)
+{
+	static const char *const inputs[] = {"lines", "sse", "json"};
+	struct serve *s = base;
+	int i;
+
+	if (row->id == 'i') {
+		for (i = 0; i < 3; i++)
+			if (strcmp(arg, inputs[i]) == 0) {
+				s->input = (enum serve_input)i;
+				return 0;
+			}
+		snprintf(why, whysz, "use lines, sse or json");
+		return -1;
+	}
+	if (strcmp(arg, "seq") == 0 || strcmp(arg, "none") == 0) {
+		s->ids = arg[0] == 's';
+		return 0;
+	}
+	snprintf(why, whysz, "use seq or none");
+	return -1;
+}
+
+/* -e, --end-event: an event type, which a line break would end. */
+static int
+opt_type(void *base, const struct opts_row *row, const char *arg, char *why,
+    size_t whysz)
+{
+	(void)base;
+	(void)row;
+	if (*arg != '\0' && strpbrk(arg, "\r\n") == NULL)
+		return 0;
+	snprintf(why, whysz, "invalid event type");
+	return -1;
+}
+
+#define SO(f) offsetof(struct serve, f)
+
+/* clang-format off */
+static const struct opts_row serve_rows[] = {
+    {.kind = OPTS_SECTION, .help = "Input:"},
+    {OPTS_ROW("input", 0, OPTS_CALL, 0, "KIND"),
+	.help = "lines (default), sse (stdin is an event\n"
+	    "stream) or json (one object a line)",
+	.call = opt_word, .id = 'i'},
+    {OPTS_ROW("event", 'e', OPTS_STR, SO(event), "TYPE"),
+	.help = "event type of lines input (default message)",
+	.call = opt_type},
+    {OPTS_ROW("id", 0, OPTS_CALL, 0, "MODE"),
+	.help = "seq (1, 2, 3...; default) or none", .call = opt_word},
+    {OPTS_ROW("retry", 0, OPTS_INT, SO(retry), "MS"),
+	.help = "send 'retry: MS' to every client", .max = INT32_MAX},
+    {OPTS_ROW("max-event-size", 0, OPTS_SIZE, SO(max_event), "SIZE"),
+	.help = "longest line or event (default 1M)", .min = 16},
+    {OPTS_ROW("end-event", 0, OPTS_STR, SO(end_event), "TYPE"),
+	.help = "send this event when stdin ends", .call = opt_type},
+    {OPTS_ROW("exit-on-eof", 0, OPTS_FLAG, SO(exit_on_eof), NULL),
+	.help = "exit once stdin ends and clients have it all\n"
+	    "(a client that does not read: 5 s at most)"},
+    {OPTS_ROW("max-stall", 0, OPTS_SECONDS, SO(max_stall_ms), "SECS"),
+	.help = "longest stdin waits for clients that take\n"
+	    "nothing (default 10, 0: never waits)"},
+    {.kind = OPTS_SECTION, .help = "History:"},
+    {OPTS_ROW("history", 0, OPTS_INT, SO(history), "N"),
+	.help = "events kept for resuming (default 100000)",
+	.min = 1, .max = 100000000},
+    {OPTS_ROW("history-bytes", 0, OPTS_SIZE, SO(history_bytes), "SIZE"),
+	.help = "and at most these bytes (default 64M)", .min = 1024},
+    {OPTS_ROW("backlog", 0, OPTS_INT, SO(backlog), "N"),
+	.help = "recent events a new client gets first\n(default 1000)",
+	.max = 100000000},
 };
 
-/* ---- options and main ---- */
+static const struct opts_row help_rows[] = {
+    {OPTS_ROW("help", 'h', OPTS_HELP, 0, NULL),
+	.help = "show this help and exit"},
+};
+/* clang-format on */
 
+#define NROWS(r) (sizeof(r) / sizeof((r)[0]))
+
+/* The help of serve's rows, the HTTP rows, then --help. */
+static size_t
+serve_opts_help(char *out, size_t outsz)
+{
+	const struct opts_table parts[] = {
+	    OPTS_TABLE(serve_rows, NULL),
+	    {httpd_rows, httpd_nrows, NULL},
+	    OPTS_TABLE(help_rows, NULL),
+	};
+	size_t i, n = 0;
+	bool room;
+
+	for (i = 0; i < NROWS(parts); i++) {
+		room = out != NULL && n < outsz;
+		n += opts_help(parts[i].rows, parts[i].nrows,
+		    room ? out + n : NULL, room ? outsz - n : 0);
+	}
+	return n;
+}
+
+/* 0, 1 for --help, or -1 after saying why. */
 static int
 parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"help", no_argument, NULL, 'h'},
-	    {"input", required_argument, NULL, OPT_INPUT},
-	    {"event", required_argument, NULL, 'e'},
-	    {"id", required_argument, NULL, OPT_ID},
-	    {"retry", required_argument, NULL, OPT_RETRY},
-	    {"max-event-size", required_argument, NULL, OPT_MAX_EVENT},
-	    {"end-event", required_argument, NULL, OPT_END_EVENT},
-	    {"exit-on-eof", no_argument, NULL, OPT_EXIT_ON_EOF},
-	    {"history", required_argument, NULL, OPT_HISTORY},
-	    {"history-bytes", required_argument, NULL, OPT_HISTORY_BYTES},
-	    {"backlog", required_argument, NULL, OPT_BACKLOG},
-	    {"max-stall", required_argument, NULL, OPT_MAX_STALL},
-	    HTTPD_LONGOPTS,
-	    {NULL, 0, NULL, 0},
+	struct opts_table tabs[] = {
+	    OPTS_TABLE(serve_rows, s),
+	    {httpd_rows, httpd_nrows, ho},
+	    OPTS_TABLE(help_rows, s),
 	};
-	int ch, r;
+	struct opts_parse p;
+	int rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":he:" HTTPD_SHORTOPTS, longopts,
-		    NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			cmd_help(&cmd_serve_entry);
-			return -2;
-		case OPT_INPUT:
-			if (strcmp(optarg, "lines") == 0)
-				s->input = IN_LINES;
-			else if (strcmp(optarg, "sse") == 0)
-				s->input = IN_SSE;
-			else if (strcmp(optarg, "json") == 0)
-				s->input = IN_JSON;
-			else {
-				fprintf(stderr,
-				    "sse: serve: --input: invalid value '%s': "
-				    "use lines, sse or json\n",
-				    optarg);
-				return -1;
-			}
-			break;
-		case 'e':
-		case OPT_END_EVENT:
-			if (*optarg == '\0' || strpbrk(optarg, "\r\n")) {
-				fprintf(stderr,
-				    "sse: serve: %s: invalid event type '%s'\n",
-				    ch == 'e' ? "--event" : "--end-event",
-				    optarg);
-				return -1;
-			}
-			if (ch == 'e')
-				s->event = optarg;
-			else
-				s->end_event = optarg;
-			break;
-		case OPT_ID:
-			if (strcmp(optarg, "seq") == 0)
-				s->ids = true;
-			else if (strcmp(optarg, "none") == 0)
-				s->ids = false;
-			else {
-				fprintf(stderr,
-				    "sse: serve: --id: invalid value '%s': use "
-				    "seq or none\n",
-				    optarg);
-				return -1;
-			}
-			break;
-		case OPT_RETRY:
-			if (opt_int("serve: --retry", optarg, 0, INT32_MAX,
-				&s->retry) == -1)
-				return -1;
-			break;
-		case OPT_MAX_EVENT:
-			if (opt_size("serve: --max-event-size", optarg, 16,
-				&s->max_event) == -1)
-				return -1;
-			break;
-		case OPT_EXIT_ON_EOF:
-			s->exit_on_eof = true;
-			break;
-		case OPT_HISTORY:
-			if (opt_int("serve: --history", optarg, 1, 100000000,
-				&s->history) == -1)
-				return -1;
-			break;
-		case OPT_HISTORY_BYTES:
-			if (opt_size("serve: --history-bytes", optarg, 1024,
-				&s->history_bytes) == -1)
-				return -1;
-			break;
-		case OPT_BACKLOG:
-			if (opt_int("serve: --backlog", optarg, 0, 100000000,
-				&s->backlog) == -1)
-				return -1;
-			break;
-		case OPT_MAX_STALL:
-			if (opt_seconds("serve: --max-stall", optarg,
-				&s->max_stall_ms) == -1)
-				return -1;
-			break;
-		case ':':
-			fprintf(stderr,
-			    "sse: serve: option '%s' needs a value\n",
-			    argv[optind - 1]);
-			return -1;
-		case '?':
-			fprintf(stderr, "sse: serve: unknown option '%s'\n",
-			    argv[optind - 1]);
-			return -1;
-		default:
-			r = httpd_opt(ho, ch, optarg, "serve");
-			if (r <= 0)
-				return -1;
-			break;
-		}
+	rc = opts_parse(&p, tabs, NROWS(tabs), argc, argv);
+	if (rc == -1 && p.err[0] != '\0')
+		msg_errx("%s", p.err);
+	if (rc == 0 && p.noperands > 0) {
+		msg_errx("unexpected argument '%s'", p.operands[0]);
+		rc = -1;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "sse: serve: unexpected argument '%s'\n",
-		    argv[optind]);
-		return -1;
+	opts_parse_release(&p);
+	if (rc == 0 && s->max_event + 4096 > s->history_bytes) {
+		msg_errx("--history-bytes must exceed --max-event-size by 4K");
+		rc = -1;
 	}
-	if (s->max_event + 4096 > s->history_bytes) {
-		fprintf(stderr,
-		    "sse: serve: --history-bytes must exceed "
-		    "--max-event-size by 4K\n");
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* The defaults, then the command line; 0, 1 for --help, or -1. */
@@ -250,7 +217,8 @@ cmd_serve_exec(int argc, char **argv)
 
 	if ((rc = serve_opts(&s, &ho, argc, argv)) != 0) {
 		httpd_opts_release(&ho);
-		return rc == -2 ? EXIT_OK : cmd_usage(&cmd_serve_entry);
+		return rc == 1 ? cmd_help(&cmd_serve_entry)
+			       : cmd_usage(&cmd_serve_entry);
 	}
 	s.event_len = strlen(s.event);
 	if (evlog_init(&s.log, (size_t)s.history, s.history_bytes) == -1) {

@@ -68,14 +68,14 @@ cors_origin(struct httpd *h, struct MHD_Connection *mc)
 	const char *origin;
 	size_t i;
 
-	if (h->o.ncors == 0)
+	if (h->o.cors.n == 0)
 		return NULL;
 	origin = MHD_lookup_connection_value(
 	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_ORIGIN);
-	for (i = 0; i < h->o.ncors; i++) {
-		if (strcmp(h->o.cors[i], "*") == 0)
+	for (i = 0; i < h->o.cors.n; i++) {
+		if (strcmp(h->o.cors.v[i], "*") == 0)
 			return origin != NULL ? origin : "*";
-		if (origin != NULL && strcmp(h->o.cors[i], origin) == 0)
+		if (origin != NULL && strcmp(h->o.cors.v[i], origin) == 0)
 			return origin;
 	}
 	return NULL;
@@ -97,7 +97,7 @@ add_common(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 
 	/* The answer depends on Origin, allowed or not: caches must know. */
-	if (h->o.ncors > 0)
+	if (h->o.cors.n > 0)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
 	if (origin != NULL)
 		MHD_add_response_header(

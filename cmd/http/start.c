@@ -74,7 +74,7 @@ listen_on(const struct httpd_opts *o, char *url, size_t urlsz, bool tls)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%ld", o->port);
+	snprintf(port, sizeof(port), "%lld", o->port);
 	if ((rc = getaddrinfo(name, port, &hints, &res)) != 0) {
 		msg_errx("cannot bind '%s': %s", o->bind, gai_strerror(rc));
 		return -1;
@@ -86,7 +86,7 @@ listen_on(const struct httpd_opts *o, char *url, size_t urlsz, bool tls)
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
 	    listen(fd, 1024) == -1 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		msg_err("cannot bind %s%s%s:%ld",
+		msg_err("cannot bind %s%s%s:%lld",
 		    res->ai_family == AF_INET6 ? "[" : "", name,
 		    res->ai_family == AF_INET6 ? "]" : "", o->port);
 		if (fd != -1)
