@@ -184,7 +184,8 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 static int
 serve_run(struct serve *s, const struct httpd_opts *ho)
 {
-	const struct httpd_source src = {hub_open, hub_read, hub_close, s};
+	const struct httpd_source src = {
+	    .open = hub_open, .read = hub_read, .close = hub_close, .ctx = s};
 	pthread_t tid;
 	uint64_t one = 1;
 	int rc;
