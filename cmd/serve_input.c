@@ -11,8 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
+#include "event_json.h"
 #include "msg.h"
 #include "serialize.h"
 #include "serve.h"
@@ -98,13 +97,14 @@ line_event(struct serve *s, const char *p, size_t len)
 	emit(s, &ev);
 }
 
+/* One line of --input json: an object decoded by cmd/event_json.c. */
 static void
 json_event(struct serve *s, const char *p, size_t len)
 {
-	struct sse_event ev;
+	struct event_json ej;
 	json_error_t jerr;
-	json_t *root, *v;
-	char *dump = NULL, idbuf[32], msg[256];
+	json_t *root;
+	const char *why;
 
 	while (len > 0 &&
 	    (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
@@ -112,62 +112,20 @@ json_event(struct serve *s, const char *p, size_t len)
 	if (len == 0)
 		return; /* a blank line is no event */
 	if ((root = json_loadb(p, len, JSON_DECODE_ANY, &jerr)) == NULL) {
-		snprintf(msg, sizeof(msg), "invalid JSON: %s", jerr.text);
-		warn_line(s, msg);
+		msg_warnx("line %llu: invalid JSON: %s",
+		    (unsigned long long)s->lineno, jerr.text);
 		return;
 	}
 	if (!json_is_object(root)) {
 		warn_line(s, "not a JSON object");
-		goto out;
+	} else {
+		if ((why = event_json_decode(root, EVENT_JSON_LOOSE, &ej)) !=
+		    NULL)
+			warn_line(s, why);
+		else
+			emit(s, &ej.ev);
+		event_json_release(&ej);
 	}
-	sse_event_init(&ev);
-	if ((v = json_object_get(root, "event")) != NULL) {
-		if (!json_is_string(v)) {
-			warn_line(s, "\"event\" is not a string");
-			goto out;
-		}
-		ev.type = json_string_value(v);
-		ev.type_len = json_string_length(v);
-	}
-	if ((v = json_object_get(root, "id")) != NULL) {
-		if (json_is_string(v)) {
-			ev.id = json_string_value(v);
-			ev.id_len = json_string_length(v);
-		} else if (json_is_integer(v)) {
-			snprintf(idbuf, sizeof(idbuf), "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(v));
-			ev.id = idbuf;
-			ev.id_len = strlen(idbuf);
-		} else {
-			warn_line(s, "\"id\" is not a string or an integer");
-			goto out;
-		}
-		ev.has_id = true;
-	}
-	if ((v = json_object_get(root, "retry")) != NULL) {
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			warn_line(s, "\"retry\" is not a whole number >= 0");
-			goto out;
-		}
-		ev.retry = json_integer_value(v);
-	}
-	if ((v = json_object_get(root, "data")) != NULL) {
-		if (json_is_string(v)) {
-			ev.data = json_string_value(v);
-			ev.data_len = json_string_length(v);
-		} else {
-			dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			if (dump == NULL) {
-				warn_line(s, "out of memory");
-				goto out;
-			}
-			ev.data = dump;
-			ev.data_len = strlen(dump);
-		}
-	}
-	emit(s, &ev);
-out:
-	free(dump);
 	json_decref(root);
 }
 
