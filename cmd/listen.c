@@ -40,6 +40,12 @@ const struct cmd_entry cmd_listen_entry = {
     listen_opts_help,
 };
 
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
 /* Seconds for messages: "3", "0.25". */
 static double
 secs(int64_t ms)
@@ -98,6 +104,24 @@ futile(CURLcode cc)
 	}
 }
 
+/*
+ * Whether the attempt never reached the server: the first connection of a
+ * run that cannot be made fails as curl's does (exit 3), unless
+ * --retry-connect waits for a server that is starting.
+ */
+static bool
+never_connected(const struct listen *l, CURLcode cc)
+{
+	curl_off_t t = 0;
+
+	if (cc == CURLE_COULDNT_CONNECT)
+		return true;
+	return cc == CURLE_OPERATION_TIMEDOUT &&
+	    curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &t) ==
+	    CURLE_OK &&
+	    t == 0;
+}
+
 /* The exit status for a futile error. */
 static int
 futile_status(CURLcode cc)
@@ -126,7 +150,11 @@ call_close(struct listen *l, const char *reason, int64_t reconnect_ms)
 	return 0;
 }
 
-/* Say that listen reconnects, and why (a stream that ended: only with -v). */
+/*
+ * Say that listen reconnects, and why (a stream that ended: only with -v),
+ * in a line that stays short: libcurl's short text for the error, not its
+ * error buffer (that goes with a message that ends the session).
+ */
 static void
 say_reconnect(const struct listen *l, bool ended, const char *why, int64_t ms)
 {
@@ -162,6 +190,11 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	sse_parser_end(&l->parser);
 	if (l->opened)
 		l->ever_opened = true;
+	if (l->refused) {
+		listen_refuse(l);
+		call_close(l, l->why, -1);
+		return -1;
+	}
 	if (l->stop >= 0) {
 		call_close(l, l->why[0] ? l->why : "stopped", -1);
 		return -1;
@@ -189,7 +222,18 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 			return -1;
 		}
 	}
-	if (!o->reconnect) {
+	if (!l->ever_opened && never_connected(l, cc)) {
+		/* --retry-connect waits, even with --no-reconnect. */
+		if (o->retry_connect_ms < 0 ||
+		    now_mono_ms() - l->start_ms >= o->retry_connect_ms) {
+			listen_fail(l, EXIT_CONNECT,
+			    "cannot connect to '%s': %s%s", o->url, why,
+			    o->retry_connect_ms < 0 ? ""
+						    : " (--retry-connect)");
+			call_close(l, why, -1);
+			return -1;
+		}
+	} else if (!o->reconnect) {
 		if (cc == CURLE_OK && l->opened) {
 			listen_trace("* stream ended");
 			l->stop = EXIT_OK;
@@ -212,8 +256,14 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	if (failed)
 		l->failures++;
 	delay = reconnect_delay(l);
+	if (!l->ever_opened && o->retry_connect_ms >= 0)
+		delay = min64(
+		    delay, l->start_ms + o->retry_connect_ms - now_mono_ms());
+	delay = delay < 0 ? 0 : delay;
 	l->reconnects++;
-	say_reconnect(l, cc == CURLE_OK && !failed, why, delay);
+	say_reconnect(l, cc == CURLE_OK && !failed,
+	    cc == CURLE_OK || l->http_retry ? why : curl_easy_strerror(cc),
+	    delay);
 	if (call_close(l, why, delay) == -1)
 		return -1;
 	return delay;
@@ -272,12 +322,6 @@ wait_events(struct listen *l, int64_t wait_ms, bool watch)
 	return 0;
 }
 
-static int64_t
-min64(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
-}
-
 /*
  * --timeout or --idle-timeout has passed (the latter only counts while
  * connected): end with its status and message.
@@ -288,6 +332,11 @@ deadline_passed(struct listen *l, int64_t now, bool connected)
 	const struct listen_opts *o = l->o;
 	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
 
+	if (l->refused && now - l->refused_ms >= LISTEN_ERRBODY_WAIT_MS) {
+		listen_refuse(
+		    l); /* a body that does not come is not waited for */
+		return true;
+	}
 	if (timeout >= 0 && now - l->start_ms >= timeout) {
 		listen_fail(l, EXIT_TIMEOUT,
 		    "'%s': timed out after %g s (--timeout)", o->url,
@@ -411,6 +460,9 @@ event_loop(struct listen *l)
 			wait = min64(wait, start + timeout - now);
 		if (active && idle >= 0)
 			wait = min64(wait, l->last_byte_ms + idle - now);
+		if (l->refused)
+			wait = min64(
+			    wait, l->refused_ms + LISTEN_ERRBODY_WAIT_MS - now);
 		if (wait < 0)
 			wait = 0;
 		switch (wait_events(l, wait, watch)) {
@@ -455,10 +507,12 @@ run(struct listen_opts *o)
 	sse_buf_init(&l.headers, LISTEN_MAX_HEADERS);
 	/* What it shows is capped already: a comment, an id, a header. */
 	sse_buf_init(&l.vis, 0);
+	sse_buf_init(&l.errbody, LISTEN_ERRBODY_V);
 	if (output_init(&l.out, &o->out, STDOUT_FILENO) == -1) {
 		sse_es_response_release(&l.resp);
 		sse_buf_release(&l.headers);
 		sse_buf_release(&l.vis);
+		sse_buf_release(&l.errbody);
 		return EXIT_USAGE;
 	}
 	l.out.interrupted = &sig_caught;
@@ -506,6 +560,7 @@ out:
 	sse_es_response_release(&l.resp);
 	sse_buf_release(&l.headers);
 	sse_buf_release(&l.vis);
+	sse_buf_release(&l.errbody);
 	return rc;
 }
 

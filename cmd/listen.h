@@ -26,6 +26,11 @@
 #define LISTEN_MAX_REDIRS 20
 /* The response headers kept for -v and the hooks. */
 #define LISTEN_MAX_HEADERS (256 * 1024)
+/* A refused response's body shown under the message (-v: more), and how
+ * long listen waits for it. */
+#define LISTEN_ERRBODY 1024
+#define LISTEN_ERRBODY_V (64 * 1024)
+#define LISTEN_ERRBODY_WAIT_MS 2000
 /* Sockets of the transfer open at once (happy eyeballs races two). */
 #define LISTEN_MAX_SOCKS 8
 
@@ -85,6 +90,9 @@ struct listen_opts {
 	bool insecure;
 	bool compressed; /* --compressed: send Accept-Encoding */
 	bool reconnect;
+	bool no_reconnect; /* --no-reconnect */
+	bool force_reconnect; /* --reconnect: also with a request body */
+	int64_t retry_connect_ms; /* --retry-connect: -1 none */
 	bool retry_http;
 	int verbose; /* -v */
 	bool quiet; /* -q */
@@ -116,6 +124,9 @@ struct listen {
 	struct sse_buf vis; /* scratch for listen_show() */
 	bool opened; /* accepted: 200 and an event stream */
 	bool http_retry; /* refused, but --retry-on-http-error applies */
+	bool refused; /* refused: its body is kept for the message (errbody) */
+	int64_t refused_ms; /* monotonic: when */
+	struct sse_buf errbody;
 	int64_t last_byte_ms; /* monotonic: last bytes received */
 	int64_t chunk_ms; /* wall clock of the chunk being parsed */
 	curl_socket_t socks[LISTEN_MAX_SOCKS]; /* open, for input_waiting() */
@@ -168,6 +179,9 @@ char *listen_check_url(const char *);
  * prefix of messages (cmd/msg.h).
  */
 void listen_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A refused response is complete (or waited for enough): say why, with
+ * the start of its body, and end with EXIT_HTTP. */
+void listen_refuse(struct listen *);
 /* End the session with status, saying why (kept in l->why). */
 void listen_fail(struct listen *, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -20,6 +20,8 @@ new_response(struct listen *l)
 	sse_buf_reset(&l->headers);
 	l->opened = false;
 	l->http_retry = false;
+	l->refused = false;
+	sse_buf_reset(&l->errbody);
 }
 
 void
@@ -86,16 +88,19 @@ decide(struct listen *l)
 	case SSE_ES_BAD_TYPE:
 		ct = listen_visible(l, r->ctype.p, r->ctype.len, &ctlen);
 		if (r->status != 200)
-			listen_fail(l, EXIT_HTTP,
+			snprintf(l->why, sizeof(l->why),
 			    "'%s' answered HTTP status %ld (content type "
 			    "'%.*s'), not 200",
 			    url(l), r->status, ctlen, ct);
 		else
-			listen_fail(l, EXIT_HTTP,
+			snprintf(l->why, sizeof(l->why),
 			    "'%s' answered content type '%.*s' (HTTP status "
 			    "200), not text/event-stream",
 			    url(l), ctlen, ct);
-		return false;
+		/* The body says why, as curl shows it: keep its start. */
+		l->refused = true;
+		l->refused_ms = now_mono_ms();
+		return true;
 	}
 	return false;
 }

@@ -4,7 +4,9 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "cmd.h"
 #include "format.h"
 #include "listen.h"
 #include "msg.h"
@@ -54,4 +56,26 @@ listen_show(struct listen *l, const char *prefix, const char *s, size_t n)
 		return;
 	v = listen_visible(l, s, n, &len);
 	fprintf(stderr, "%s%.*s\n", prefix, len, v);
+}
+
+void
+listen_refuse(struct listen *l)
+{
+	const char *p = l->errbody.p, *end = p + l->errbody.len, *nl, *v;
+	size_t cap = msg_verbosity() > 0 ? LISTEN_ERRBODY_V : LISTEN_ERRBODY;
+	int len;
+
+	l->refused = false;
+	msg_errx("%s", l->why);
+	l->stop = EXIT_HTTP;
+	/* The start of the body, a line at a time, made safe, indented. */
+	while (p != NULL && p < end) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		v = listen_visible(l, p, (size_t)(nl - p), &len);
+		fprintf(stderr, "  %.*s\n", len, v);
+		p = nl + 1;
+	}
+	if (l->errbody.len >= cap)
+		fprintf(stderr, "  ...\n");
 }

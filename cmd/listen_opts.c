@@ -28,6 +28,7 @@ listen_opts_init(struct listen_opts *o)
 	o->retry_delay_ms = SSE_ES_RETRY_DEFAULT_MS;
 	o->retry_max_ms = SSE_ES_BACKOFF_MAX_MS;
 	o->max_reconnects = -1;
+	o->retry_connect_ms = -1;
 	o->max_event = SSE_DEFAULT_MAX_EVENT;
 }
 
@@ -181,8 +182,15 @@ static const struct opts_row listen_rows[] = {
     {OPTS_ROW("max-redirs", 0, OPTS_INT, LO(max_redirs), "N"),
 	.help = "follow at most N redirects (default 20)", .max = 1000},
     {.kind = OPTS_SECTION, .help = "\nReconnection:"},
-    {OPTS_ROW("no-reconnect", 0, OPTS_UNSET, LO(reconnect), NULL),
+    {OPTS_ROW("no-reconnect", 0, OPTS_FLAG, LO(no_reconnect), NULL),
 	.help = "exit when the stream ends"},
+    {OPTS_ROW("reconnect", 0, OPTS_FLAG, LO(force_reconnect), NULL),
+	.help = "reconnect after a request with a body too\n"
+	"(not by default: a POST is not sent twice)"},
+    {OPTS_ROW("retry-connect", 0, OPTS_SECONDS, LO(retry_connect_ms),
+	"SECS"),
+	.help = "keep trying for SECS when the first\nconnection cannot be "
+	"made (default: exit 3)"},
     {OPTS_ROW("max-reconnects", 0, OPTS_INT, LO(max_reconnects), "N"),
 	.help = "reconnect at most N times, then exit 8", .max = 1e18},
     {OPTS_ROW("retry-delay", 0, OPTS_SECONDS, LO(retry_delay_ms), "SECS"),
@@ -243,8 +251,13 @@ listen_opts_parse(struct listen_opts *o, int argc, char **argv)
 	} else if (o->record_chunks && o->record == NULL) {
 		msg_errx("--record-chunks needs --record");
 		rc = -2;
+	} else if (o->no_reconnect && o->force_reconnect) {
+		msg_errx("--reconnect and --no-reconnect do not go together");
+		rc = -2;
 	} else
 		o->url = p.operands[0];
+	/* EventSource never sends a body: a request with one is sent once. */
+	o->reconnect = !o->no_reconnect && (!o->has_body || o->force_reconnect);
 	opts_parse_release(&p);
 	return rc;
 }

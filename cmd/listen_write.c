@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "listen.h"
+#include "msg.h"
 #include "util.h"
 
 /*
@@ -119,6 +120,19 @@ listen_parser_relay(struct listen *l)
 		sse_parser_set_run(&l->parser, on_run);
 }
 
+/* A refused response's body: its start is kept for the message. */
+static size_t
+keep_errbody(struct listen *l, const char *buf, size_t n)
+{
+	size_t cap = msg_verbosity() > 0 ? LISTEN_ERRBODY_V : LISTEN_ERRBODY;
+	size_t room = cap - l->errbody.len;
+
+	if (sse_buf_add(&l->errbody, buf, n < room ? n : room) == -1 ||
+	    l->errbody.len >= cap)
+		return 0; /* enough: the transfer ends, listen_refuse() */
+	return n;
+}
+
 size_t
 listen_write_cb(char *buf, size_t size, size_t nitems, void *ctx)
 {
@@ -129,6 +143,8 @@ listen_write_cb(char *buf, size_t size, size_t nitems, void *ctx)
 
 	l->last_byte_ms = now_mono_ms();
 	/* The body of a response that was refused is not a stream. */
+	if (l->refused)
+		return keep_errbody(l, buf, n);
 	if (!l->opened || l->stop >= 0)
 		return l->stop >= 0 ? 0 : n;
 	l->chunk_ms = now_wall_ms();

@@ -62,6 +62,12 @@ const struct opts_row output_rows[] = {
 	.help = "print only events of this type (repeatable)"},
     {OPTS_ROW("max-events", 'n', OPTS_INT, OO(max_events), "N"),
 	.help = "exit 0 after printing N events", .min = 1, .max = 1e18},
+    {OPTS_ROW("match", 0, OPTS_STR, OO(match), "REGEX"),
+	.help = "print only events whose data matches REGEX"},
+    {OPTS_ROW("until-match", 0, OPTS_STR, OO(until_match), "REGEX"),
+	.help = "exit 0 after an event whose data matches REGEX"},
+    {OPTS_ROW("until-data", 0, OPTS_STR, OO(until_data), "TEXT"),
+	.help = "exit 0 after an event whose data is TEXT\n(e.g. [DONE])"},
     {OPTS_ROW("until", 0, OPTS_LIST, OO(until), "TYPE"),
 	.help = "exit 0 after an event of this type (repeatable)"},
     {OPTS_ROW("timeout", 0, OPTS_SECONDS, OO(timeout_ms), "SECS"),
@@ -92,6 +98,34 @@ output_opts_help(const struct opts_row *before, size_t nbefore,
 	return help_at(after, nafter, out, outsz, n);
 }
 
+/* Compile a --match or --until-match REGEX (when given); -1 after a message. */
+static int
+compile(regex_t *re, bool *has, const char *src, const char *opt)
+{
+	char err[256];
+	int rc;
+
+	if (src == NULL)
+		return 0;
+	rc = regcomp(re, src, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+	if ((*has = rc == 0))
+		return 0;
+	regerror(rc, re, err, sizeof(err));
+	msg_errx("%s: invalid value '%s': %s", opt, src, err);
+	return -1;
+}
+
+/* Whether data matches re; the data need not end with a NUL. */
+static bool
+matches(const regex_t *re, const char *data, size_t len)
+{
+	regmatch_t m[1];
+
+	m[0].rm_so = 0;
+	m[0].rm_eo = (regoff_t)len;
+	return regexec(re, len ? data : "", 1, m, REG_STARTEND) == 0;
+}
+
 static bool
 color_wanted(int fd)
 {
@@ -120,8 +154,19 @@ output_init(struct output *out, const struct output_opts *o, int fd)
 		return -1;
 	}
 	out->fmt.color = out->fmt.kind == SSE_FMT_PRETTY && color_wanted(fd);
-	out->runs = sse_format_runs(&out->fmt) && o->types.n == 0 &&
-	    o->until.n == 0 && o->max_events == 0;
+	json_path_init(&out->jpath);
+	out->fmt.path_fn = json_path_fn;
+	out->fmt.path_ctx = &out->jpath;
+	if (compile(&out->match, &out->has_match, o->match, "--match") == -1 ||
+	    compile(&out->until_match, &out->has_until_match, o->until_match,
+		"--until-match") == -1) {
+		output_release(out);
+		return -1;
+	}
+	out->filter = o->types.n > 0 || o->match != NULL;
+	out->runs = sse_format_runs(&out->fmt) && !out->filter &&
+	    o->until.n == 0 && o->max_events == 0 && o->until_match == NULL &&
+	    o->until_data == NULL;
 	out->plain = out->runs && out->fmt.kind == SSE_FMT_RAW;
 	/* A closed stdout must be a write error we can see, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -143,6 +188,12 @@ output_check_fd(int fd)
 void
 output_release(struct output *out)
 {
+	if (out->has_match)
+		regfree(&out->match);
+	if (out->has_until_match)
+		regfree(&out->until_match);
+	out->has_match = out->has_until_match = false;
+	json_path_release(&out->jpath);
 	sse_format_release(&out->fmt);
 	sse_buf_release(&out->buf);
 }
@@ -164,6 +215,29 @@ output_wants(const struct output *out, const char *type, size_t len)
 	const struct output_opts *o = out->opts;
 
 	return o->types.n == 0 || in(o->types.v, o->types.n, type, len);
+}
+
+/* -e and --match: whether ev is printed. */
+static bool
+shown(const struct output *out, const struct sse_event *ev)
+{
+	return output_wants(out, ev->type, ev->type_len) &&
+	    (!out->has_match || matches(&out->match, ev->data, ev->data_len));
+}
+
+/* --until, --until-match, --until-data: whether ev ends the output. */
+static bool
+until_met(const struct output *out, const struct sse_event *ev)
+{
+	const struct output_opts *o = out->opts;
+	const char *d = o->until_data;
+
+	return (o->until.n > 0 &&
+		   in(o->until.v, o->until.n, ev->type, ev->type_len)) ||
+	    (out->has_until_match &&
+		matches(&out->until_match, ev->data, ev->data_len)) ||
+	    (d != NULL && strlen(d) == ev->data_len &&
+		memcmp(d, ev->data, ev->data_len) == 0);
 }
 
 static void
@@ -362,6 +436,7 @@ format(struct output *out, const struct sse_event *ev, int64_t unix_ms)
 	if (out->buf.len >= OUTPUT_BATCH &&
 	    (r = write_buf(out)) != OUTPUT_CONTINUE)
 		return r;
+	json_path_next(&out->jpath);
 	if (sse_format_event(&out->fmt, &out->buf, ev, unix_ms) != 0) {
 		msg_errx("cannot format an event of %zu bytes", ev->data_len);
 		return out->state = OUTPUT_FAILED;
@@ -386,7 +461,7 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 		out->nwritten++;
 		return format(out, ev, unix_ms);
 	}
-	if (o->types.n == 0 || output_wants(out, ev->type, ev->type_len)) {
+	if (!out->filter || shown(out, ev)) {
 		if (raw != NULL && out->fmt.kind == SSE_FMT_RAW) {
 			if ((r = hold(out, raw, len)) != OUTPUT_CONTINUE)
 				return r;
@@ -402,8 +477,7 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 		    out->nwritten >= (uint64_t)o->max_events)
 			r = OUTPUT_DONE;
 	}
-	if (o->until.n > 0 &&
-	    in(o->until.v, o->until.n, ev->type, ev->type_len))
+	if (until_met(out, ev))
 		r = OUTPUT_DONE;
 	return r;
 }

@@ -41,7 +41,11 @@
  *   --until TYPE   (repeatable) after an event of one of these types is
  *                  handled, output_event() returns OUTPUT_DONE; it looks
  *                  at every event, whether -e lets it through or not
- *   -e TYPE        (repeatable) only events of these types are written
+ *   --until-match REGEX, --until-data TEXT  the same for an event whose
+ *                  data matches REGEX (POSIX extended, ^ and $ also at
+ *                  line ends) or equals TEXT
+ *   -e TYPE, --match REGEX  only events of these types, and whose data
+ *                  matches, are written (both when both are given)
  *   -n N           OUTPUT_DONE once N events have been written
  *   --timeout SECS parsed here, enforced by the caller (it owns the clock):
  *                  opts.timeout_ms, -1 when not given or 0 (no limit, as
@@ -54,6 +58,7 @@
 #ifndef SSE_OUTPUT_H
 #define SSE_OUTPUT_H
 
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,6 +67,7 @@
 #include "buf.h"
 #include "event.h"
 #include "format.h"
+#include "json_path.h"
 #include "opts.h"
 
 /*
@@ -90,6 +96,9 @@ struct output_opts {
 	struct opts_list types; /* -e: print only these types */
 	struct opts_list until; /* --until: stop after one of these */
 	long long max_events; /* -n; 0 means no limit */
+	const char *match; /* --match: print only events whose data matches */
+	const char *until_match; /* --until-match: stop after data matching */
+	const char *until_data; /* --until-data: stop after data equal to it */
 	int64_t timeout_ms; /* --timeout; -1 means none */
 };
 
@@ -104,6 +113,10 @@ enum output_result {
 struct output {
 	struct sse_format fmt;
 	struct sse_buf buf;
+	regex_t match, until_match; /* compiled --match, --until-match */
+	bool has_match, has_until_match;
+	struct json_path jpath; /* {data.PATH} */
+	bool filter; /* any of -e, --match: some events are not printed */
 	const struct output_opts *opts;
 	int fd;
 	uint64_t nwritten; /* events written (after -e) */

@@ -179,11 +179,13 @@ all_digits(const char *s)
 	return true;
 }
 
+/* Output options that look at events (all but --timeout). */
 static bool
-output_used(const struct output_opts *oo)
+events_used(const struct output_opts *oo)
 {
 	return oo->format != NULL || oo->types.n > 0 || oo->until.n > 0 ||
-	    oo->max_events > 0 || oo->timeout_ms >= 0;
+	    oo->max_events > 0 || oo->match != NULL ||
+	    oo->until_match != NULL || oo->until_data != NULL;
 }
 
 /* What goes together: 0, or -1 after a message. */
@@ -204,14 +206,13 @@ check(struct replay_cli *c)
 	    (c->httpd || o->disconnect_after > 0 || o->fail_first > 0 ||
 		o->retry_ms >= 0))
 		e = "server and fault options need --serve";
-	else if (o->serve && output_used(oo))
-		e = "output options (-f, -e, -n, --until, --timeout) do not go "
-		    "with --serve";
-	else if (o->pace.exact &&
-	    (o->from_id != NULL || oo->format != NULL || oo->types.n > 0 ||
-		oo->until.n > 0 || oo->max_events > 0))
-		e = "--exact plays bytes, not events: no --from-id, -f, -e, -n "
-		    "or --until";
+	else if (o->serve && (events_used(oo) || oo->timeout_ms >= 0))
+		e = "output options (-f, -e, -n, --match, --until..., "
+		    "--timeout) do not go with --serve";
+	else if (o->pace.exact && (o->from_id != NULL || events_used(oo)))
+		e = "--exact plays bytes, not events: no --from-id, -f, -e, "
+		    "-n, "
+		    "--match or --until...";
 	if (e != NULL) {
 		msg_errx("%s", e);
 		return -1;

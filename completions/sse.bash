@@ -3,9 +3,9 @@
 
 # Each command's options, as its --help lists them (tests/docs.bats checks).
 _sse_opts_main='-h --help -V --version'
-_sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --compressed --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size --record --record-chunks -v --verbose -q --quiet'
+_sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --compressed --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size --record --record-chunks -v --verbose -q --quiet --reconnect --retry-connect --match --until-match --until-data'
 _sse_opts_serve='-h --help --input -e --event --id --retry --max-event-size --end-event --exit-on-eof --max-stall --history --history-bytes --backlog -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer'
-_sse_opts_replay='-h --help --speed --no-delay --max-gap --rate --loop --from-id --exact --stall --stall-after -f --format -e --event -n --max-events --until --timeout --serve -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --disconnect-after --fail-first --status --retry'
+_sse_opts_replay='-h --help --speed --no-delay --max-gap --rate --loop --from-id --exact --stall --stall-after -f --format -e --event -n --max-events --until --timeout --serve -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --disconnect-after --fail-first --status --retry --match --until-match --until-data'
 
 # Completes the value of an option; returns 1 when prev takes no value.
 _sse_value() {
@@ -28,6 +28,10 @@ _sse_value() {
 		listen:--max-redirs | listen:--max-reconnects | listen:--retry-delay | \
 		listen:--retry-max-delay | listen:--last-event-id | listen:--idle-timeout | \
 		listen:--max-event-size) ;;
+	listen:--retry-connect) ;;
+	listen:--match) ;;
+	listen:--until-match) ;;
+	listen:--until-data) ;;
 	# serve values (section owned by sse-serve)
 	serve:--input)
 		COMPREPLY=($(compgen -W 'lines sse json' -- "$cur")) ;;
@@ -55,6 +59,9 @@ _sse_value() {
 		replay:-b | replay:--bind | replay:-p | replay:--port | replay:--cors | \
 		replay:--token | replay:--max-clients | replay:--keepalive | \
 		replay:--disconnect-after | replay:--fail-first | replay:--retry) ;;
+	replay:--match) ;;
+	replay:--until-match) ;;
+	replay:--until-data) ;;
 	*) return 1 ;;
 	esac
 	return 0

@@ -43,6 +43,11 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -l idle-timeout -x -d 'e
 complete -c sse -n "__fish_seen_subcommand_from listen" -l max-event-size -x -d 'exit 7 on a larger event'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s v -l verbose -d 'report connections and headers on stderr'
 complete -c sse -n "__fish_seen_subcommand_from listen" -s q -l quiet -d 'print errors only'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l reconnect -d 'reconnect after a request with a body too'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l retry-connect -x -d 'keep trying for SECS to make the first connection'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l match -x -d 'print only events whose data matches'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l until-match -x -d 'exit 0 after an event whose data matches'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l until-data -x -d 'exit 0 after an event whose data is TEXT'
 
 # serve
 complete -c sse -n "__fish_seen_subcommand_from serve" -s h -l help -d 'show help and exit'
@@ -98,3 +103,6 @@ complete -c sse -n "__fish_seen_subcommand_from replay" -l disconnect-after -x -
 complete -c sse -n "__fish_seen_subcommand_from replay" -l fail-first -x -d 'answer the first K requests with --status'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l status -x -a '500 502 503 504 429' -d 'status of the failed requests'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l retry -x -d 'send a retry field first on every connection'
+complete -c sse -n "__fish_seen_subcommand_from replay" -l match -x -d 'print only events whose data matches'
+complete -c sse -n "__fish_seen_subcommand_from replay" -l until-match -x -d 'exit 0 after an event whose data matches'
+complete -c sse -n "__fish_seen_subcommand_from replay" -l until-data -x -d 'exit 0 after an event whose data is TEXT'

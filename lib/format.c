@@ -25,6 +25,7 @@ enum op_kind {
 	OP_ID,
 	OP_TIME,
 	OP_JSON,
+	OP_PATH, /* {data.PATH}: the path is a span of tmpl->lit */
 };
 
 struct op {
@@ -138,6 +139,15 @@ tmpl_placeholder(struct tmpl *t, const char **s, char *err, size_t errlen)
 		return -1;
 	}
 	n = (size_t)(close - *s);
+	if (n > 5 && memcmp(*s, "data.", 5) == 0) {
+		/* The path is kept in lit, out of the literal spans' way. */
+		i = t->lit.len;
+		if (sse_buf_add(&t->lit, *s + 5, n - 5) == -1 ||
+		    tmpl_push(t, OP_PATH, i, n - 5) == -1)
+			return -2;
+		*s = close + 1;
+		return 0;
+	}
 	for (i = 0; i < np; i++)
 		if (strlen(placeholders[i].name) == n &&
 		    memcmp(placeholders[i].name, *s, n) == 0)
@@ -145,8 +155,7 @@ tmpl_placeholder(struct tmpl *t, const char **s, char *err, size_t errlen)
 	if (i == np) {
 		snprintf(err, errlen,
 		    "unknown placeholder '{%.*s}' (known: {event}, {data}, "
-		    "{id}, "
-		    "{time}, {json})",
+		    "{data.PATH}, {id}, {time}, {json})",
 		    (int)(n > 200 ? 200 : n), *s);
 		return -1;
 	}
@@ -194,6 +203,30 @@ fail:
 	return NULL;
 }
 
+/* .PATH: the template {data.PATH}\n. */
+static int
+short_path(struct sse_format *f, const char *path, char *err, size_t errlen)
+{
+	struct sse_buf b;
+	int rc = -1;
+
+	sse_buf_init(&b, 0);
+	if (strpbrk(path, "{}\\") != NULL)
+		snprintf(err, errlen,
+		    "'.%.200s': a path has no braces or "
+		    "backslashes",
+		    path);
+	else if (sse_buf_addf(&b, "{data.%s}\\n", path) == -1)
+		snprintf(err, errlen, "out of memory");
+	else {
+		f->kind = SSE_FMT_TEMPLATE;
+		if ((f->tmpl = tmpl_compile(b.p, err, errlen)) != NULL)
+			rc = 0;
+	}
+	sse_buf_release(&b);
+	return rc;
+}
+
 int
 sse_format_init(
     struct sse_format *f, const char *spec, char *err, size_t errlen)
@@ -209,6 +242,8 @@ sse_format_init(
 			return 0;
 		}
 	}
+	if (spec[0] == '.' && spec[1] != '\0')
+		return short_path(f, spec + 1, err, errlen);
 	if (strchr(spec, '{') == NULL) {
 		snprintf(err, errlen,
 		    "unknown format '%.200s' (expected raw, json, data, data0, "
@@ -440,9 +475,10 @@ add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
 }
 
 static int
-add_template(struct sse_buf *out, const struct tmpl *t,
+add_template(struct sse_buf *out, const struct sse_format *f,
     const struct sse_event *ev, int64_t unix_ms)
 {
+	const struct tmpl *t = f->tmpl;
 	const struct op *o;
 	int rc = 0;
 	size_t i;
@@ -467,6 +503,11 @@ add_template(struct sse_buf *out, const struct tmpl *t,
 			break;
 		case OP_JSON:
 			rc = add_json(out, ev, false);
+			break;
+		case OP_PATH:
+			if (f->path_fn != NULL)
+				rc = f->path_fn(f->path_ctx, t->lit.p + o->off,
+				    o->len, ev, out);
 			break;
 		}
 	}
@@ -502,7 +543,7 @@ sse_format_event(const struct sse_format *f, struct sse_buf *out,
 	case SSE_FMT_TEMPLATE:
 		if (f->tmpl == NULL)
 			return SSE_ERR_INVALID;
-		rc = add_template(out, f->tmpl, ev, unix_ms) == -1;
+		rc = add_template(out, f, ev, unix_ms) == -1;
 		break;
 	default:
 		return SSE_ERR_INVALID;

@@ -12,6 +12,10 @@
  *           {id}, {time} (ISO 8601 UTC, milliseconds) and {json} (the
  *           event as the json format's object); escapes \n \t \\ and
  *           {{ }} for literal braces. Nothing is added at the end.
+ *           {data.PATH} is a member of the data taken as JSON (PATH as
+ *           choices.0.delta.content, array indexes as numbers); lib has
+ *           no JSON reader, so the caller provides one (path_fn).
+ *   .PATH   short for the template {data.PATH}\n
  */
 #ifndef SSE_FORMAT_H
 #define SSE_FORMAT_H
@@ -32,10 +36,21 @@ enum sse_format_kind {
 	SSE_FMT_TEMPLATE,
 };
 
+/*
+ * {data.PATH}: append the member PATH (path[0..plen), dot-separated) of
+ * ev's data taken as JSON to out: a string as its text, anything else as
+ * compact JSON, nothing when the data is not JSON or has no such member.
+ * -1 at out's cap.
+ */
+typedef int (*sse_format_path_fn)(void *ctx, const char *path, size_t plen,
+    const struct sse_event *ev, struct sse_buf *out);
+
 struct sse_format {
 	enum sse_format_kind kind;
 	bool color; /* pretty: ANSI colours; the caller decides */
 	void *tmpl; /* compiled template, owned */
+	sse_format_path_fn path_fn; /* {data.PATH}; NULL: they print nothing */
+	void *path_ctx;
 };
 
 /*

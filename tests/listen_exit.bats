@@ -138,7 +138,7 @@ EOF
 	local port
 	port=$(free_port)
 	local t0=$SECONDS
-	run --separate-stderr lsn --timeout 0.5 "http://127.0.0.1:$port/"
+	run --separate-stderr lsn --retry-connect 60 --timeout 0.5 "http://127.0.0.1:$port/"
 	assert_failure 5
 	[ $((SECONDS - t0)) -lt 3 ]
 }
@@ -230,7 +230,7 @@ EOF
 @test "exit 8: reconnects exhausted" {
 	local port
 	port=$(free_port)
-	lsn_fails 8 "giving up after 1 reconnects" --retry-delay 0.01 --max-reconnects 1 "http://127.0.0.1:$port/"
+	lsn_fails 8 "giving up after 1 reconnects" --retry-connect 60 --retry-delay 0.01 --max-reconnects 1 "http://127.0.0.1:$port/"
 }
 
 @test "exit 130 and 143: SIGINT and SIGTERM, with what was received on stdout" {

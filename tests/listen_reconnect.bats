@@ -106,9 +106,9 @@ EOF
 	[ "$(hdr 3 Last-Event-ID)" = '<none>' ]
 }
 
-@test "reconnect: the request body is sent again (LD resends request body if any when reconnecting)" {
+@test "reconnect: with --reconnect, the request body is sent again (LD resends request body if any when reconnecting)" {
 	reconnects 'send "retry: 10\ndata: one\n\n"'
-	run --separate-stderr lsn -f data -n 2 -H 'content-type: application/json; charset=utf-8' \
+	run --separate-stderr lsn -f data -n 2 --reconnect -H 'content-type: application/json; charset=utf-8' \
 		-d '{"hello": "world"}' "$URL"
 	assert_success
 	[ "$(req 2 'r["method"]')" = POST ]
@@ -145,8 +145,10 @@ drop'
 }
 
 @test "reconnect: a reset during the TLS handshake and an HTTP/0.9 answer are retried, not futile (exit 8 with --max-reconnects)" {
+	# libcurl takes a reset at once for a connection not made: the first
+	# one is waited for with --retry-connect
 	rawsrv rst
-	run --separate-stderr lsn --max-reconnects 2 --retry-delay 0 \
+	run --separate-stderr lsn --retry-connect 30 --max-reconnects 2 --retry-delay 0 \
 		--retry-max-delay 0.2 "https://127.0.0.1:$PORT/"
 	assert_failure 8
 	[[ $stderr == *"giving up after 2 reconnects"* ]]
@@ -163,7 +165,7 @@ drop'
 @test "reconnect: consecutive failures back off exponentially with jitter, capped by --retry-max-delay" {
 	local port
 	port=$(free_port)
-	run --separate-stderr lsn --retry-delay 0.1 --max-reconnects 4 "http://127.0.0.1:$port/"
+	run --separate-stderr lsn --retry-connect 60 --retry-delay 0.1 --max-reconnects 4 "http://127.0.0.1:$port/"
 	assert_failure 8
 	# retrying in d1..d4: targets 0.2, 0.4, 0.8, 1.6 s; each in [target/2, target]
 	mapfile -t d < <(delays)
@@ -172,7 +174,7 @@ drop'
 	ge "${d[1]}" 0.2 && ge 0.4 "${d[1]}"
 	ge "${d[2]}" 0.4 && ge 0.8 "${d[2]}"
 	ge "${d[3]}" 0.8 && ge 1.6 "${d[3]}"
-	run --separate-stderr lsn --retry-delay 0.1 --retry-max-delay 0.3 --max-reconnects 4 "http://127.0.0.1:$port/"
+	run --separate-stderr lsn --retry-connect 60 --retry-delay 0.1 --retry-max-delay 0.3 --max-reconnects 4 "http://127.0.0.1:$port/"
 	assert_failure 8
 	mapfile -t d < <(delays)
 	[ "${#d[@]}" = 4 ]

@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# sse listen for scripts, CI and language model APIs: a request with a body
+# is sent once, the error body is shown, conditions on data, JSON members in
+# templates, a dead URL fails at once, curl's names.
+#
+# Against real HTTP servers on 127.0.0.1 (tests/sse_server.py, scripted:
+# see tests/listen_helper.bash).
+
+setup() {
+	load helper
+	load listen_helper
+}
+
+# An OpenAI-style chat completions stream: text deltas, then [DONE], then
+# the connection closes.
+llm_stream() {
+	serve <<'EOF'
+send 'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n'
+send 'data: {"choices":[{"delta":{"content":"Hel"}}]}\n\n'
+send 'data: {"choices":[{"delta":{"content":"lo, caf\\u00e9\\n"}}]}\n\n'
+send 'data: {"choices":[{"delta":{}, "finish_reason":"stop"}]}\n\n'
+send 'data: [DONE]\n\n'
+EOF
+}
+
+@test "body: a request with a body is sent once, not again when the stream ends (unless --reconnect)" {
+	llm_stream
+	run --separate-stderr lsn -f data --json '{"stream": true}' "$URL"
+	assert_success
+	[ "$(nreq)" = 1 ]
+	[ "$(req 1 'r["method"]')" = POST ]
+	llm_stream
+	run --separate-stderr lsn -f data -d 'a=1' --until notatype --timeout 2 "$URL"
+	assert_success
+	[ "$(nreq)" = 1 ]
+	# --reconnect sends it again, as a GET would be
+	llm_stream
+	run --separate-stderr lsn -f data -n 7 --reconnect --retry-delay 0.05 --json '{}' "$URL"
+	assert_success
+	[ "$(nreq)" = 2 ]
+	[ "$(req 2 'r["body"]')" = '{}' ]
+	run --separate-stderr sse listen --reconnect --no-reconnect http://127.0.0.1:9/
+	assert_failure 2
+}
+
+@test "body: a request with a body that fails is not retried either (exit 3)" {
+	serve <<'EOF'
+send "data: one\n\n"
+drop
+EOF
+	lsn_fails 3 "connection to '$URL' lost" -f data --json '{}' "$URL"
+	[ "$(nreq)" = 1 ]
+}
+
+@test "error: a refused answer shows the start of its body under the message, control bytes escaped; -v shows more" {
+	serve <<'EOF'
+status 401 Unauthorized
+header Content-Type: application/json
+send '{"error": {"message": "Incorrect API key"}}\n\x1b[2Jmore\n'
+EOF
+	run --separate-stderr lsn "$URL"
+	assert_failure 4
+	[[ $stderr == *"answered HTTP status 401 (content type 'application/json'), not 200"* ]] || fail "$stderr"
+	[[ $stderr == *'  {"error": {"message": "Incorrect API key"}}'* ]] || fail "$stderr"
+	[[ $stderr == *'  \x1B[2Jmore'* ]] || fail "$stderr"
+	# 1 KB by default, 64 KB with -v
+	serve <<'EOF'
+status 500 Oops
+header Content-Type: text/plain
+send "x" * 3000 + "\nthe end\n"
+EOF
+	run --separate-stderr lsn "$URL"
+	assert_failure 4
+	[[ $stderr != *"the end"* ]] || fail "$stderr"
+	[[ $stderr == *"  ..."* ]] || fail "$stderr"
+	run --separate-stderr lsn -v "$URL"
+	assert_failure 4
+	[[ $stderr == *"  the end"* ]] || fail "$stderr"
+	# a wrong content type with status 200 too
+	serve <<'EOF'
+header Content-Type: text/html
+send "<h1>maintenance</h1>\n"
+EOF
+	lsn_fails 4 "  <h1>maintenance</h1>" "$URL"
+}
+
+@test "error: a refused answer whose body never comes is not waited for long" {
+	serve <<'EOF'
+status 403 Forbidden
+header Content-Type: text/plain
+send "no"
+hang 30
+EOF
+	local t0=$SECONDS
+	lsn_fails 4 "  no" "$URL"
+	[ $((SECONDS - t0)) -lt 6 ]
+}
+
+@test "dead URL: the first connection that cannot be made exits 3 at once, as curl does; --retry-connect waits" {
+	local port t0
+	port=$(free_port)
+	t0=$SECONDS
+	lsn_fails 3 "cannot connect to 'http://127.0.0.1:$port/'" "http://127.0.0.1:$port/"
+	[[ $stderr != *retrying* ]] || fail "$stderr"
+	[ $((SECONDS - t0)) -lt 3 ]
+	# --retry-connect: retries, then gives up when its time is over
+	t0=$SECONDS
+	lsn_fails 3 "(--retry-connect)" --retry-connect 1 --retry-delay 0.1 "http://127.0.0.1:$port/"
+	[[ $stderr == *retrying* ]] || fail "$stderr"
+	[ $((SECONDS - t0)) -lt 4 ]
+	# ... and connects to a server that comes up meanwhile
+	start_bg bash -c "sleep 1; exec python3 -c 'import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((\"127.0.0.1\", $port))
+s.listen(1)
+c, _ = s.accept()
+c.recv(65536)
+c.sendall(b\"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: up\n\n\")
+c.close()'"
+	lsn_prints up --retry-connect 10 --retry-delay 0.1 --no-reconnect -f data "http://127.0.0.1:$port/"
+}
+
+@test "match: --match prints only events whose data matches (with -e: both); --until-match and --until-data end the output" {
+	serve <<'EOF'
+send 'data: {"ok": false, "n": 1}\n\n'
+send 'event: log\ndata: {"ok": false, "n": 2}\n\n'
+send 'data: line one\ndata: ready\n\n'
+send 'data: {"ok": true, "n": 3}\n\n'
+send 'data: [DONE]\n\n'
+send 'data: after\n\n'
+EOF
+	lsn_prints $'{"ok": false, "n": 1}\n{"ok": true, "n": 3}' -f data --match '"ok"' -e message --no-reconnect "$URL"
+	# ^ and $ hold at the ends of each line of the data
+	lsn_prints $'line one\nready' -f data --match '^ready$' --no-reconnect "$URL"
+	lsn_prints $'{"ok": false, "n": 1}\n{"ok": false, "n": 2}\nline one\nready\n{"ok": true, "n": 3}' \
+		-f data --until-match '"ok": *true' "$URL"
+	# --until-match looks at events --match does not print
+	lsn_prints '{"ok": false, "n": 1}' -f data --match 'n": 1' --until-match 'n": 2' "$URL"
+	lsn_prints $'{"ok": true, "n": 3}' -f data --match true --until-data '[DONE]' "$URL"
+	# -n counts printed events
+	lsn_prints $'{"ok": false, "n": 1}\n{"ok": false, "n": 2}' -f data --match '"ok"' -n 2 "$URL"
+	run --separate-stderr sse listen --match '(' "$URL"
+	assert_failure 2
+	[[ $stderr == *"--match: invalid value '('"* ]] || fail "$stderr"
+}
+
+@test "match: a condition that never comes is bounded by --timeout (exit 5)" {
+	serve <<'EOF'
+send 'data: waiting\n\n'
+hang 30
+EOF
+	lsn_fails 5 "timed out" -f data --until-match ready --timeout 0.5 "$URL"
+	assert_output waiting
+}
+
+@test "json: {data.PATH} prints a member of JSON data: strings as text, escapes decoded, others as compact JSON, nothing when absent" {
+	llm_stream
+	run --separate-stderr lsn -f '{data.choices.0.delta.content}' --until-data '[DONE]' "$URL"
+	assert_success
+	assert_output $'Hello, caf\u00e9'
+	serve <<'EOF'
+send 'data: {"a": {"b": [1, {"c": "x"}]}, "s": "t\\"q"}\n\n'
+send 'data: not json\n\n'
+send 'data: [10, 20]\n\n'
+EOF
+	lsn_prints $'<{"b":[1,{"c":"x"}]}|x|t"q||>\n<||||>\n<||||20>' \
+		-f '<{data.a}|{data.a.b.1.c}|{data.s}|{data.nope}|{data.1}>\n' --no-reconnect "$URL"
+	# .PATH: one line per event
+	lsn "$URL" -f .a.b --no-reconnect >"$T/out"
+	[ "$(cat "$T/out")" = '[1,{"c":"x"}]' ] && [ "$(wc -l <"$T/out")" = 3 ]
+	run --separate-stderr sse listen -f '{data}' -f '.a{b}' "$URL"
+	assert_failure 2
+}
+
+@test "examples: sse-listen(1)'s language model example, as written, against a local stream" {
+	local cmd
+	llm_stream
+	cmd=$(mandoc -Tascii "$ROOT_DIR/man/sse-listen.1" | col -b |
+		awk '/Stream the reply of a language model/ {on=1; next} on && /\$ sse listen/ {p=1} p {print} p && /completions/ {exit}')
+	[[ $cmd == *"sse listen"* ]] || fail "example not found"
+	cmd=${cmd//https:\/\/api.example.com\/v1\/chat\/completions/$URL}
+	cmd=${cmd#*$ }
+	API_KEY=k run --separate-stderr timeout 20 bash -c "$cmd"
+	assert_success
+	assert_output $'Hello, caf\u00e9'
+	[ "$(nreq)" = 1 ]
+	[ "$(hdr 1 authorization)" = "Bearer k" ]
+}
