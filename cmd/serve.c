@@ -24,9 +24,9 @@ static size_t serve_opts_help(char *out, size_t outsz);
 const struct cmd_entry cmd_serve_entry = {
     "serve",
     "broadcast lines from stdin to SSE clients",
-    "usage: sse serve [options]\n\n"
-    "Every line on stdin becomes an event sent to every client of\n"
-    "GET /events; GET / is a live viewer page.\n\n",
+    "usage: sse serve [options] [-- CMD [ARG...]]\n\n"
+    "Every line on stdin (or CMD's stdout) becomes an event sent to every\n"
+    "client of GET /events; GET / is a live viewer page.\n\n",
     cmd_serve_exec,
     serve_opts_help,
 };
@@ -121,6 +121,7 @@ serve_opts_help(char *out, size_t outsz)
 {
 	const struct opts_table parts[] = {
 	    OPTS_TABLE(serve_rows, NULL),
+	    {serve_cmd_rows, serve_cmd_nrows, NULL},
 	    {httpd_rows, httpd_nrows, NULL},
 	    OPTS_TABLE(help_rows, NULL),
 	};
@@ -141,19 +142,28 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 {
 	struct opts_table tabs[] = {
 	    OPTS_TABLE(serve_rows, s),
+	    {serve_cmd_rows, serve_cmd_nrows, s},
 	    {httpd_rows, httpd_nrows, ho},
 	    OPTS_TABLE(help_rows, s),
 	};
 	struct opts_parse p;
-	int rc;
+	int rc, dd, after;
 
 	rc = opts_parse(&p, tabs, NROWS(tabs), argc, argv);
 	if (rc == -1 && p.err[0] != '\0')
 		msg_errx("%s", p.err);
-	if (rc == 0 && p.noperands > 0) {
-		msg_errx("unexpected argument '%s'", p.operands[0]);
+	/* The command: the operands after "--", and only those. */
+	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	after = argc - dd - 1 > 0 ? argc - dd - 1 : 0;
+	if (rc == 0 && p.noperands > after) {
+		msg_errx("unexpected argument '%s' (a command goes after "
+			 "'--': sse serve [options] -- CMD [ARG...])",
+		    p.operands[0]);
 		rc = -1;
 	}
+	if (rc == 0 && serve_cmd_check(s, p.operands, p.noperands) == -1)
+		rc = -1;
 	opts_parse_release(&p);
 	if (rc == 0 && s->max_event + 4096 > s->history_bytes) {
 		msg_errx("--history-bytes must exceed --max-event-size by 4K");
@@ -176,6 +186,7 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	s->backlog = 1000;
 	s->max_stall_ms = 10000;
 	s->stopfd = -1;
+	serve_cmd_defaults(s);
 	httpd_opts_init(ho);
 	return parse(s, ho, argc, argv);
 }
@@ -193,6 +204,8 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	httpd_block_signals();
 	if ((rc = httpd_start(&s->h, ho, &src)) != 0)
 		return rc;
+	if (s->cmd.argv != NULL && serve_cmd_start(s) == -1)
+		return EXIT_ERROR;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||
 	    pthread_create(&tid, NULL, serve_input_main, s) != 0) {
 		msg_errx("cannot start the input thread");
@@ -236,6 +249,7 @@ cmd_serve_exec(int argc, char **argv)
 	serve_input_init(&s);
 	rc = serve_run(&s, &ho);
 	httpd_free(s.h);
+	serve_cmd_release(&s);
 	if (s.stopfd != -1)
 		close(s.stopfd);
 	serve_input_release(&s);

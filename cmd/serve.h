@@ -18,8 +18,10 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "child.h"
 #include "evlog.h"
 #include "httpd.h"
+#include "opts.h"
 #include "parser.h"
 
 enum serve_input { IN_LINES, IN_SSE, IN_JSON };
@@ -54,6 +56,8 @@ struct serve {
 	long long history, backlog;
 	size_t history_bytes;
 	int64_t max_stall_ms;
+	struct child_opts cmd; /* -- CMD [ARG...]; cmd.argv NULL: stdin */
+	char **cmdv;
 
 	/* shared with the HTTP thread, under mu */
 	pthread_mutex_t mu;
@@ -92,6 +96,8 @@ struct serve {
 	struct sse_buf scratch;
 	/* SSE input: skipping the rest of an oversized event */
 	bool skip, skip_bol, skip_cr;
+	bool skipping; /* lines input: inside a line too long */
+	struct child child; /* the command (serve_cmd.c) */
 };
 
 /* serve_input.c: the input thread (arg: the struct serve). */
@@ -99,6 +105,22 @@ void *serve_input_main(void *arg);
 /* Set up and free the input thread's own state. */
 void serve_input_init(struct serve *);
 void serve_input_release(struct serve *);
+
+/* The input's pieces, for serve_cmd.c: bytes of input, one event (0, or -1
+ * when it could not be), the end of a run (a last unended line), the end. */
+void serve_input_feed(struct serve *, const char *, size_t);
+int serve_input_emit(struct serve *, struct sse_event *);
+void serve_input_cut(struct serve *);
+void serve_input_end(struct serve *);
+
+/* serve_cmd.c: `sse serve -- CMD`, the command as the input. */
+extern const struct opts_row serve_cmd_rows[];
+extern const size_t serve_cmd_nrows;
+void serve_cmd_defaults(struct serve *);
+int serve_cmd_check(struct serve *, char **operands, int n);
+int serve_cmd_start(struct serve *);
+void serve_cmd_run(struct serve *);
+void serve_cmd_release(struct serve *);
 
 /* serve_hub.c: the batch into the log (end: input is over), then wake. */
 void hub_flush(struct serve *, bool end);

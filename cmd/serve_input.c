@@ -281,10 +281,13 @@ serve_input_main(void *arg)
 {
 	struct serve *s = arg;
 	struct pollfd pfd[2];
-	bool skipping = false;
 	ssize_t n;
 	char *buf;
 
+	if (s->cmd.argv != NULL) {
+		serve_cmd_run(s);
+		return NULL;
+	}
 	if ((buf = malloc(READ_BLOCK)) == NULL) {
 		msg_warnx("out of memory");
 		end_of_input(s, false);
@@ -314,14 +317,50 @@ serve_input_main(void *arg)
 		if (s->input == IN_SSE) {
 			feed_sse(s, buf, (size_t)n);
 		} else {
-			feed_lines(s, buf, (size_t)n, &skipping);
+			feed_lines(s, buf, (size_t)n, &s->skipping);
 		}
 		hub_flush(s, false);
 	}
-	end_of_input(s, skipping);
+	end_of_input(s, s->skipping);
 stopped:
 	free(buf);
 	return NULL;
+}
+
+void
+serve_input_feed(struct serve *s, const char *p, size_t n)
+{
+	if (s->input == IN_SSE)
+		feed_sse(s, p, n);
+	else
+		feed_lines(s, p, n, &s->skipping);
+}
+
+int
+serve_input_emit(struct serve *s, struct sse_event *ev)
+{
+	return emit(s, ev);
+}
+
+/* A run of the command ended: its last line, unended, is one; the next
+ * run starts a new stream. */
+void
+serve_input_cut(struct serve *s)
+{
+	if (s->input != IN_SSE && s->scratch.len > 0 && !s->skipping)
+		one_line(s, s->scratch.p, s->scratch.len);
+	sse_buf_reset(&s->scratch);
+	s->skipping = false;
+	if (s->input == IN_SSE) {
+		sse_parser_end(&s->parser);
+		s->skip = false;
+	}
+}
+
+void
+serve_input_end(struct serve *s)
+{
+	end_of_input(s, s->skipping);
 }
 
 void

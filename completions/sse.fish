@@ -62,6 +62,10 @@ complete -c sse -n "__fish_seen_subcommand_from serve" -l max-stall -x -d 'longe
 complete -c sse -n "__fish_seen_subcommand_from serve" -l history -x -d 'events kept for resuming'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l history-bytes -x -d 'bytes kept for resuming'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l backlog -x -d 'recent events a new client gets'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l stderr -x -a 'event merge drop' -d "what becomes of the command's stderr"
+complete -c sse -n "__fish_seen_subcommand_from serve" -l restart -x -a 'never on-failure always' -d 'when to start the command again'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l restart-delay -x -d 'first wait before a restart'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l kill-after -x -d 'SIGKILL the command this long after SIGTERM'
 complete -c sse -n "__fish_seen_subcommand_from serve" -s b -l bind -x -a '127.0.0.1 0.0.0.0 ::1 ::' -d 'address to listen on'
 complete -c sse -n "__fish_seen_subcommand_from serve" -s p -l port -x -d 'port to listen on'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l cors -x -d 'allow this origin'
