@@ -23,7 +23,11 @@ setup_file() {
 	fi
 	(cd "$ROOT_DIR" && tools/version "$(sed -n 's/^BASE_VERSION *= *//p' Makefile)") \
 		>"$src/VERSION"
-	(cd "$src" && DEB_BUILD_OPTIONS=parallel=2 timeout 600 \
+	# Not the suite's own make: under make check-san, SAN=1 (in MAKEFLAGS
+	# and the environment), and the package would be built (and its unit
+	# tests looked for) in build-san.
+	(cd "$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN -u BUILD -u BIN \
+		DEB_BUILD_OPTIONS=parallel=2 timeout 600 \
 		dpkg-buildpackage -us -uc -b) >"$d/build.log" 2>&1 || {
 		tail -30 "$d/build.log" >&2
 		return 1

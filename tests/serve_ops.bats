@@ -12,17 +12,17 @@ setup() {
 prom() {
 	local path=$1
 	shift
-	curl -sf --max-time 2 "$@" "http://127.0.0.1:$PORT$path" |
+	curl -sf --max-time 10 "$@" "http://127.0.0.1:$PORT$path" |
 		/usr/bin/python3 "$TESTS_DIR/prom_check.py"
 }
 
 @test "ops: /healthz answers ok, /metrics parses as Prometheus text and counts" {
 	serve
-	run curl -s -D - --max-time 2 "http://127.0.0.1:$PORT/healthz"
+	run curl -s -D - --max-time 10 "http://127.0.0.1:$PORT/healthz"
 	assert_line --partial 'HTTP/1.1 200'
 	assert_line --regexp '^Content-Type: application/json'
 	assert_line '{"status":"ok"}'
-	run curl -s -D - -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/metrics"
+	run curl -s -D - -o /dev/null --max-time 10 "http://127.0.0.1:$PORT/metrics"
 	assert_line --regexp '^Content-Type: text/plain; version=0.0.4; charset=utf-8'
 	bg_get "$BATS_TEST_TMPDIR/a" /events
 	feed_sync one two three
@@ -37,14 +37,14 @@ prom() {
 
 @test "ops: with --token, /metrics and /healthz need it" {
 	serve --token s3cret
-	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/metrics"
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/metrics"
 	assert_output 401
-	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/healthz"
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$PORT/healthz"
 	assert_output 401
 	run prom /metrics -H 'Authorization: Bearer s3cret'
 	assert_success
 	assert_line 'sse_clients{} 0 gauge'
-	run curl -s --max-time 2 "http://127.0.0.1:$PORT/healthz?token=s3cret"
+	run curl -s --max-time 10 "http://127.0.0.1:$PORT/healthz?token=s3cret"
 	assert_output '{"status":"ok"}'
 }
 

@@ -293,12 +293,12 @@ main(void)
 	    "pretty or a template such as '{event}\\t{data}')",
 	    "empty format");
 	init_fails("{event} {foo}",
-	    "unknown placeholder '{foo}' (known: {event}, {data}, {id}, "
-	    "{time}, {json})",
+	    "unknown placeholder '{foo}' (known: {event}, {data}, "
+	    "{data.PATH}, {id}, {time}, {json})",
 	    "unknown placeholder named");
 	init_fails("{}",
 	    "unknown placeholder '{}' (known: {event}, {data}, "
-	    "{id}, {time}, {json})",
+	    "{data.PATH}, {id}, {time}, {json})",
 	    "empty placeholder");
 	init_fails("{data", "unterminated placeholder '{data' in template",
 	    "unterminated placeholder");
