@@ -10,6 +10,7 @@
  * (to see its reader go away) and, as the poll timeout, the nearest of
  * --timeout, --idle-timeout and the reconnection delay. No busy waiting.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -288,11 +289,11 @@ start_attempt(struct listen *l)
 
 /* Whether stdout is a pipe or socket whose reader can go away. */
 static bool
-watch_stdout(void)
+watch_stdout(int fd)
 {
 	struct stat st;
 
-	return fstat(STDOUT_FILENO, &st) == 0 &&
+	return fstat(fd, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
@@ -307,7 +308,7 @@ wait_events(struct listen *l, int64_t wait_ms, bool watch)
 	fds[nfds++].revents = 0;
 	if (watch) {
 		/* Asking for nothing still reports POLLERR: the reader left. */
-		fds[nfds].fd = STDOUT_FILENO;
+		fds[nfds].fd = l->out.fd;
 		fds[nfds].events = 0;
 		fds[nfds++].revents = 0;
 	}
@@ -411,7 +412,7 @@ event_loop(struct listen *l)
 	int64_t start = now_mono_ms(), now, wait, next = start;
 	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
 	char *errbuf = l->errbuf;
-	bool active = false, watch = watch_stdout();
+	bool active = false, watch = watch_stdout(l->out.fd);
 	enum output_result r;
 	const char *why;
 	CURLMsg *msg;
@@ -492,7 +493,7 @@ event_loop(struct listen *l)
 }
 
 static int
-run(struct listen_opts *o)
+run(struct listen_opts *o, int out_fd)
 {
 	struct listen l;
 	struct listen_record rec;
@@ -508,7 +509,8 @@ run(struct listen_opts *o)
 	/* What it shows is capped already: a comment, an id, a header. */
 	sse_buf_init(&l.vis, 0);
 	sse_buf_init(&l.errbody, LISTEN_ERRBODY_V);
-	if (output_init(&l.out, &o->out, STDOUT_FILENO) == -1) {
+	sse_buf_init(&l.state_id, 0);
+	if (output_init(&l.out, &o->out, out_fd) == -1) {
 		sse_es_response_release(&l.resp);
 		sse_buf_release(&l.headers);
 		sse_buf_release(&l.vis);
@@ -561,6 +563,28 @@ out:
 	sse_buf_release(&l.headers);
 	sse_buf_release(&l.vis);
 	sse_buf_release(&l.errbody);
+	listen_exec_release(&l);
+	return rc;
+}
+
+/* -o FILE, or standard output. */
+static int
+run_to(struct listen_opts *o)
+{
+	int fd, rc;
+
+	if (o->output == NULL)
+		return run(o, STDOUT_FILENO);
+	fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd == -1) {
+		msg_err("--output: cannot create '%s'", o->output);
+		return EXIT_ERROR;
+	}
+	rc = run(o, fd);
+	if (close(fd) == -1 && rc == EXIT_OK) {
+		msg_err("--output: cannot write '%s'", o->output);
+		rc = EXIT_ERROR;
+	}
 	return rc;
 }
 
@@ -587,14 +611,17 @@ cmd_listen_exec(int argc, char **argv)
 		msg_verbose(o.quiet ? 0 : o.verbose);
 		if ((url = listen_check_url(o.url)) == NULL)
 			rc = EXIT_USAGE;
-		else if (output_check_fd(STDOUT_FILENO) == -1)
+		else if (o.output == NULL &&
+		    output_check_fd(STDOUT_FILENO) == -1)
+			rc = EXIT_ERROR;
+		else if (o.state != NULL && listen_state_load(&o) == -1)
 			rc = EXIT_ERROR;
 		else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			msg_errx("cannot initialise libcurl");
 			rc = EXIT_ERROR;
 		} else {
 			o.url = url;
-			rc = run(&o);
+			rc = run_to(&o);
 			curl_global_cleanup();
 		}
 	}

@@ -103,6 +103,13 @@ struct listen_opts {
 	int64_t retry_max_ms;
 	long long max_reconnects; /* -1: no limit */
 	size_t max_event;
+	const char *output; /* -o: FILE instead of stdout */
+	bool include; /* -i: print the response head */
+	bool curl_noop; /* -N, -L: accepted, as curl's, with no effect */
+	const char *state; /* --state FILE */
+	char *state_text; /* what FILE held, owned */
+	const char *exec; /* --exec CMD */
+	bool exec_stop; /* --exec-stop: a failing CMD ends listen */
 	const char *record; /* --record FILE */
 	bool record_chunks;
 	struct output_opts out;
@@ -127,6 +134,8 @@ struct listen {
 	bool refused; /* refused: its body is kept for the message (errbody) */
 	int64_t refused_ms; /* monotonic: when */
 	struct sse_buf errbody;
+	struct sse_buf state_id; /* --state: the ID last written */
+	bool state_written;
 	int64_t last_byte_ms; /* monotonic: last bytes received */
 	int64_t chunk_ms; /* wall clock of the chunk being parsed */
 	curl_socket_t socks[LISTEN_MAX_SOCKS]; /* open, for input_waiting() */
@@ -163,6 +172,17 @@ void listen_parser_init(struct listen *);
  * copying go to the output as spans (sse_parser_set_run()).
  */
 void listen_parser_relay(struct listen *);
+
+/* listen_exec.c: --state and --exec, after each event */
+/* Read --state's FILE into o->last_event_id; -1 after a message. */
+int listen_state_load(struct listen_opts *);
+/*
+ * After an event was handled by the output (printed: it went through the
+ * filters): save --state, run --exec. -1 after a message when listen must
+ * end (exit status set).
+ */
+int listen_after_event(struct listen *, const struct sse_event *, bool printed);
+void listen_exec_release(struct listen *);
 
 /* listen_opts.c */
 void listen_opts_init(struct listen_opts *);

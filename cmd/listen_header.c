@@ -46,6 +46,13 @@ open_conn(struct listen *l)
 
 	l->opened = true;
 	l->failures = 0;
+	/* -i: the head as received, before the events, as curl -i does. */
+	if (l->o->include &&
+	    (sse_buf_add(&l->out.buf, l->headers.p, l->headers.len) == -1 ||
+		sse_buf_add(&l->out.buf, "\r\n", 2) == -1)) {
+		listen_fail(l, EXIT_ERROR, "out of memory");
+		return false;
+	}
 	(void)curl_easy_getinfo(l->easy, CURLINFO_EFFECTIVE_URL, &final);
 	listen_trace("* connected to %s", final ? final : url(l));
 	if (l->hooks.open == NULL)

@@ -36,6 +36,7 @@ void
 listen_opts_release(struct listen_opts *o)
 {
 	output_opts_release(&o->out);
+	free(o->state_text);
 	curl_slist_free_all(o->headers);
 	sse_buf_release(&o->body);
 }
@@ -143,6 +144,26 @@ opt_max_event(
 
 /* clang-format off */
 static const struct opts_row listen_rows[] = {
+    {OPTS_ROW("output", 'o', OPTS_STR, LO(output), "FILE"),
+	.help = "write to FILE instead of standard output"},
+    {OPTS_ROW("include", 'i', OPTS_FLAG, LO(include), NULL),
+	.help = "print each response's head before its events"},
+    {OPTS_ROW("max-time", 'm', OPTS_SECONDS, LO(out.timeout_ms), "SECS"),
+	.help = "the same as --timeout, as curl names it",
+	.call = output_zero_is_none},
+    {OPTS_ROW("no-buffer", 'N', OPTS_FLAG, LO(curl_noop), NULL),
+	.help = "accepted, as curl's: output is never held back"},
+    {OPTS_ROW("comments", 0, OPTS_FLAG, LO(out.comments), NULL),
+	.help = "print comment lines too (pretty, raw, json)"},
+    {.kind = OPTS_SECTION, .help = "\nFor each event:"},
+    {OPTS_ROW("state", 0, OPTS_STR, LO(state), "FILE"),
+	.help = "start from the last event ID in FILE and\nkeep it there "
+	"after each event"},
+    {OPTS_ROW("exec", 0, OPTS_STR, LO(exec), "CMD"),
+	.help = "run CMD for each printed event, data on its\nstdin, "
+	"SSE_EVENT, SSE_ID, SSE_DATA set"},
+    {OPTS_ROW("exec-stop", 0, OPTS_FLAG, LO(exec_stop), NULL),
+	.help = "exit 1 when CMD fails (default: warn, go on)"},
     {.kind = OPTS_SECTION,
 	.help = "\nRecording (played back by sse replay):"},
     {OPTS_ROW("record", 0, OPTS_STR, LO(record), "FILE"),
@@ -179,6 +200,8 @@ static const struct opts_row listen_rows[] = {
 	.help = "use this proxy (default: the *_proxy variables)"},
     {OPTS_ROW("connect-timeout", 0, OPTS_SECONDS, LO(connect_timeout_ms), "SECS"),
 	.help = "give up connecting after SECS"},
+    {OPTS_ROW("location", 'L', OPTS_FLAG, LO(curl_noop), NULL),
+	.help = "accepted, as curl's: redirects are followed"},
     {OPTS_ROW("max-redirs", 0, OPTS_INT, LO(max_redirs), "N"),
 	.help = "follow at most N redirects (default 20)", .max = 1000},
     {.kind = OPTS_SECTION, .help = "\nReconnection:"},
@@ -214,6 +237,8 @@ static const struct opts_row listen_rows[] = {
 	"(twice: libcurl's trace too)"},
     {OPTS_ROW("quiet", 'q', OPTS_FLAG, LO(quiet), NULL),
 	.help = "print errors only"},
+    {OPTS_ROW("silent", 's', OPTS_FLAG, LO(quiet), NULL),
+	.help = "the same as --quiet, as curl names it"},
     {OPTS_ROW("help", 'h', OPTS_HELP, 0, NULL),
 	.help = "show this help and exit"},
 };
@@ -250,6 +275,9 @@ listen_opts_parse(struct listen_opts *o, int argc, char **argv)
 		rc = -2;
 	} else if (o->record_chunks && o->record == NULL) {
 		msg_errx("--record-chunks needs --record");
+		rc = -2;
+	} else if (o->exec_stop && o->exec == NULL) {
+		msg_errx("--exec-stop needs --exec");
 		rc = -2;
 	} else if (o->no_reconnect && o->force_reconnect) {
 		msg_errx("--reconnect and --no-reconnect do not go together");

@@ -41,6 +41,22 @@ output_said(struct listen *l, enum output_result r)
 	return 1;
 }
 
+/* With --state or --exec: print ev, then act on it (--exec: if printed). */
+static int
+then_act(
+    struct listen *l, const struct sse_event *ev, const char *raw, size_t len)
+{
+	uint64_t before = l->out.nwritten;
+	enum output_result r;
+
+	r = output_event_raw(&l->out, ev, l->chunk_ms, raw, len);
+	if (r != OUTPUT_CONTINUE && r != OUTPUT_DONE)
+		return output_said(l, r);
+	if (listen_after_event(l, ev, l->out.nwritten > before) == -1)
+		return 1;
+	return output_said(l, r);
+}
+
 static int
 on_event(void *ctx, const struct sse_event *ev)
 {
@@ -58,8 +74,10 @@ on_event(void *ctx, const struct sse_event *ev)
 	len = 0;
 	if (l->out.fmt.kind == SSE_FMT_RAW)
 		raw = sse_parser_raw(&l->parser, &len);
-	return output_said(
-	    l, output_event_raw(&l->out, ev, l->chunk_ms, raw, len));
+	if (l->o->state == NULL && l->o->exec == NULL)
+		return output_said(
+		    l, output_event_raw(&l->out, ev, l->chunk_ms, raw, len));
+	return then_act(l, ev, raw, len);
 }
 
 /*
@@ -93,12 +111,46 @@ on_retry(void *ctx, uint64_t ms)
 	    "* retry: reconnection time %llu ms", (unsigned long long)ms);
 }
 
+/*
+ * A block with no data is not dispatched: EventSource drops it. -v says so,
+ * and --until TYPE still fires on it (the Flask tutorial ends its stream
+ * with "event: done" and no data), a deliberate difference.
+ */
+static int
+on_dropped(void *ctx, const char *type, size_t len)
+{
+	struct listen *l = ctx;
+	size_t idlen;
+	const char *id = sse_parser_last_id(&l->parser, &idlen);
+	struct sse_event ev;
+	int tlen, vlen;
+	const char *t;
+
+	if (msg_verbosity() > 0) {
+		t = listen_visible(l, type, len, &tlen);
+		fprintf(stderr, "* dropped a block with no data (event: %.*s)",
+		    tlen, t);
+		t = listen_visible(l, id, idlen, &vlen);
+		fprintf(stderr, ", last event ID '%.*s'\n", vlen, t);
+	}
+	/* The block set the last event ID all the same: --state keeps it. */
+	if (l->o->state != NULL) {
+		sse_event_init(&ev);
+		ev.id = id;
+		ev.id_len = idlen;
+		if (listen_after_event(l, &ev, false) == -1)
+			return 1;
+	}
+	return output_said(l, output_block(&l->out, type, len));
+}
+
 static void
 on_comment(void *ctx, const char *text, size_t len)
 {
 	struct listen *l = ctx;
 
 	listen_show(l, "* comment:", text, len);
+	(void)output_said(l, output_comment(&l->out, text, len, l->chunk_ms));
 }
 
 void
@@ -107,6 +159,7 @@ listen_parser_init(struct listen *l)
 	struct sse_parser_cb cb = {on_event, on_retry, on_comment, l};
 
 	sse_parser_init(&l->parser, &cb, l->o->max_event + FIELD_SLACK);
+	sse_parser_set_dropped(&l->parser, on_dropped);
 	sse_parser_set_max_data(&l->parser, l->o->max_event);
 	/* An empty retry field resets the reconnection time to ours. */
 	sse_parser_set_default_retry(
@@ -116,7 +169,8 @@ listen_parser_init(struct listen *l)
 void
 listen_parser_relay(struct listen *l)
 {
-	if (l->out.runs && l->hooks.event == NULL)
+	if (l->out.runs && l->hooks.event == NULL && l->o->state == NULL &&
+	    l->o->exec == NULL)
 		sse_parser_set_run(&l->parser, on_run);
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "msg.h"
 #include "output.h"
 
@@ -480,6 +481,54 @@ output_event_raw(struct output *out, const struct sse_event *ev,
 	if (until_met(out, ev))
 		r = OUTPUT_DONE;
 	return r;
+}
+
+enum output_result
+output_comment(struct output *out, const char *text, size_t len, int64_t ms)
+{
+	struct sse_buf *b = &out->buf;
+	int rc = 0;
+
+	(void)ms;
+	if (out->state != OUTPUT_CONTINUE || !out->opts->comments)
+		return out->state;
+	if (out->span_len > 0 && output_commit(out) != OUTPUT_CONTINUE)
+		return out->state;
+	switch (out->fmt.kind) {
+	case SSE_FMT_RAW:
+		rc = sse_buf_addch(b, ':') == -1 || sse_buf_add(b, text, len) ||
+		    sse_buf_addch(b, '\n');
+		break;
+	case SSE_FMT_JSON:
+		rc = sse_buf_addstr(b, "{\"comment\":") == -1 ||
+		    sse_json_str(b, text, len) == -1 ||
+		    sse_buf_addstr(b, "}\n") == -1;
+		break;
+	case SSE_FMT_PRETTY:
+		rc = sse_buf_addstr(b, out->fmt.color ? "\033[2m:" : ":") ||
+		    sse_format_visible(b, text, len, NULL, NULL) ||
+		    sse_buf_addstr(b, out->fmt.color ? "\033[0m\n" : "\n");
+		break;
+	default:
+		break;
+	}
+	if (rc != 0) {
+		msg_errx("out of memory");
+		return out->state = OUTPUT_FAILED;
+	}
+	return OUTPUT_CONTINUE;
+}
+
+enum output_result
+output_block(struct output *out, const char *type, size_t len)
+{
+	const struct output_opts *o = out->opts;
+
+	if (out->state != OUTPUT_CONTINUE)
+		return out->state;
+	if (len > 0 && o->until.n > 0 && in(o->until.v, o->until.n, type, len))
+		return OUTPUT_DONE;
+	return OUTPUT_CONTINUE;
 }
 
 enum output_result

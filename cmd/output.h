@@ -99,6 +99,7 @@ struct output_opts {
 	const char *match; /* --match: print only events whose data matches */
 	const char *until_match; /* --until-match: stop after data matching */
 	const char *until_data; /* --until-data: stop after data equal to it */
+	bool comments; /* --comments: print comment lines (raw, json, pretty) */
 	int64_t timeout_ms; /* --timeout; -1 means none */
 };
 
@@ -179,6 +180,18 @@ enum output_result output_event_raw(struct output *, const struct sse_event *,
  */
 enum output_result output_events_raw(struct output *, const char *raw,
     size_t len, size_t n, const char *id, size_t id_len);
+/*
+ * A comment line (text after the colon) received at unix_ms: printed with
+ * --comments in the raw, json and pretty formats. CONTINUE, or the sticky
+ * state.
+ */
+enum output_result output_comment(
+    struct output *, const char *text, size_t len, int64_t unix_ms);
+/*
+ * A block with no data, which dispatches no event: OUTPUT_DONE when --until
+ * names its type (a deliberate difference from EventSource), else CONTINUE.
+ */
+enum output_result output_block(struct output *, const char *type, size_t len);
 /*
  * Copy the raw bytes held back into the buffer (writing it out first if it
  * holds OUTPUT_BATCH bytes): before the memory they are in goes away.

@@ -513,6 +513,13 @@ sse_parser_set_run(struct sse_parser *p,
 	p->run = run;
 }
 
+void
+sse_parser_set_dropped(struct sse_parser *p,
+    int (*dropped)(void *ctx, const char *type, size_t type_len))
+{
+	p->dropped = dropped;
+}
+
 const char *
 sse_parser_raw(const struct sse_parser *p, size_t *len)
 {

@@ -68,6 +68,7 @@ struct sse_parser {
 	uint64_t default_retry; /* what an empty retry field resets to */
 	size_t max_data; /* longest data an event may have */
 	int (*run)(void *ctx, const char *raw, size_t len, size_t n);
+	int (*dropped)(void *ctx, const char *type, size_t type_len);
 	uint64_t nevents;
 	uint64_t nbytes;
 	size_t taken; /* see sse_parser_taken */
@@ -123,6 +124,15 @@ void sse_parser_set_max_data(struct sse_parser *, size_t max);
  */
 void sse_parser_set_run(struct sse_parser *,
     int (*run)(void *ctx, const char *raw, size_t len, size_t n));
+/*
+ * Be told of each block that ends with no data and so dispatches nothing
+ * ("If the data buffer is an empty string, set the data buffer and the
+ * event type buffer to the empty string and return"), when it had an event
+ * or id field: type is its event type (empty when it had none). Return
+ * non-zero to stop: feed then returns ABORTED. NULL (the default): none.
+ */
+void sse_parser_set_dropped(struct sse_parser *,
+    int (*dropped)(void *ctx, const char *type, size_t type_len));
 /*
  * During an event callback: the event's bytes exactly as sse_serialize
  * would write them, when the stream had them so, verbatim, in the buffer

@@ -70,9 +70,13 @@ sse__dispatch(struct sse_parser *p, const char *blank)
 		ev.data_len = p->data.len - 1;
 		p->data.len = 0;
 	} else {
-		p->type.len = 0;
 		p->blk_state = RAW_START;
-		return SSE_OK;
+		if (p->dropped != NULL && (p->type.len > 0 || own) &&
+		    p->dropped(p->cb.ctx, p->type.len ? p->type.p : "",
+			p->type.len) != 0)
+			rc = sse__fail(p, SSE_ERR_ABORTED);
+		p->type.len = 0;
+		return rc;
 	}
 	/*
 	 * The event carries the last event ID when it changed since the last

@@ -187,3 +187,90 @@ EOF
 	[ "$(nreq)" = 1 ]
 	[ "$(hdr 1 authorization)" = "Bearer k" ]
 }
+
+@test "curl names: -N and -L are accepted, -s is --quiet, -m is --timeout (units too), -o writes a file, -i prints the head" {
+	serve <<'EOF2'
+header X-Test: yes
+send "data: one\n\n"
+hang 5
+EOF2
+	run --separate-stderr lsn -N -L -s -m 500ms -o "$T/out" -f data "$URL"
+	assert_failure 5
+	[ "$(cat "$T/out")" = one ]
+	[ -z "$output" ]
+	serve <<'EOF2'
+header X-Test: yes
+send "data: one\n\n"
+EOF2
+	run --separate-stderr lsn -i -f data --no-reconnect "$URL"
+	assert_success
+	assert_line --index 0 --regexp $'^HTTP/1.1 200 OK\r$'
+	assert_line $'X-Test: yes\r'
+	assert_line one
+	# a mistyped long option gets a suggestion, in every command
+	run --separate-stderr sse listen --formt json "$URL"
+	assert_failure 2
+	[[ $stderr == *"did you mean '--format'"* ]] || fail "$stderr"
+	run --separate-stderr sse replay --no-dealy x
+	assert_failure 2
+	[[ $stderr == *"did you mean '--no-delay'"* ]] || fail "$stderr"
+}
+
+@test "until: --until TYPE fires on a block of that type with no data (the Flask tutorial's done), which -v reports as dropped" {
+	serve <<'EOF2'
+send "id: 1\ndata: one\n\nid: 11\nevent: done\n\n"
+hang 10
+EOF2
+	run --separate-stderr lsn -v -f data --until done "$URL"
+	assert_success
+	assert_output one
+	[[ $stderr == *"* dropped a block with no data (event: done), last event ID '11'"* ]] || fail "$stderr"
+	# without --until: dropped, as EventSource drops it
+	run --separate-stderr lsn -f data --timeout 0.5 "$URL"
+	assert_failure 5
+	assert_output one
+}
+
+@test "state: --state FILE starts from the ID it holds and keeps the last event ID there, written whole" {
+	serve <<'EOF2'
+send "id: 1\ndata: one\n\nid: 2\ndata: two\n\nid: 3\nevent: done\n\n"
+EOF2
+	lsn_prints $'one\ntwo' -f data --until done --state "$T/state" "$URL"
+	[ "$(cat "$T/state")" = 3 ]
+	[ "$(hdr 1 Last-Event-ID)" = '<none>' ]
+	ls "$T" | grep -qv 'state\..*tmp' || true
+	[ -z "$(find "$T" -name 'state.*.tmp')" ]
+	serve <<'EOF2'
+send "id: 4\ndata: four\n\n"
+EOF2
+	lsn_prints four -f data --no-reconnect --state "$T/state" "$URL"
+	[ "$(hdr 1 Last-Event-ID)" = 3 ]
+	[ "$(cat "$T/state")" = 4 ]
+	# an unwritable place is an error that ends listen
+	lsn_fails 1 "--state: cannot write" -f data --no-reconnect --state "$T/nodir/state" "$URL"
+}
+
+@test "exec: --exec CMD runs for each printed event, in order, data on stdin and fields in the environment; --exec-stop" {
+	serve <<'EOF2'
+send "id: 7\nevent: a\ndata: x\ndata: y\n\nevent: b\ndata: skip\n\nevent: a\ndata: z\n\n"
+EOF2
+	run --separate-stderr lsn -e a -f '{data}|\n' --no-reconnect \
+		--exec 'printf "<%s %s %s>" "$SSE_EVENT" "$SSE_ID" "$SSE_DATA"; tr "\n" + ; echo' "$URL"
+	assert_success
+	assert_output $'x\ny|\n<a 7 x\ny>x+y\nz|\n<a 7 z>z'
+	# a failing command: a warning, then on; with --exec-stop, exit 1
+	run --separate-stderr lsn -f data --no-reconnect --exec 'exit 3' "$URL"
+	assert_success
+	[[ $stderr == *"--exec: 'exit 3' exited 3"* ]] || fail "$stderr"
+	lsn_fails 1 "--exec: 'exit 3' exited 3" -f data --no-reconnect --exec 'exit 3' --exec-stop "$URL"
+	assert_output $'x\ny'
+}
+
+@test "comments: --comments prints comment lines in raw, json and pretty" {
+	serve <<'EOF2'
+send ": keep\ndata: one\n\n"
+EOF2
+	lsn_prints $': keep\ndata: one' -f raw --comments --no-reconnect "$URL"
+	lsn_prints $'{"comment":" keep"}\n{"event":"message","data":"one","id":""}' -f json --comments --no-reconnect "$URL"
+	lsn_prints one -f data --comments --no-reconnect "$URL"
+}

@@ -15,6 +15,7 @@
  * :COMMENT, ERR=STATUS.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -832,10 +833,63 @@ runs(void)
 	    "max_data: data of max_data bytes is fine");
 }
 
+/* The blocks dropped for having no data, as "type|" lines. */
+static char dropped_log[256];
+static int dropped_stop;
+
+static int
+on_dropped(void *ctx, const char *type, size_t len)
+{
+	size_t n = strlen(dropped_log);
+
+	(void)ctx;
+	snprintf(
+	    dropped_log + n, sizeof(dropped_log) - n, "%.*s|", (int)len, type);
+	return dropped_stop;
+}
+
+static int
+no_event(void *ctx, const struct sse_event *ev)
+{
+	(void)ctx;
+	(void)ev;
+	return 0;
+}
+
+/*
+ * "If the data buffer is an empty string, set the data buffer and the event
+ * type buffer to the empty string and return": such a block (with an event
+ * or id field) is reported to sse_parser_set_dropped()'s callback.
+ */
+static void
+dropped(void)
+{
+	const char *in = "id: 11\nevent: done\n\n: only a comment\n\n"
+			 "retry: 5\n\n\nevent: e\n\nid: 3\n\nevent: x\n"
+			 "data\n\n";
+	struct sse_parser_cb cb = {no_event, NULL, NULL, NULL};
+	struct sse_parser p;
+
+	sse_parser_init(&p, &cb, 0);
+	sse_parser_set_dropped(&p, on_dropped);
+	dropped_log[0] = '\0';
+	ok(sse_parser_feed(&p, in, strlen(in)) == SSE_OK, "dropped: fed");
+	is_mem(dropped_log, strlen(dropped_log), "done|e||", 8,
+	    "dropped: blocks with an event or id field and no data, in order");
+	sse_parser_end(&p);
+	dropped_stop = 1;
+	dropped_log[0] = '\0';
+	ok(sse_parser_feed(&p, in, strlen(in)) == SSE_ERR_ABORTED &&
+		strcmp(dropped_log, "done|") == 0,
+	    "dropped: a non-zero return stops the parser");
+	sse_parser_release(&p);
+}
+
 int
 main(void)
 {
 	raw_spans();
+	dropped();
 	runs();
 	line_endings();
 	bom();
