@@ -136,6 +136,52 @@ json_random(void)
 	sse_format_release(&f);
 }
 
+/* A stand-in JSON reader: prints "<PATH of DATA>". */
+static int
+path_fn(void *ctx, const char *path, size_t plen, const struct sse_event *ev,
+    struct sse_buf *b)
+{
+	(*(int *)ctx)++;
+	return sse_buf_addf(
+	    b, "<%.*s of %.*s>", (int)plen, path, (int)ev->data_len, ev->data);
+}
+
+/* {data.PATH} goes to the caller's reader; .PATH is {data.PATH}\n. */
+static void
+test_paths(void)
+{
+	struct sse_event ev = ev_str(NULL, "{}", NULL);
+	struct sse_format f;
+	char err[256];
+	int calls = 0;
+
+	ok(sse_format_init(&f, "{data.a.0.b}|{data.c}", err, sizeof(err)) == 0,
+	    "paths: a template with {data.PATH}");
+	sse_buf_reset(&out);
+	sse_format_event(&f, &out, &ev, 0);
+	is_mem(out.p, out.len, "|", 1, "paths: no reader, nothing printed");
+	sse_buf_reset(&out);
+	f.path_fn = path_fn;
+	f.path_ctx = &calls;
+	sse_format_event(&f, &out, &ev, 0);
+	is_mem(out.p, out.len, "<a.0.b of {}>|<c of {}>", 23,
+	    "paths: each placeholder asks the reader, in order");
+	ok(calls == 2, "paths: once per placeholder");
+	sse_format_release(&f);
+	ok(sse_format_init(&f, ".x.y", err, sizeof(err)) == 0,
+	    "paths: .PATH is a format");
+	f.path_fn = path_fn;
+	f.path_ctx = &calls;
+	sse_buf_reset(&out);
+	sse_format_event(&f, &out, &ev, 0);
+	is_mem(out.p, out.len, "<x.y of {}>\n", 12, "paths: .PATH ends a line");
+	sse_format_release(&f);
+	ok(sse_format_init(&f, ".a{b}", err, sizeof(err)) == -1,
+	    "paths: .PATH takes no braces");
+	ok(sse_format_init(&f, "{data.}", err, sizeof(err)) == -1,
+	    "paths: an empty path is unknown");
+}
+
 int
 main(void)
 {
@@ -343,5 +389,6 @@ main(void)
 
 	sse_buf_release(&ser);
 	sse_buf_release(&out);
+	test_paths();
 	return done_testing();
 }
