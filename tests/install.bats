@@ -57,10 +57,10 @@ mk() {
 	assert_success
 	assert_output --partial 'SSE-SERVE(1)'
 	run bash -c "source '$d/usr/share/bash-completion/completions/sse'
-		COMP_WORDS=(sse listen --unt); COMP_CWORD=2; _sse
+		COMP_WORDS=(sse listen --idle-t); COMP_CWORD=2; _sse
 		printf '%s\n' \"\${COMPREPLY[@]}\""
 	assert_success
-	assert_output -- '--until'
+	assert_output -- '--idle-timeout'
 }
 
 # sections FILE: the names of FILE's ELF sections, one a line.

@@ -93,15 +93,15 @@ setup() {
 	run env MANPATH="$R/usr/share/man" MANPAGER=cat MANWIDTH=80 man sse-serve
 	assert_success
 	assert_output --partial 'SSE-SERVE(1)'
-	run bash -c 'source "$1"; COMP_WORDS=(sse listen --unt); COMP_CWORD=2; _sse
+	run bash -c 'source "$1"; COMP_WORDS=(sse listen --idle-t); COMP_CWORD=2; _sse
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$R/usr/share/bash-completion/completions/sse"
 	assert_success
-	assert_output -- '--until'
+	assert_output -- '--idle-timeout'
 	if command -v fish >/dev/null; then
-		run fish --no-config -c 'source $argv[1]; complete -C "sse listen --unt"' \
+		run fish --no-config -c 'source $argv[1]; complete -C "sse listen --idle-t"' \
 			"$R/usr/share/fish/vendor_completions.d/sse.fish"
 		assert_success
-		assert_output --regexp '^--until'
+		assert_output --regexp $'^--idle-timeout(\t[^\n]*)?$'
 	fi
 	if command -v zsh >/dev/null; then
 		run zsh -n "$R/usr/share/zsh/vendor-completions/_sse"
