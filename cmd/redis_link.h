@@ -40,6 +40,7 @@
 #include "event.h"
 
 #define RLINK_DEFAULT_KEY "sse"
+#define RLINK_CONNECT_MS 5000 /* at start: then exit EXIT_CONNECT */
 
 struct rlink_conf {
 	const char *url; /* redis://..., unix://... (lib/redisurl.h) */

@@ -36,17 +36,17 @@ static int
 opt_word(void *base, const struct opts_row *row, const char *arg, char *why,
     size_t whysz)
 {
-	static const char *const inputs[] = {"lines", "sse", "json"};
+	static const char *const inputs[] = {"lines", "sse", "json", "none"};
 	struct serve *s = base;
 	int i;
 
 	if (row->id == 'i') {
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 4; i++)
 			if (strcmp(arg, inputs[i]) == 0) {
 				s->input = (enum serve_input)i;
 				return 0;
 			}
-		snprintf(why, whysz, "use lines, sse or json");
+		snprintf(why, whysz, "use lines, sse, json or none");
 		return -1;
 	}
 	if (strcmp(arg, "seq") == 0 || strcmp(arg, "none") == 0) {
@@ -77,7 +77,8 @@ static const struct opts_row serve_rows[] = {
     {.kind = OPTS_SECTION, .help = "Input:"},
     {OPTS_ROW("input", 0, OPTS_CALL, 0, "KIND"),
 	.help = "lines (default), sse (stdin is an event\n"
-	    "stream) or json (one object a line)",
+	    "stream), json (one object a line) or none\n"
+	    "(with --redis: only serve the stream)",
 	.call = opt_word, .id = 'i'},
     {OPTS_ROW("event", 'e', OPTS_STR, SO(event), "TYPE"),
 	.help = "event type of lines input (default message)",
@@ -105,6 +106,12 @@ static const struct opts_row serve_rows[] = {
     {OPTS_ROW("backlog", 0, OPTS_INT, SO(backlog), "N"),
 	.help = "recent events a new client gets first\n(default 1000)",
 	.max = 100000000},
+    {.kind = OPTS_SECTION, .help = "More than one node:"},
+    {OPTS_ROW("redis", 0, OPTS_STR, SO(redis_url), "URL"),
+	.help = "share one stream through Redis: redis://\n"
+	    "[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH"},
+    {OPTS_ROW("stream", 0, OPTS_STR, SO(stream), "KEY"),
+	.help = "the stream's key in Redis (default sse)"},
 };
 
 static const struct opts_row help_rows[] = {
@@ -165,6 +172,20 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	if (rc == 0 && serve_cmd_check(s, p.operands, p.noperands) == -1)
 		rc = -1;
 	opts_parse_release(&p);
+	if (rc == 0 && s->redis_url == NULL &&
+	    (s->input == IN_NONE || s->stream != NULL)) {
+		msg_errx("%s needs --redis",
+		    s->input == IN_NONE ? "--input none" : "--stream");
+		rc = -1;
+	}
+	if (rc == 0 && s->input == IN_NONE && s->cmd.argv != NULL) {
+		msg_errx("--input none reads no input: no command then");
+		rc = -1;
+	}
+	if (rc == 0 && s->stream != NULL && s->stream[0] == '\0') {
+		msg_errx("--stream: the key is empty");
+		rc = -1;
+	}
 	if (rc == 0 && s->max_event + 4096 > s->history_bytes) {
 		msg_errx("--history-bytes must exceed --max-event-size by 4K");
 		rc = -1;
@@ -202,12 +223,17 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	int rc;
 
 	httpd_block_signals();
+	if (s->redis_url != NULL && (rc = serve_redis_open(s)) != 0)
+		return rc;
 	if ((rc = httpd_start(&s->h, ho, &src)) != 0)
 		return rc;
 	if (s->cmd.argv != NULL && serve_cmd_start(s) == -1)
 		return EXIT_ERROR;
+	if (s->redis != NULL && serve_redis_start(s) == -1)
+		return EXIT_ERROR;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||
-	    pthread_create(&tid, NULL, serve_input_main, s) != 0) {
+	    (s->input != IN_NONE &&
+		pthread_create(&tid, NULL, serve_input_main, s) != 0)) {
 		msg_errx("cannot start the input thread");
 		return EXIT_ERROR;
 	}
@@ -217,7 +243,10 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	pthread_cond_signal(&s->moved);
 	pthread_mutex_unlock(&s->mu);
 	(void)!write(s->stopfd, &one, sizeof(one));
-	pthread_join(tid, NULL);
+	if (s->redis != NULL) /* a commit waiting for Redis gives up */
+		serve_redis_stop(s);
+	if (s->input != IN_NONE)
+		pthread_join(tid, NULL);
 	return EXIT_OK;
 }
 
@@ -248,6 +277,7 @@ cmd_serve_exec(int argc, char **argv)
 	pthread_condattr_destroy(&ca);
 	serve_input_init(&s);
 	rc = serve_run(&s, &ho);
+	serve_redis_close(&s); /* its thread wakes the HTTP loop */
 	httpd_free(s.h);
 	serve_cmd_release(&s);
 	if (s.stopfd != -1)

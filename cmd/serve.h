@@ -24,7 +24,7 @@
 #include "opts.h"
 #include "parser.h"
 
-enum serve_input { IN_LINES, IN_SSE, IN_JSON };
+enum serve_input { IN_LINES, IN_SSE, IN_JSON, IN_NONE /* --redis only */ };
 
 /* An event serialized into the batch, waiting for the log. */
 struct batched {
@@ -58,6 +58,7 @@ struct serve {
 	int64_t max_stall_ms;
 	struct child_opts cmd; /* -- CMD [ARG...]; cmd.argv NULL: stdin */
 	char **cmdv;
+	const char *redis_url, *stream; /* --redis, --stream */
 
 	/* shared with the HTTP thread, under mu */
 	pthread_mutex_t mu;
@@ -85,6 +86,7 @@ struct serve {
 
 	struct httpd *h;
 	int stopfd; /* tells the input thread to stop */
+	struct serve_redis *redis; /* the link to Redis, with --redis */
 
 	/* the input thread's own */
 	uint64_t seq, lineno;
@@ -124,10 +126,29 @@ void serve_cmd_release(struct serve *);
 
 /* serve_hub.c: the batch into the log (end: input is over), then wake. */
 void hub_flush(struct serve *, bool end);
+/* The same for any batch: n events of pend, serialized in batch. */
+void hub_append(struct serve *, const struct sse_buf *batch,
+    const struct batched *pend, size_t n, bool end);
 /* The httpd source callbacks (ctx: the struct serve). */
 void *hub_open(void *ctx, const char *last_id, int *status);
 ssize_t hub_read(
     void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
 void hub_close(void *ctx, void *client);
+
+/*
+ * serve_redis.c, with --redis: the input's events go to the stream, and
+ * the stream's entries into the log. open connects and fills the log
+ * (0, or an exit status after a message); start starts reading; close
+ * stops, joins and frees (before httpd_free(): the link's thread wakes
+ * the HTTP loop).
+ */
+int serve_redis_open(struct serve *);
+int serve_redis_start(struct serve *);
+int serve_redis_add(struct serve *, const struct sse_event *);
+/* The input's batch into the stream: waits while Redis is away. */
+void serve_redis_commit(struct serve *, bool end);
+/* Any thread: stop waiting for Redis (a commit returns). */
+void serve_redis_stop(struct serve *);
+void serve_redis_close(struct serve *);
 
 #endif

@@ -122,10 +122,10 @@ wait_for_fastest(struct serve *s)
 
 /* Under mu: append one event, waiting for the fastest client if need be. */
 static int
-append_flow(struct serve *s, const struct batched *pp)
+append_flow(struct serve *s, const struct sse_buf *b, const struct batched *pp)
 {
-	const char *p = s->batch.p + pp->off;
-	const char *id = pp->has_id ? s->batch.p + pp->id_off : NULL;
+	const char *p = b->p + pp->off;
+	const char *id = pp->has_id ? b->p + pp->id_off : NULL;
 	uint64_t keep;
 	int rc;
 
@@ -149,33 +149,42 @@ append_flow(struct serve *s, const struct batched *pp)
 	}
 }
 
-/* Append the batch to the log in one critical section, then wake. */
+/* Append a batch to the log in one critical section, then wake. */
 void
-hub_flush(struct serve *s, bool end)
+hub_append(struct serve *s, const struct sse_buf *batch,
+    const struct batched *pend, size_t n, bool end)
 {
-	struct batched *pp;
 	size_t i;
-	bool any = s->npend > 0 || end, wake;
+	bool wake;
 
-	if (!any)
+	if (n == 0 && !end)
 		return;
 	pthread_mutex_lock(&s->mu);
-	for (i = 0; i < s->npend; i++) {
-		pp = &s->pend[i];
-		if (append_flow(s, pp) == -1)
+	for (i = 0; i < n; i++)
+		if (append_flow(s, batch, &pend[i]) == -1)
 			msg_warnx("an event of %zu bytes does not fit in "
 				  "--history-bytes, skipped",
-			    pp->len);
-	}
+			    pend[i].len);
 	if (end)
 		s->ended = true;
 	wake = s->waiters || end;
 	s->waiters = false;
 	pthread_mutex_unlock(&s->mu);
+	if (wake && s->h != NULL) /* not while --redis fills the log */
+		httpd_wake_all(s->h);
+}
+
+/* The input's batch: into the stream with --redis, else into the log. */
+void
+hub_flush(struct serve *s, bool end)
+{
+	if (s->redis != NULL) {
+		serve_redis_commit(s, end); /* the stream never ends */
+		return;
+	}
+	hub_append(s, &s->batch, s->pend, s->npend, end);
 	s->npend = 0;
 	sse_buf_reset(&s->batch);
-	if (wake)
-		httpd_wake_all(s->h);
 }
 
 /*

@@ -51,6 +51,8 @@ emit(struct serve *s, struct sse_event *ev)
 	const char *why;
 	size_t old = s->batch.len, id_at = 0;
 
+	if (s->redis != NULL) /* ids come from the stream */
+		return serve_redis_add(s, ev);
 	if (!ev->has_id && s->ids) {
 		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq + 1);
 		ev->id_len = (size_t)(idbuf + sizeof(idbuf) - ev->id);

@@ -61,7 +61,7 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -l exec-stop -d 'exit 1 
 
 # serve
 complete -c sse -n "__fish_seen_subcommand_from serve" -s h -l help -d 'show help and exit'
-complete -c sse -n "__fish_seen_subcommand_from serve" -l input -x -a 'lines sse json' -d 'how stdin is read'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l input -x -a 'lines sse json none' -d 'how stdin is read'
 complete -c sse -n "__fish_seen_subcommand_from serve" -s e -l event -x -d 'event type of lines input'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l id -x -a 'seq none' -d 'event ids'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l retry -x -d 'send retry to every client'
@@ -76,6 +76,8 @@ complete -c sse -n "__fish_seen_subcommand_from serve" -l stderr -x -a 'event me
 complete -c sse -n "__fish_seen_subcommand_from serve" -l restart -x -a 'never on-failure always' -d 'when to start the command again'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l restart-delay -x -d 'first wait before a restart'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l kill-after -x -d 'SIGKILL the command this long after SIGTERM'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l redis -x -a 'redis:// unix://' -d 'share one stream through Redis'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l stream -x -d 'the stream key in Redis'
 complete -c sse -n "__fish_seen_subcommand_from serve" -s b -l bind -x -a '127.0.0.1 0.0.0.0 ::1 ::' -d 'address to listen on'
 complete -c sse -n "__fish_seen_subcommand_from serve" -s p -l port -x -d 'port to listen on'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l cors -x -d 'allow this origin'
