@@ -793,6 +793,33 @@ rlink_wait_read(struct rlink *l)
 
 /* ---- the link ---- */
 
+/* XADD KEY 0-* needs Redis 7: 0, an exit status, or -1 (l->rd.why). */
+static int
+check_version(struct rlink *l)
+{
+	const char *argv[] = {"INFO", "server"};
+	redisReply *rep;
+	int rc, v;
+
+	if ((rc = conn_call(l, &l->rd, &rep, 2, argv, SLACK_MS)) != 0)
+		return rc;
+	v = rep->type == REDIS_REPLY_STRING
+	    ? rstream_version(rep->str, rep->len)
+	    : -1;
+	freeReplyObject(rep);
+	if (v >= 7)
+		return 0;
+	if (v < 0)
+		msg_errx("redis '%s' does not say its version: --redis needs "
+			 "Redis 7 or later",
+		    l->shown);
+	else
+		msg_errx("redis '%s' is version %d: --redis needs Redis 7 or "
+			 "later",
+		    l->shown, v);
+	return EXIT_ERROR;
+}
+
 static char *
 key_with(const char *key, const char *suffix)
 {
@@ -852,6 +879,8 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 		return EXIT_ERROR;
 	}
 	rc = conn_open(l, &l->rd, connect_ms);
+	if (rc == 0 && (rc = check_version(l)) > 0)
+		return rc;
 	if (rc == 0 && conf->publish) {
 		rc = conn_open(l, &l->pub, connect_ms);
 		if (rc == 0)

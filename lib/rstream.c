@@ -203,6 +203,30 @@ rstream_pos_epoch(struct rstream_pos *pos, const struct rstream_epoch *now)
 	return RSTREAM_SWITCH;
 }
 
+int
+rstream_version(const char *info, size_t len)
+{
+	static const char key[] = "redis_version:";
+	const char *p = info, *end = info + len;
+	int v = 0, digits = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl != NULL ? nl : end;
+
+		if ((size_t)(eol - p) > sizeof(key) - 1 &&
+		    memcmp(p, key, sizeof(key) - 1) == 0) {
+			for (p += sizeof(key) - 1;
+			     p < eol && *p >= '0' && *p <= '9' && v < 100000;
+			     p++)
+				v = v * 10 + (*p - '0'), digits++;
+			return digits > 0 ? v : -1;
+		}
+		p = eol + 1;
+	}
+	return -1;
+}
+
 int64_t
 rstream_backoff_ms(unsigned attempt, uint32_t rnd)
 {

@@ -102,6 +102,13 @@ enum rstream_change rstream_pos_epoch(
     struct rstream_pos *pos, const struct rstream_epoch *now);
 
 /*
+ * The server's major version from the text of INFO server
+ * ("redis_version:7.0.15"), or -1 when it names none. XADD KEY 0-* needs
+ * Redis 7.
+ */
+int rstream_version(const char *info, size_t len);
+
+/*
  * The wait before connecting again after attempt failures (0 the first):
  * doubling from 100 ms up to 5 s, the upper half chosen at random by rnd
  * (jitter, so that nodes do not all come back at the same moment).

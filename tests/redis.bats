@@ -379,3 +379,15 @@ message $new-1 d"
 	wait "$PID1" || status=$?
 	[ "$status" = 0 ]
 }
+
+@test "redis: --id none on one node: no ids there, the same events; ids on the others" {
+	redis_up
+	node 1
+	node 2 --input none --id none
+	feed 1 x y
+	run ev 2 -n 2
+	assert_output "message  x
+message  y"
+	run ev 1 -n 2
+	assert_output "$(printf 'message %s-1 x\nmessage %s-2 y' "$(epoch)" "$(epoch)")"
+}

@@ -195,6 +195,20 @@ main(void)
 		step(&pos, 1) == RSTREAM_NEXT,
 	    "Redis restarted empty: from the start again");
 
+	{
+		static const char info[] = "# Server\r\nredis_git_sha1:0\r\n"
+					   "redis_version:7.0.15\r\nx:1\r\n";
+		static const char old[] = "redis_version:6.2.14\r\n";
+
+		ok(rstream_version(info, sizeof(info) - 1) == 7,
+		    "INFO server: version 7");
+		ok(rstream_version(old, sizeof(old) - 1) == 6, "version 6");
+		ok(rstream_version("redis_version:\r\n", 16) == -1 &&
+			rstream_version("# Server\r\n", 10) == -1 &&
+			rstream_version("", 0) == -1,
+		    "no version: -1");
+	}
+
 	inrange = 1;
 	for (i = 0; i < 12; i++) {
 		int64_t lo = rstream_backoff_ms((unsigned)i, 0);
