@@ -129,3 +129,17 @@ check_cmd() {
 	run sh -c "mandoc -Tascii '$ROOT_DIR/man/sse-serve.1' | tr -s ' \n' '  '"
 	assert_output --partial '204 No Content'
 }
+
+@test "docs: every make target README names exists, and every sse command it runs" {
+	local t cmd
+	for t in $(grep -oE '(^|`)make [a-z][a-z-]*' "$ROOT_DIR/README.md" | sed 's/^`//; s/^make //' | sort -u); do
+		make -n -C "$ROOT_DIR" -o "$SSE_BIN" BIN="$SSE_BIN" "$t" >/dev/null 2>&1 ||
+			fail "README names 'make $t', which make does not know"
+	done
+	for cmd in $(grep -oE '\bsse [a-z]+' "$ROOT_DIR/README.md" | cut -d' ' -f2 | sort -u); do
+		case $cmd in
+		listen | serve | replay | help) ;;
+		*) sse --help | grep -qE "^  $cmd " || fail "README runs 'sse $cmd'" ;;
+		esac
+	done
+}
