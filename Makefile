@@ -127,7 +127,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h) \
     $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -Ilib -o $@ $< $(LIB_SRC)
+	    -fno-sanitize-recover=undefined -Ilib -o $@ $< $(LIB_SRC) -ljansson
 
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \

@@ -2,8 +2,10 @@
  * The reader behind `sse replay`. The file is read in blocks and taken in
  * as it comes, never held whole: what stays is the recording's own strings
  * (see sse-replay(1)). Its kind is told from its first bytes; a recording's
- * lines are parsed with jansson, decoded (cmd/event_json.c) and checked
- * (lib/record.c); a plain text/event-stream goes through the parser.
+ * event lines in the writer's own shape are read without a JSON tree
+ * (lib/record_read.c), every other line is parsed with jansson and decoded
+ * (cmd/event_json.c), and all are checked (lib/record.c); a plain
+ * text/event-stream goes through the parser.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +29,7 @@ struct loader {
 	const char *path;
 	size_t line;
 	int64_t retry; /* plain files: a retry field for the next event */
-	struct sse_buf scratch; /* chunk64 decoding */
+	struct sse_buf scratch; /* chunk64 decoding, event lines' strings */
 	struct sse_rec_check check;
 	struct sse_parser parser; /* plain files */
 	struct sse_rec_lines lines; /* recordings; before the kind is known */
@@ -207,6 +209,14 @@ load_line(struct loader *l, const char *p, size_t len, bool cut)
 		;
 	if (i == len)
 		return 0; /* blank lines are allowed: editing is */
+	/* Most lines are events in the writer's own shape: no JSON tree. */
+	if (sse_rec_read_event(p, len, &e, &l->scratch) == 1) {
+		if (sse_rec_check(&l->check, &e) == -1)
+			return load_error(l, l->check.err);
+		if ((rc = keep(l, &e)) == 0)
+			l->rec->end_t = e.t;
+		return rc;
+	}
 	if ((o = parse_line(l, p, len, cut)) == NULL)
 		return EXIT_STREAM;
 	if (!json_is_object(o)) {

@@ -65,6 +65,8 @@ struct player {
 	int64_t start; /* monotonic us: play time 0 */
 	int64_t deadline; /* monotonic us of --timeout, or INT64_MAX */
 	uint64_t nsent; /* events played, for --stall-after */
+	int64_t now; /* monotonic us, as last read by wait_for() */
+	unsigned unread; /* entries played since */
 };
 
 enum { PLAY_ON, PLAY_STOP, PLAY_SIGNAL, PLAY_TIMEOUT };
@@ -73,11 +75,21 @@ enum { PLAY_ON, PLAY_STOP, PLAY_SIGNAL, PLAY_TIMEOUT };
 static int
 wait_for(struct player *p, int64_t due, enum output_result *r)
 {
-	int64_t now = now_mono_us();
+	int64_t now;
 
 	/* Checked here too, since an endless --no-delay loop never sleeps. */
 	if (sig_caught)
 		return PLAY_SIGNAL;
+	/*
+	 * Entries due before the time last read are played with no new
+	 * reading, 64 at the most: a --no-delay run plays instead of asking
+	 * the clock (it was a sixth of its time), and --timeout is late by
+	 * 64 entries at the most.
+	 */
+	if (due <= p->now && p->unread++ < 64)
+		return PLAY_ON;
+	p->unread = 0;
+	now = p->now = now_mono_us();
 	if (now >= p->deadline)
 		return PLAY_TIMEOUT;
 	if (due <= now)

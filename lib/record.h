@@ -101,6 +101,16 @@ void sse_rec_check_init(struct sse_rec_check *);
 int sse_rec_check(struct sse_rec_check *, const struct sse_rec_entry *);
 
 /* Base64 (RFC 4648, with padding) for chunk64. */
+/*
+ * An event line in exactly the shape sse_rec_event() writes, read without
+ * a JSON tree (record_read.c): 1 and e filled (its strings in scratch,
+ * valid until the next call), or 0 when the line has any other shape and
+ * must be read by a JSON library. It never refuses a line: 0 only says
+ * "not mine".
+ */
+int sse_rec_read_event(const char *p, size_t len, struct sse_rec_entry *e,
+    struct sse_buf *scratch);
+
 int sse_base64_encode(struct sse_buf *out, const void *p, size_t len);
 /* -1 on a character outside the alphabet, bad padding, or out's cap. */
 int sse_base64_decode(struct sse_buf *out, const char *s, size_t len);

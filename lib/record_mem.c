@@ -155,12 +155,13 @@ int
 sse_rec_lines_next(struct sse_rec_lines *l, bool end, const char **line,
     size_t *len, bool *cut)
 {
-	char *p = l->pend.p + l->off, *nl;
 	size_t left = l->pend.len - l->off;
+	char *p, *nl;
 
 	*cut = false;
 	if (left == 0)
-		return 0;
+		return 0; /* and pend.p may still be NULL */
+	p = l->pend.p + l->off;
 	if ((nl = memchr(p + l->scan, '\n', left - l->scan)) != NULL) {
 		*line = p;
 		*len = (size_t)(nl - p);

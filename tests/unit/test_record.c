@@ -218,9 +218,72 @@ test_time(void)
 	sse_buf_release(&b);
 }
 
+/* Reads line (NUL-free here) with the fast reader; 1 when taken. */
+static int
+read_ev(const char *line, struct sse_rec_entry *e, struct sse_buf *b)
+{
+	return sse_rec_read_event(line, strlen(line), e, b);
+}
+
+static void
+test_read_event(void)
+{
+	static const char *const not_mine[] = {
+	    "{\"t\": 1,\"event\":\"a\",\"data\":\"b\"}", /* a blank */
+	    "{\"t\":1,\"data\":\"b\",\"event\":\"a\"}", /* order */
+	    "{\"t\":01,\"event\":\"a\",\"data\":\"b\"}", /* leading 0 */
+	    "{\"t\":-1,\"event\":\"a\",\"data\":\"b\"}",
+	    "{\"t\":1234567890123456789,\"event\":\"\",\"data\":\"\"}",
+	    "{\"t\":1,\"event\":\"\\ud800\",\"data\":\"b\"}", /* lone */
+	    "{\"t\":1,\"event\":\"a\",\"data\":\"\xff\"}", /* not UTF-8 */
+	    "{\"t\":1,\"event\":\"a\",\"data\":\"\t\"}", /* raw TAB */
+	    "{\"t\":1,\"event\":\"a\",\"data\":\"\\x\"}", /* bad escape */
+	    "{\"t\":1,\"event\":\"a\",\"data\":\"b\",\"x\":1}", /* key */
+	    "{\"t\":1,\"event\":\"a\",\"data\":\"b\"} ", /* after */
+	    "{\"t\":1,\"event\":\"a\",\"data64\":\"Yg==\"}",
+	    "{\"t\":1,\"open\":200}",
+	    "{\"t\":1,\"retry\":5}",
+	    "",
+	};
+	struct sse_rec_entry e;
+	struct sse_event ev;
+	struct sse_buf b, line;
+	size_t i;
+
+	sse_buf_init(&b, 0);
+	sse_buf_init(&line, 0);
+	ev = ev_str("up\u00e9", "a \"b\"\n\\c\x01\U0001F600", "7");
+	ev.retry = 2500;
+	ok(sse_rec_event(&line, 42, &ev) == 0, "writer");
+	ok(sse_rec_read_event(line.p, line.len - 1, &e, &b) == 1 &&
+		e.kind == SSE_REC_EVENT && e.t == 42 && e.ev.retry == 2500 &&
+		e.ev.has_id && e.ev.id_len == 1 && e.ev.id[0] == '7' &&
+		e.ev.type_len == ev.type_len &&
+		memcmp(e.ev.type, ev.type, ev.type_len) == 0 &&
+		e.ev.data_len == ev.data_len &&
+		memcmp(e.ev.data, ev.data, ev.data_len) == 0,
+	    "the writer's line reads back without a JSON tree");
+	ok(read_ev("{\"t\":0,\"event\":\"\",\"data\":\"\"}", &e, &b) == 1 &&
+		e.ev.type_len == 7 && memcmp(e.ev.type, "message", 7) == 0 &&
+		e.ev.data_len == 0 && !e.ev.has_id && e.ev.retry == -1,
+	    "an empty type is message; no id, no retry");
+	ok(read_ev("{\"t\":3,\"event\":\"a\",\"data\":\"\\ud83d\\ude00\\u00e9"
+		   "\\/\"}",
+	       &e, &b) == 1 &&
+		e.ev.data_len == 7 &&
+		memcmp(e.ev.data, "\xf0\x9f\x98\x80\xc3\xa9/", 7) == 0,
+	    "a surrogate pair, \\u00e9 and \\/ decode");
+	for (i = 0; i < sizeof(not_mine) / sizeof(not_mine[0]); i++)
+		ok(read_ev(not_mine[i], &e, &b) == 0,
+		    "left to the JSON reader: %s", not_mine[i]);
+	sse_buf_release(&b);
+	sse_buf_release(&line);
+}
+
 int
 main(void)
 {
+	test_read_event();
 	test_writers();
 	test_base64();
 	test_check();
