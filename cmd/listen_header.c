@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "eventsource.h"
 #include "listen.h"
+#include "msg.h"
 #include "util.h"
 
 /* A new response head began (its status line is in l->resp already). */
@@ -37,6 +39,24 @@ url(const struct listen *l)
 	return l->o->url;
 }
 
+/*
+ * On a terminal, without -v (which says more) or -q: a short, dim line on
+ * stderr when connected and when connected again, so that a quiet stream
+ * is not a blank screen and an outage is seen to end.
+ */
+static void
+status_line(const struct listen *l, const char *to)
+{
+	bool dim;
+
+	if (msg_verbosity() > 0 || msg_is_quiet() || !isatty(STDERR_FILENO))
+		return;
+	dim = output_color(l->o->out.color, STDERR_FILENO);
+	fprintf(stderr, "%s%s to %s%s\n", dim ? "\033[2m" : "",
+	    l->ever_opened ? "reconnected" : "connected", to,
+	    dim ? "\033[0m" : "");
+}
+
 /* Announce an accepted connection (and tell the open hook). */
 static bool
 open_conn(struct listen *l)
@@ -55,6 +75,7 @@ open_conn(struct listen *l)
 	}
 	(void)curl_easy_getinfo(l->easy, CURLINFO_EFFECTIVE_URL, &final);
 	listen_trace("* connected to %s", final ? final : url(l));
+	status_line(l, final ? final : url(l));
 	if (l->hooks.open == NULL)
 		return true;
 	memset(&c, 0, sizeof(c));

@@ -51,6 +51,43 @@ output_zero_is_none(void *base, const struct opts_row *row, const char *arg,
 	return 0;
 }
 
+static bool
+set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0';
+}
+
+/*
+ * --color always or never; auto: on a terminal unless NO_COLOR is set,
+ * and anywhere when FORCE_COLOR is (but not "0"), for `| less -R`.
+ */
+bool
+output_color(const char *when, int fd)
+{
+	const char *fc = getenv("FORCE_COLOR");
+
+	if (when != NULL && strcmp(when, "auto") != 0)
+		return strcmp(when, "always") == 0;
+	if (set("FORCE_COLOR") && strcmp(fc, "0") != 0)
+		return true;
+	return isatty(fd) && !set("NO_COLOR");
+}
+
+static int
+opt_color(void *base, const struct opts_row *row, const char *arg, char *why,
+    size_t n)
+{
+	(void)base;
+	(void)row;
+	if (strcmp(arg, "auto") == 0 || strcmp(arg, "always") == 0 ||
+	    strcmp(arg, "never") == 0)
+		return 0;
+	snprintf(why, n, "not auto, always or never");
+	return -1;
+}
+
 #define OO(f) offsetof(struct output_opts, f)
 
 const struct opts_row output_rows[] = {
@@ -59,6 +96,10 @@ const struct opts_row output_rows[] = {
     {OPTS_ROW("format", 'f', OPTS_STR, OO(format), "FMT"),
 	.help = "raw, json, data, data0, pretty, or a template\n"
 		"with {event} {data} {id} {time} {json}"},
+    {OPTS_ROW("color", 0, OPTS_STR, OO(color), "WHEN"),
+	.help = "pretty's colours: auto (a terminal, unless\nNO_COLOR; or "
+		"FORCE_COLOR), always, never",
+	.call = opt_color},
     {OPTS_ROW("event", 'e', OPTS_LIST, OO(types), "TYPE"),
 	.help = "print only events of this type (repeatable)"},
     {OPTS_ROW("max-events", 'n', OPTS_INT, OO(max_events), "N"),
@@ -127,14 +168,6 @@ matches(const regex_t *re, const char *data, size_t len)
 	return regexec(re, len ? data : "", 1, m, REG_STARTEND) == 0;
 }
 
-static bool
-color_wanted(int fd)
-{
-	const char *nc = getenv("NO_COLOR");
-
-	return isatty(fd) && (nc == NULL || *nc == '\0');
-}
-
 int
 output_init(struct output *out, const struct output_opts *o, int fd)
 {
@@ -154,7 +187,8 @@ output_init(struct output *out, const struct output_opts *o, int fd)
 		    err[0] ? err : "unknown format");
 		return -1;
 	}
-	out->fmt.color = out->fmt.kind == SSE_FMT_PRETTY && color_wanted(fd);
+	out->fmt.color =
+	    out->fmt.kind == SSE_FMT_PRETTY && output_color(o->color, fd);
 	json_path_init(&out->jpath);
 	out->fmt.path_fn = json_path_fn;
 	out->fmt.path_ctx = &out->jpath;

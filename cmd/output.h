@@ -99,6 +99,7 @@ struct output_opts {
 	const char *match; /* --match: print only events whose data matches */
 	const char *until_match; /* --until-match: stop after data matching */
 	const char *until_data; /* --until-data: stop after data equal to it */
+	const char *color; /* --color: auto (NULL), always or never */
 	bool comments; /* --comments: print comment lines (raw, json, pretty) */
 	int64_t timeout_ms; /* --timeout; -1 means none */
 };
@@ -212,6 +213,8 @@ enum output_result output_flush(struct output *);
  * an interval timer (ITIMER_REAL), which the caller must not use itself.
  */
 int output_set_deadline(struct output *, int64_t (*fn)(void *ctx), void *ctx);
+/* Whether to colour: --color's WHEN (NULL: auto), the environment, fd. */
+bool output_color(const char *when, int fd);
 /* The exit status for a result: EXIT_OK for DONE and CLOSED. */
 int output_status(enum output_result);
 

@@ -58,6 +58,7 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -l comments -d 'print co
 complete -c sse -n "__fish_seen_subcommand_from listen" -l state -r -F -d 'keep the last event ID in FILE'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l exec -x -d 'run CMD for each printed event'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l exec-stop -d 'exit 1 when CMD fails'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l color -x -d 'colour pretty output: auto, always or never'
 
 # serve
 complete -c sse -n "__fish_seen_subcommand_from serve" -s h -l help -d 'show help and exit'
@@ -122,3 +123,4 @@ complete -c sse -n "__fish_seen_subcommand_from replay" -l retry -x -d 'send a r
 complete -c sse -n "__fish_seen_subcommand_from replay" -l match -x -d 'print only events whose data matches'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l until-match -x -d 'exit 0 after an event whose data matches'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l until-data -x -d 'exit 0 after an event whose data is TEXT'
+complete -c sse -n "__fish_seen_subcommand_from replay" -l color -x -d 'colour pretty output: auto, always or never'

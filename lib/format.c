@@ -12,6 +12,7 @@
 
 #include "format.h"
 #include "json.h"
+#include "jsonpp.h"
 #include "parser.h"
 #include "scan.h"
 #include "serialize.h"
@@ -437,6 +438,25 @@ sse_format_visible(struct sse_buf *out, const char *s, size_t len,
 }
 
 /*
+ * Each event type its own colour, the same on every run: "message" cyan,
+ * as before; others by a hash of the name.
+ */
+static const char *
+type_color(const char *t, size_t n)
+{
+	static const char *const c[] = {"\033[1;31m", "\033[1;32m",
+	    "\033[1;33m", "\033[1;34m", "\033[1;35m", C_TYPE};
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	if (n == 7 && memcmp(t, "message", 7) == 0)
+		return C_TYPE;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)t[i]) * 16777619u;
+	return c[h % 6];
+}
+
+/*
  *   12:34:56.789 update id=42
  *     first data line
  *     second data line
@@ -449,15 +469,17 @@ static int
 add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
     bool color)
 {
+	const char *tc;
 	struct tm tm;
 	int ms;
 
 	split_time(unix_ms, true, &tm, &ms);
+	tc = type_color(ev->type, ev->type_len);
 	if (sse_buf_addf(out, "%s%02d:%02d:%02d.%03d%s %s", color ? C_TIME : "",
 		tm.tm_hour, tm.tm_min, tm.tm_sec, ms, color ? C_OFF : "",
-		color ? C_TYPE : "") == -1 ||
-	    sse_format_visible(out, ev->type, ev->type_len,
-		color ? C_TYPE : NULL, NULL) == -1 ||
+		color ? tc : "") == -1 ||
+	    sse_format_visible(
+		out, ev->type, ev->type_len, color ? tc : NULL, NULL) == -1 ||
 	    sse_buf_addstr(out, color ? C_OFF : "") == -1)
 		return -1;
 	if (ev->id_len > 0 &&
@@ -466,10 +488,14 @@ add_pretty(struct sse_buf *out, const struct sse_event *ev, int64_t unix_ms,
 		    out, ev->id, ev->id_len, color ? C_ID : NULL, NULL) == -1 ||
 		sse_buf_addstr(out, color ? C_OFF : "") == -1))
 		return -1;
-	if (ev->data_len > 0 &&
-	    (sse_buf_add(out, "\n  ", 3) == -1 ||
-		visible(out, ev->data, ev->data_len, color ? "" : NULL, "  ",
-		    color) == -1))
+	if (ev->data_len == 0)
+		return sse_buf_addch(out, '\n');
+	if (sse_buf_add(out, "\n  ", 3) == -1)
+		return -1;
+	/* JSON data indented and coloured; any other text as it is. */
+	if (sse_json_pretty(out, ev->data, ev->data_len, "  ", color) == 1 &&
+	    visible(out, ev->data, ev->data_len, color ? "" : NULL, "  ",
+		color) == -1)
 		return -1;
 	return sse_buf_addch(out, '\n');
 }

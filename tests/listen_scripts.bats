@@ -274,3 +274,47 @@ EOF2
 	lsn_prints $'{"comment":" keep"}\n{"event":"message","data":"one","id":""}' -f json --comments --no-reconnect "$URL"
 	lsn_prints one -f data --comments --no-reconnect "$URL"
 }
+
+@test "terminal: --color always|never, FORCE_COLOR; pretty indents JSON data and colours each event type its own way" {
+	serve <<'EOF2'
+send 'event: tick\ndata: {"a": [1, true], "s": "x"}\n\ndata: {"a": 1}\n\ndata: not {json\n\n'
+EOF2
+	run --separate-stderr lsn -f pretty --no-reconnect "$URL"
+	assert_success
+	[[ $output != *$'\e['* ]] || fail "colour with NO_COLOR: $output"
+	assert_line --index 1 '  {'
+	assert_line --index 2 '    "a": ['
+	assert_line --index 3 '      1,'
+	assert_line --index 5 '    ],'
+	assert_line --index 6 '    "s": "x"'
+	assert_line --index 7 '  }'
+	assert_line '  not {json'
+	run --separate-stderr lsn -f pretty --color always --no-reconnect "$URL"
+	assert_success
+	[[ $output == *$'\e[32m"x"\e[0m'* ]] || fail "no string colour: $output"
+	# tick and message in colours of their own
+	[[ $output == *$'\e[1;36mmessage'* ]] || fail "$output"
+	[[ $output != *$'\e[1;36mtick'* ]] || fail "$output"
+	FORCE_COLOR=1 run --separate-stderr lsn -f pretty --no-reconnect "$URL"
+	[[ $output == *$'\e['* ]] || fail "FORCE_COLOR: no colour"
+	FORCE_COLOR=1 run --separate-stderr lsn -f pretty --color never --no-reconnect "$URL"
+	[[ $output != *$'\e['* ]] || fail "--color never: colour"
+	run --separate-stderr sse listen --color maybe "$URL"
+	assert_failure 2
+	[[ $stderr == *"--color: invalid value 'maybe': not auto, always or never"* ]] || fail "$stderr"
+}
+
+@test "terminal: a status line on stderr when connected and when connected again (not with -q or -v)" {
+	reconnects 'send "retry: 10\ndata: one\n\n"'
+	run script -qec "timeout -k 5 20 sse listen -f data -n 2 '$URL'" /dev/null
+	assert_success
+	assert_output --partial "connected to $URL"
+	assert_output --partial "reconnected to $URL"
+	reconnects 'send "retry: 10\ndata: one\n\n"'
+	run script -qec "timeout -k 5 20 sse listen -q -f data -n 2 '$URL'" /dev/null
+	refute_output --partial "connected to"
+	# not on a pipe
+	reconnects 'send "retry: 10\ndata: one\n\n"'
+	run --separate-stderr lsn -f data -n 2 "$URL"
+	[[ $stderr != *connected* ]] || fail "$stderr"
+}

@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "event.h"
 #include "format.h"
+#include "jsonpp.h"
 #include "parser.h"
 #include "serialize.h"
 #include "jsoncheck.h"
@@ -180,6 +181,51 @@ test_paths(void)
 	    "paths: .PATH takes no braces");
 	ok(sse_format_init(&f, "{data.}", err, sizeof(err)) == -1,
 	    "paths: an empty path is unknown");
+}
+
+#define PP(in, want, name)                                                     \
+	do {                                                                   \
+		sse_buf_reset(&out);                                           \
+		ok(sse_json_pretty(&out, in, strlen(in), "> ", false) == 0,    \
+		    "json pretty: %s", name);                                  \
+		is_mem(out.p, out.len, want, strlen(want), name);              \
+	} while (0)
+
+#define NOT_PP(in, name)                                                       \
+	do {                                                                   \
+		sse_buf_reset(&out);                                           \
+		ok(sse_json_pretty(&out, in, strlen(in), "", false) == 1 &&    \
+			out.len == 0,                                          \
+		    "json pretty: not JSON: %s", name);                        \
+	} while (0)
+
+/* lib/jsonpp.c: the pretty format's JSON, checked as it is written. */
+static void
+test_json_pretty(void)
+{
+	char deep[200];
+
+	PP("{\"a\": [1, -2.5e3, true, null], \"b\": {}, \"c\": []}",
+	    "{\n>   \"a\": [\n>     1,\n>     -2.5e3,\n>     true,\n>     "
+	    "null\n>   ],\n>   \"b\": {},\n>   \"c\": []\n> }",
+	    "nested, empty containers on one line");
+	PP(" [\"x\\u00e9\\n\"] ", "[\n>   \"x\\u00e9\\n\"\n> ]",
+	    "escapes kept, blanks around ignored");
+	PP("[\"\xC2\x9B\"]", "[\n>   \"\\u009B\"\n> ]",
+	    "a C1 control in a string is made visible");
+	NOT_PP("42", "a bare number");
+	NOT_PP("\"s\"", "a bare string");
+	NOT_PP("{\"a\" 1}", "no colon");
+	NOT_PP("{\"a\": 1,}", "a trailing comma");
+	NOT_PP("[1] x", "text after it");
+	NOT_PP("[\"a\nb\"]", "a raw newline in a string");
+	NOT_PP("{a: 1}", "a key not quoted");
+	NOT_PP("[tru]", "a broken literal");
+	memset(deep, '[', 100);
+	memset(deep + 100, ']', 100);
+	sse_buf_reset(&out);
+	ok(sse_json_pretty(&out, deep, 200, "", false) == 1 && out.len == 0,
+	    "json pretty: nesting deeper than 64 is left as text");
 }
 
 int
@@ -390,5 +436,6 @@ main(void)
 	sse_buf_release(&ser);
 	sse_buf_release(&out);
 	test_paths();
+	test_json_pretty();
 	return done_testing();
 }
