@@ -127,7 +127,11 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h) \
     $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
 	clang $(STD) -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -Ilib -o $@ $< $(LIB_SRC) -ljansson
+	    -fno-sanitize-recover=undefined -Ilib -Icmd -o $@ $< \
+	    $(FUZZ_SRC_$*) $(LIB_SRC) -ljansson
+# What a target needs from cmd/ besides lib/.
+FUZZ_SRC_json = cmd/event_json.c
+build-fuzz/fuzz_json: $(FUZZ_SRC_json)
 
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
