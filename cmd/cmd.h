@@ -19,6 +19,7 @@ enum {
 	EXIT_IDLE = 6, /* --idle-timeout */
 	EXIT_STREAM = 7, /* event too large or malformed stream */
 	EXIT_RECONNECTS = 8, /* reconnects exhausted */
+	EXIT_EXPECT = 9, /* listen --expect: the events differ */
 	EXIT_SIGINT = 130,
 	EXIT_SIGTERM = 143,
 };

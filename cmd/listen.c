@@ -548,7 +548,7 @@ run(struct listen_opts *o, int out_fd)
 		&rec, &l.hooks, o->record, o->url, o->record_chunks) == -1)
 		goto out;
 	listen_parser_relay(&l);
-	rc = event_loop(&l);
+	rc = listen_expect_end(&l, event_loop(&l));
 out:
 	listen_record_finish(&rec, "stopped");
 	sig_release();
@@ -615,6 +615,8 @@ cmd_listen_exec(int argc, char **argv)
 		    output_check_fd(STDOUT_FILENO) == -1)
 			rc = EXIT_ERROR;
 		else if (o.state != NULL && listen_state_load(&o) == -1)
+			rc = EXIT_ERROR;
+		else if (o.expect != NULL && listen_expect_load(&o) == -1)
 			rc = EXIT_ERROR;
 		else if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			msg_errx("cannot initialise libcurl");

@@ -21,6 +21,7 @@
 #include "eventsource.h"
 #include "output.h"
 #include "parser.h"
+#include "record.h"
 
 /* Redirects followed per connection, as the Fetch standard allows. */
 #define LISTEN_MAX_REDIRS 20
@@ -110,6 +111,8 @@ struct listen_opts {
 	char *state_text; /* what FILE held, owned */
 	const char *exec; /* --exec CMD */
 	bool exec_stop; /* --exec-stop: a failing CMD ends listen */
+	const char *expect; /* --expect FILE */
+	struct sse_recording *expected; /* its events, loaded */
 	const char *record; /* --record FILE */
 	bool record_chunks;
 	struct output_opts out;
@@ -136,6 +139,8 @@ struct listen {
 	struct sse_buf errbody;
 	struct sse_buf state_id; /* --state: the ID last written */
 	bool state_written;
+	size_t expect_next; /* --expect: the entry the next event must match */
+	size_t expect_count; /* --expect: events matched */
 	int64_t last_byte_ms; /* monotonic: last bytes received */
 	int64_t chunk_ms; /* wall clock of the chunk being parsed */
 	curl_socket_t socks[LISTEN_MAX_SOCKS]; /* open, for input_waiting() */
@@ -183,6 +188,10 @@ int listen_state_load(struct listen_opts *);
  */
 int listen_after_event(struct listen *, const struct sse_event *, bool printed);
 void listen_exec_release(struct listen *);
+/* --expect: load FILE; -1 after a message. */
+int listen_expect_load(struct listen_opts *);
+/* The session ended with rc: EXIT_EXPECT when expected events are missing. */
+int listen_expect_end(struct listen *, int rc);
 
 /* listen_opts.c */
 void listen_opts_init(struct listen_opts *);

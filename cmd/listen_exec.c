@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "listen.h"
 #include "msg.h"
+#include "recording.h"
 
 /* The longest data also given in SSE_DATA (the kernel caps one string). */
 #define EXEC_ENV_DATA_MAX (64 * 1024)
@@ -194,13 +195,116 @@ exec_event(struct listen *l, const struct sse_event *ev)
 }
 
 int
+listen_expect_load(struct listen_opts *o)
+{
+	int rc;
+
+	if ((o->expected = calloc(1, sizeof(*o->expected))) == NULL) {
+		msg_errx("out of memory");
+		return -1;
+	}
+	/* The reader's messages name sse replay's way of seeing it. */
+	if ((rc = recording_load(o->expected, o->expect, 0)) != 0) {
+		free(o->expected);
+		o->expected = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* The next expected event at or after *i, or false when there is none. */
+static bool
+next_expected(const struct sse_recording *rec, size_t *i)
+{
+	while (*i < rec->nev && rec->ev[*i].kind != SSE_REC_EVENT)
+		(*i)++;
+	return *i < rec->nev;
+}
+
+/* One event for a diff: type, data and last event ID, made visible. */
+static void
+show(struct listen *l, const char *what, const struct sse_event *ev)
+{
+	const char *v;
+	int n;
+
+	v = listen_visible(l, ev->type, ev->type_len, &n);
+	fprintf(stderr, "  %s event: %.*s\n", what, n, v);
+	v = listen_visible(l, ev->id, ev->id_len, &n);
+	fprintf(stderr, "  %s id:    %.*s\n", what, n, v);
+	v = listen_visible(l, ev->data, ev->data_len, &n);
+	fprintf(stderr, "  %s data:  %.*s\n", what, n, v);
+}
+
+static bool
+same(const char *a, size_t an, const char *b, size_t bn)
+{
+	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
+}
+
+/* --expect: ev must be the next event of the file; 1 when all have come. */
+static int
+expect_event(struct listen *l, const struct sse_event *ev)
+{
+	const struct sse_recording *rec = l->o->expected;
+	struct sse_event want;
+	size_t i = l->expect_next, n;
+
+	n = (size_t)rec->nevents;
+	if (!next_expected(rec, &i)) {
+		listen_fail(l, EXIT_EXPECT,
+		    "--expect: an event after the %zu of '%s'", n,
+		    l->o->expect);
+		show(l, "+", ev);
+		return -1;
+	}
+	sse_recording_event(rec, i, &want);
+	if (!same(ev->type, ev->type_len, want.type, want.type_len) ||
+	    !same(ev->data, ev->data_len, want.data, want.data_len) ||
+	    !same(ev->id, ev->id_len, want.id, want.id_len)) {
+		listen_fail(l, EXIT_EXPECT,
+		    "--expect: event %zu differs from '%s' (- expected, + "
+		    "received)",
+		    l->expect_count + 1, l->o->expect);
+		show(l, "-", &want);
+		show(l, "+", ev);
+		return -1;
+	}
+	l->expect_next = i + 1;
+	if (++l->expect_count < n)
+		return 0;
+	l->stop = EXIT_OK; /* all came: done, as -n is */
+	return 1;
+}
+
+int
+listen_expect_end(struct listen *l, int rc)
+{
+	size_t n;
+
+	if (l->o->expected == NULL || rc == EXIT_EXPECT)
+		return rc;
+	n = l->o->expected->nevents;
+	if (l->expect_count >= n)
+		return rc;
+	msg_errx("--expect: %zu of the %zu events of '%s' came (exit %d)",
+	    l->expect_count, n, l->o->expect, rc);
+	return EXIT_EXPECT;
+}
+
+int
 listen_after_event(struct listen *l, const struct sse_event *ev, bool printed)
 {
+	int r = 0;
+
+	if (l->o->expected != NULL && printed &&
+	    (r = expect_event(l, ev)) == -1)
+		return -1;
 	if (l->o->state != NULL && state_save(l, ev) == -1)
 		return -1;
 	if (l->o->exec != NULL && printed && exec_event(l, ev) == -1)
 		return -1;
-	return 0;
+	return r == 1 ? -1 : 0; /* --expect has all its events */
 }
 
 void

@@ -37,6 +37,10 @@ listen_opts_release(struct listen_opts *o)
 {
 	output_opts_release(&o->out);
 	free(o->state_text);
+	if (o->expected != NULL) {
+		sse_recording_release(o->expected);
+		free(o->expected);
+	}
 	curl_slist_free_all(o->headers);
 	sse_buf_release(&o->body);
 }
@@ -162,6 +166,9 @@ static const struct opts_row listen_rows[] = {
     {OPTS_ROW("exec", 0, OPTS_STR, LO(exec), "CMD"),
 	.help = "run CMD for each printed event, data on its\nstdin, "
 	"SSE_EVENT, SSE_ID, SSE_DATA set"},
+    {OPTS_ROW("expect", 0, OPTS_STR, LO(expect), "FILE"),
+	.help = "exit 0 once the events of FILE (a recording or\nan SSE "
+	"file) have come, 9 at one that differs"},
     {OPTS_ROW("exec-stop", 0, OPTS_FLAG, LO(exec_stop), NULL),
 	.help = "exit 1 when CMD fails (default: warn, go on)"},
     {.kind = OPTS_SECTION,

@@ -74,7 +74,7 @@ on_event(void *ctx, const struct sse_event *ev)
 	len = 0;
 	if (l->out.fmt.kind == SSE_FMT_RAW)
 		raw = sse_parser_raw(&l->parser, &len);
-	if (l->o->state == NULL && l->o->exec == NULL)
+	if (l->o->state == NULL && l->o->exec == NULL && l->o->expected == NULL)
 		return output_said(
 		    l, output_event_raw(&l->out, ev, l->chunk_ms, raw, len));
 	return then_act(l, ev, raw, len);
@@ -170,7 +170,7 @@ void
 listen_parser_relay(struct listen *l)
 {
 	if (l->out.runs && l->hooks.event == NULL && l->o->state == NULL &&
-	    l->o->exec == NULL)
+	    l->o->exec == NULL && l->o->expect == NULL)
 		sse_parser_set_run(&l->parser, on_run);
 }
 

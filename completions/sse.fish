@@ -59,6 +59,7 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -l state -r -F -d 'keep 
 complete -c sse -n "__fish_seen_subcommand_from listen" -l exec -x -d 'run CMD for each printed event'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l exec-stop -d 'exit 1 when CMD fails'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l color -x -d 'colour pretty output: auto, always or never'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l expect -r -F -d 'compare the events with FILE: exit 0 when all came, 9 if not'
 
 # serve
 complete -c sse -n "__fish_seen_subcommand_from serve" -s h -l help -d 'show help and exit'

@@ -318,3 +318,33 @@ EOF2
 	run --separate-stderr lsn -f data -n 2 "$URL"
 	[[ $stderr != *connected* ]] || fail "$stderr"
 }
+
+@test "expect: --expect FILE exits 0 once its events have come, 9 with a diff at one that differs or when some are missing" {
+	printf 'id: 1\ndata: one\n\nevent: t\ndata: two\n\n' >"$T/want.sse"
+	serve <<'EOF2'
+send "id: 1\ndata: one\n\nevent: t\ndata: two\n\ndata: more\n\n"
+hang 10
+EOF2
+	run --separate-stderr lsn -f data --expect "$T/want.sse" "$URL"
+	assert_success
+	assert_output $'one\ntwo'
+	# a recording works as well: timing is ignored
+	lsn --record "$T/rec.jsonl" -n 2 -f data "$URL" >/dev/null
+	run --separate-stderr lsn -f data --expect "$T/rec.jsonl" "$URL"
+	assert_success
+	# a difference: exit 9, both sides shown
+	printf 'id: 1\ndata: one\n\nevent: t\ndata: zwei\n\n' >"$T/want.sse"
+	run --separate-stderr lsn -f data --expect "$T/want.sse" "$URL"
+	assert_failure 9
+	[[ $stderr == *"--expect: event 2 differs from '$T/want.sse' (- expected, + received)"* ]] || fail "$stderr"
+	[[ $stderr == *"  - data:  zwei"* ]] || fail "$stderr"
+	[[ $stderr == *"  + data:  two"* ]] || fail "$stderr"
+	[[ $stderr == *"  + id:    1"* ]] || fail "$stderr"
+	# events missing when the stream stops (or --timeout): exit 9
+	printf 'data: one\n\ndata: two\n\ndata: three\n\n' >"$T/want.sse"
+	serve <<'EOF2'
+send "data: one\n\ndata: two\n\n"
+EOF2
+	lsn_fails 9 "--expect: 2 of the 3 events of '$T/want.sse' came" -f data --no-reconnect --expect "$T/want.sse" "$URL"
+	lsn_fails 1 "cannot read" --expect "$T/nope" "$URL"
+}
