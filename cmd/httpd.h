@@ -58,6 +58,7 @@ struct httpd_opts {
 	const char *metrics_token;
 	bool publish;
 	const char *publish_token;
+	const char *publish_token_file;
 	size_t max_publish;
 };
 

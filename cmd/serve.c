@@ -130,6 +130,7 @@ serve_opts_help(char *out, size_t outsz)
 	    OPTS_TABLE(serve_rows, NULL),
 	    {serve_cmd_rows, serve_cmd_nrows, NULL},
 	    {httpd_rows, httpd_nrows, NULL},
+	    {serve_pub_rows, serve_pub_nrows, NULL},
 	    OPTS_TABLE(help_rows, NULL),
 	};
 	size_t i, n = 0;
@@ -151,6 +152,7 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	    OPTS_TABLE(serve_rows, s),
 	    {serve_cmd_rows, serve_cmd_nrows, s},
 	    {httpd_rows, httpd_nrows, ho},
+	    {serve_pub_rows, serve_pub_nrows, ho},
 	    OPTS_TABLE(help_rows, s),
 	};
 	struct opts_parse p;
@@ -170,6 +172,8 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 		rc = -1;
 	}
 	if (rc == 0 && serve_cmd_check(s, p.operands, p.noperands) == -1)
+		rc = -1;
+	if (rc == 0 && serve_pub_check(s, ho) == -1)
 		rc = -1;
 	opts_parse_release(&p);
 	if (rc == 0 && s->redis_url == NULL &&
@@ -208,7 +212,9 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	s->max_stall_ms = 10000;
 	s->stopfd = -1;
 	serve_cmd_defaults(s);
+	s->pubfd = -1;
 	httpd_opts_init(ho);
+	ho->max_publish = 1u << 20;
 	return parse(s, ho, argc, argv);
 }
 
@@ -216,12 +222,21 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 static int
 serve_run(struct serve *s, const struct httpd_opts *ho)
 {
-	const struct httpd_source src = {
-	    .open = hub_open, .read = hub_read, .close = hub_close, .ctx = s};
+	const struct httpd_source src = {.open = hub_open,
+	    .read = hub_read,
+	    .close = hub_close,
+	    .ctx = s,
+	    .publish = ho->publish ? serve_publish : NULL,
+	    .metrics = serve_metrics};
 	pthread_t tid;
 	uint64_t one = 1;
 	int rc;
 
+	s->publish = ho->publish;
+	if (serve_pub_init(s) == -1) {
+		msg_err("cannot set up publishing");
+		return EXIT_ERROR;
+	}
 	httpd_block_signals();
 	if (s->redis_url != NULL && (rc = serve_redis_open(s)) != 0)
 		return rc;
@@ -279,6 +294,7 @@ cmd_serve_exec(int argc, char **argv)
 	rc = serve_run(&s, &ho);
 	serve_redis_close(&s); /* its thread wakes the HTTP loop */
 	httpd_free(s.h);
+	serve_pub_release(&s);
 	serve_cmd_release(&s);
 	if (s.stopfd != -1)
 		close(s.stopfd);

@@ -59,6 +59,8 @@ struct serve {
 	struct child_opts cmd; /* -- CMD [ARG...]; cmd.argv NULL: stdin */
 	char **cmdv;
 	const char *redis_url, *stream; /* --redis, --stream */
+	bool publish; /* --publish (a copy of the HTTP option) */
+	char pubtok[256]; /* --publish-token-file's token */
 
 	/* shared with the HTTP thread, under mu */
 	pthread_mutex_t mu;
@@ -83,6 +85,12 @@ struct serve {
 	 * loop thread nothing.
 	 */
 	bool waiters;
+	/* for GET /metrics */
+	uint64_t n_published, n_resumed, n_lost;
+	/* publish requests: the HTTP thread queues, the input thread takes */
+	pthread_mutex_t pubmu;
+	STAILQ_HEAD(, pubjob) pubq;
+	int pubfd;
 
 	struct httpd *h;
 	int stopfd; /* tells the input thread to stop */
@@ -123,6 +131,17 @@ int serve_cmd_check(struct serve *, char **operands, int n);
 int serve_cmd_start(struct serve *);
 void serve_cmd_run(struct serve *);
 void serve_cmd_release(struct serve *);
+
+/* serve_pub.c: POST /events (--publish), and the hub's metrics. */
+extern const struct opts_row serve_pub_rows[];
+extern const size_t serve_pub_nrows;
+int serve_pub_check(struct serve *, struct httpd_opts *);
+int serve_pub_init(struct serve *);
+void serve_pub_release(struct serve *);
+int serve_publish(void *ctx, struct httpd_pub *);
+void serve_pub_take(struct serve *);
+void serve_pub_loop(struct serve *);
+void serve_metrics(void *ctx, struct sse_buf *);
 
 /* serve_hub.c: the batch into the log (end: input is over), then wake. */
 void hub_flush(struct serve *, bool end);

@@ -148,6 +148,12 @@ cmd_flush(void *ctx)
 	hub_flush(ctx, false);
 }
 
+static void
+cmd_extra(void *ctx)
+{
+	serve_pub_take(ctx);
+}
+
 int
 serve_cmd_start(struct serve *s)
 {
@@ -164,18 +170,21 @@ serve_cmd_start(struct serve *s)
 void
 serve_cmd_run(struct serve *s)
 {
-	struct child_cb cb = {
-	    cmd_out, cmd_err, cmd_exited, cmd_flush, s, -1, NULL};
+	struct child_cb cb = {cmd_out, cmd_err, cmd_exited, cmd_flush, s,
+	    s->publish ? s->pubfd : -1, cmd_extra};
 	bool stop;
 
 	child_run(&s->child, s->stopfd, &cb);
 	pthread_mutex_lock(&s->mu);
 	stop = s->stop;
 	pthread_mutex_unlock(&s->mu);
-	if (stop)
+	if (stop) {
 		hub_flush(s, false);
-	else /* over for good: the input's end */
-		serve_input_end(s);
+		return;
+	}
+	serve_input_end(s); /* over for good: the input's end */
+	if (s->publish && !s->exit_on_eof)
+		serve_pub_loop(s); /* publishers go on */
 }
 
 void

@@ -222,6 +222,8 @@ hub_open(void *ctx, const char *last_id, int *status)
 		lost = true;
 		cur = s->log.tail;
 	}
+	if (last_id != NULL && *last_id != '\0') /* for GET /metrics */
+		lost ? s->n_lost++ : s->n_resumed++;
 	ended = s->ended;
 	caught_up = cur == evlog_head(&s->log);
 	if (ended && !lost && caught_up) {

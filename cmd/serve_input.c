@@ -215,7 +215,8 @@ end_of_input(struct serve *s, bool skipping)
 		ev.type_len = strlen(s->end_event);
 		emit(s, &ev);
 	}
-	hub_flush(s, true);
+	/* Publishing, the stream goes on after the input's end. */
+	hub_flush(s, !s->publish || s->exit_on_eof);
 	if (s->exit_on_eof)
 		httpd_drain(s->h);
 }
@@ -282,7 +283,7 @@ void *
 serve_input_main(void *arg)
 {
 	struct serve *s = arg;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	ssize_t n;
 	char *buf;
 
@@ -299,14 +300,18 @@ serve_input_main(void *arg)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = s->stopfd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = s->publish ? s->pubfd : -1; /* -1: not watched */
+	pfd[2].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) == -1) {
+		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[1].revents != 0)
 			goto stopped;
+		if (pfd[2].revents != 0)
+			serve_pub_take(s);
 		if (pfd[0].revents == 0)
 			continue;
 		n = read(0, buf, READ_BLOCK);
@@ -324,6 +329,8 @@ serve_input_main(void *arg)
 		hub_flush(s, false);
 	}
 	end_of_input(s, s->skipping);
+	if (s->publish && !s->exit_on_eof)
+		serve_pub_loop(s); /* publishers go on */
 stopped:
 	free(buf);
 	return NULL;

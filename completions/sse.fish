@@ -89,6 +89,12 @@ complete -c sse -n "__fish_seen_subcommand_from serve" -l tls-key -r -F -d 'PEM 
 complete -c sse -n "__fish_seen_subcommand_from serve" -l max-clients -x -d 'streams at once'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l keepalive -x -d 'comment on idle streams every SECS'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l no-viewer -d 'do not serve the viewer page'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l publish -d 'POST /events publishes'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l publish-token -x -d 'token that POST needs'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l publish-token-file -r -F -d 'file whose first line is the publish token'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l max-publish-size -x -d 'largest POST body'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l access-log -r -F -d 'a JSON line for each request to FILE'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l metrics-token -x -d 'token that /metrics and /healthz need'
 
 # replay
 complete -c sse -n "__fish_seen_subcommand_from replay" -s h -l help -d 'show help and exit'
