@@ -128,6 +128,10 @@ serve_pub_check(struct serve *s, struct httpd_opts *ho)
 	}
 	if (!ho->publish)
 		return 0;
+	if (s->redis_url != NULL) { /* its ids come from the stream */
+		msg_errx("--publish and --redis do not go together yet");
+		return -1;
+	}
 	if (sub != NULL && ho->publish_token == NULL) {
 		msg_errx("--publish with a subscriber token needs its own "
 			 "--publish-token (or $SSE_PUBLISH_TOKEN): a "

@@ -123,6 +123,9 @@ post() {
 	run sse serve -p 0 --publish-token a </dev/null
 	[ "$status" -eq 2 ]
 	assert_output --partial '--publish-token needs --publish'
+	run sse serve -p 0 --publish --redis redis://127.0.0.1:1 </dev/null
+	[ "$status" -eq 2 ]
+	assert_output --partial '--publish and --redis do not go together yet'
 }
 
 @test "publish: eight publishers at once lose nothing and keep each one's order" {
