@@ -625,15 +625,32 @@ static int
 resp(struct sse_buf *b, size_t argc, const char *const argv[],
     const size_t len[])
 {
-	size_t i;
-	int rc = sse_buf_addf(b, "*%zu\r\n", argc);
+	char num[24], *p;
+	size_t i, need = 0, v;
 
-	for (i = 0; i < argc && rc == 0; i++) {
-		rc |= sse_buf_addf(b, "$%zu\r\n", len[i]);
-		rc |= sse_buf_add(b, argv[i], len[i]);
-		rc |= sse_buf_add(b, "\r\n", 2);
+	for (i = 0; i < argc; i++)
+		need += len[i] + 26;
+	if (sse_buf_room(b, need + 24) == -1)
+		return -1;
+	/* printf-free: this runs for every event a producer publishes */
+	for (i = 0; i <= argc; i++) {
+		v = i == 0 ? argc : len[i - 1];
+		p = num + sizeof(num);
+		*--p = '\n';
+		*--p = '\r';
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		*--p = i == 0 ? '*' : '$';
+		memcpy(b->p + b->len, p, (size_t)(num + sizeof(num) - p));
+		b->len += (size_t)(num + sizeof(num) - p);
+		if (i > 0) {
+			memcpy(b->p + b->len, argv[i - 1], len[i - 1]);
+			memcpy(b->p + b->len + len[i - 1], "\r\n", 2);
+			b->len += len[i - 1] + 2;
+		}
 	}
-	return rc;
+	return 0;
 }
 
 int

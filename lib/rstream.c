@@ -157,12 +157,21 @@ size_t
 rstream_label(const struct rstream_epoch *e, uint64_t ms, uint64_t seq,
     char out[RSTREAM_LABEL_MAX + 1])
 {
+	size_t k = strlen(e->name), d = 0;
+	char digits[20];
 	int n;
 
-	if (ms == 0)
-		n = snprintf(out, RSTREAM_LABEL_MAX + 1, "%s-%llu", e->name,
-		    (unsigned long long)seq);
-	else
+	if (ms == 0) { /* every entry: no printf */
+		do
+			digits[d++] = (char)('0' + seq % 10);
+		while ((seq /= 10) != 0);
+		memcpy(out, e->name, k);
+		out[k++] = '-';
+		while (d > 0)
+			out[k++] = digits[--d];
+		out[k] = '\0';
+		return k;
+	} else
 		n = snprintf(out, RSTREAM_LABEL_MAX + 1, "%s-%llu-%llu",
 		    e->name, (unsigned long long)ms, (unsigned long long)seq);
 	return (size_t)n;
