@@ -395,8 +395,11 @@ static void
 reader_epoch(struct rlink *l, const struct rstream_epoch *now)
 {
 	bool first = l->pos.epoch.name[0] == '\0';
+	enum rstream_change ch = rstream_pos_epoch(&l->pos, now);
 
-	switch (rstream_pos_epoch(&l->pos, now)) {
+	if (ch != RSTREAM_SAME && l->r.epoch != NULL)
+		l->r.epoch(l->r.ctx, now->name);
+	switch (ch) {
 	case RSTREAM_SAME:
 		break;
 	case RSTREAM_SWITCH:

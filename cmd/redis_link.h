@@ -63,6 +63,11 @@ struct rlink_reader {
 	 * they were read, or Redis lost them.
 	 */
 	void (*lost)(void *ctx, const char *last_id);
+	/*
+	 * Optional: the epoch the ids are in from now on ("EPOCH" of
+	 * "EPOCH-N"): first before the prefill's events, then at each change.
+	 */
+	void (*epoch)(void *ctx, const char *name);
 	void *ctx;
 };
 

@@ -103,7 +103,7 @@ serve_redis_open(struct serve *s)
 	    .ids = s->ids,
 	    .publish = s->input != IN_NONE,
 	};
-	const struct rlink_reader reader = {on_events, on_lost, s};
+	const struct rlink_reader reader = {on_events, on_lost, NULL, s};
 	int rc;
 
 	if ((s->redis = calloc(1, sizeof(*s->redis))) == NULL) {
