@@ -142,6 +142,14 @@ struct httpd_source {
 	int (*publish)(void *ctx, struct httpd_pub *p);
 	/* Optional: the source's own samples for GET /metrics. */
 	void (*metrics)(void *ctx, struct sse_buf *out);
+	/*
+	 * Optional: also stream at this method and path (replay answers the
+	 * request it recorded, e.g. POST /v1/chat/completions), any request
+	 * body ignored, with these header lines ("Name: value") added.
+	 */
+	const char *also_method, *also_path;
+	const char *const *also_headers;
+	size_t also_nheaders;
 };
 
 struct httpd;

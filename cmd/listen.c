@@ -544,8 +544,11 @@ run(struct listen_opts *o, int out_fd)
 		goto out;
 	}
 	if (o->record != NULL &&
-	    listen_record_start(
-		&rec, &l.hooks, o->record, o->url, o->record_chunks) == -1)
+	    listen_record_start(&rec, &l.hooks, o->record, o->url,
+		o->method	  ? o->method
+		    : o->has_body ? "POST"
+				  : "GET",
+		o->record_chunks) == -1)
 		goto out;
 	listen_parser_relay(&l);
 	rc = listen_expect_end(&l, event_loop(&l));

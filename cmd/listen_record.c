@@ -76,11 +76,11 @@ rec_close(void *ctx, const struct listen_end *e)
 
 int
 listen_record_start(struct listen_record *lr, struct listen_hooks *h,
-    const char *path, const char *url, bool chunks)
+    const char *path, const char *url, const char *method, bool chunks)
 {
 	recorder_init(&lr->rec);
 	lr->chunks = chunks;
-	if (recorder_start(&lr->rec, path, url) == -1)
+	if (recorder_start(&lr->rec, path, url, method) == -1)
 		return -1;
 	h->open = rec_open;
 	h->chunk = rec_chunk;

@@ -17,7 +17,7 @@ struct listen_record {
  * (exit EXIT_ERROR).
  */
 int listen_record_start(struct listen_record *, struct listen_hooks *,
-    const char *path, const char *url, bool chunks);
+    const char *path, const char *url, const char *method, bool chunks);
 /* Close the file, ending an open connection with reason first. */
 void listen_record_finish(struct listen_record *, const char *reason);
 

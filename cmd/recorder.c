@@ -73,7 +73,8 @@ made(struct recorder *r, int rc)
 }
 
 int
-recorder_start(struct recorder *r, const char *path, const char *url)
+recorder_start(
+    struct recorder *r, const char *path, const char *url, const char *method)
 {
 	r->path = path;
 	r->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -82,7 +83,7 @@ recorder_start(struct recorder *r, const char *path, const char *url)
 		return -1;
 	}
 	r->start = now_mono_ms();
-	return made(r, sse_rec_header(&r->line, url, now_wall_ms()));
+	return made(r, sse_rec_header(&r->line, url, method, now_wall_ms()));
 }
 
 int

@@ -29,7 +29,9 @@ struct recorder {
 
 void recorder_init(struct recorder *);
 /* Create (truncate) path and write the header; -1 after printing why. */
-int recorder_start(struct recorder *, const char *path, const char *url);
+/* method: the request's, written when it is not GET (NULL: GET). */
+int recorder_start(
+    struct recorder *, const char *path, const char *url, const char *method);
 /* A response began. Headers are raw header lines without CRLF. */
 int recorder_response(
     struct recorder *, int status, const char *const *headers, size_t nheaders);

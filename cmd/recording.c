@@ -67,7 +67,14 @@ plain_retry(void *ctx, uint64_t ms)
 static const char *
 header_entry(json_t *o, json_t *v, struct sse_rec_entry *e)
 {
+	json_t *m = json_object_get(o, "method"),
+	       *u = json_object_get(o, "url");
+
 	e->kind = SSE_REC_HEADER;
+	if (m != NULL && !json_is_string(m))
+		return "\"method\" is not a string";
+	if (u != NULL && !json_is_string(u))
+		return "\"url\" is not a string";
 	if (!json_is_string(v) ||
 	    strcmp(json_string_value(v), SSE_RECORD_FORMAT) != 0)
 		return "not an sse recording (\"format\" is not "
@@ -164,6 +171,35 @@ to_entry(
 	return NULL;
 }
 
+/* The request (header) and the first response's head (open) are kept. */
+static int
+keep_request(struct loader *l, json_t *o, const struct sse_rec_entry *e)
+{
+	struct sse_recording *rec = l->rec;
+	json_t *m, *u, *h;
+	size_t i;
+
+	if (e->kind == SSE_REC_HEADER) {
+		m = json_object_get(o, "method");
+		u = json_object_get(o, "url");
+		return sse_recording_set_request(rec,
+		    u ? json_string_value(u) : "",
+		    u ? json_string_length(u) : 0,
+		    m ? json_string_value(m) : "GET",
+		    m ? json_string_length(m) : 3);
+	}
+	if (e->kind != SSE_REC_OPEN || rec->status != 0)
+		return 0;
+	rec->status = e->status;
+	h = json_object_get(o, "headers");
+	for (i = 0; h != NULL && i < json_array_size(h); i++)
+		if (sse_recording_add_head(rec, e->status,
+			json_string_value(json_array_get(h, i)),
+			json_string_length(json_array_get(h, i))) == -1)
+			return -1;
+	return 0;
+}
+
 /* Keep what plays: events, lone retries, chunks. */
 static int
 keep(struct loader *l, struct sse_rec_entry *e)
@@ -228,6 +264,8 @@ load_line(struct loader *l, const char *p, size_t len, bool cut)
 	    sse_rec_check(&l->check, &e) == -1)
 		why = l->check.err;
 	rc = why != NULL ? load_error(l, why) : keep(l, &e);
+	if (rc == 0 && keep_request(l, o, &e) == -1)
+		rc = load_error(l, "out of memory");
 	if (rc == 0 && e.kind != SSE_REC_HEADER)
 		l->rec->end_t = e.t;
 	event_json_release(&ej);

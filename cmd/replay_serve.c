@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "httpd.h"
+#include "msg.h"
 #include "replay.h"
 #include "serialize.h"
 #include "util.h"
@@ -27,6 +28,9 @@ struct server {
 	long first; /* where a client without Last-Event-ID starts */
 	long long failed; /* requests answered with --status so far */
 	struct sse_buf retry; /* "retry: MS\n\n", sent first, or empty */
+	char *also; /* the recorded request: "METHOD\0PATH" */
+	char **also_lines; /* the first response's header lines */
+	size_t nalso;
 };
 
 struct client {
@@ -267,6 +271,50 @@ src_close(void *ctx, void *client)
 	free(client);
 }
 
+/*
+ * The request the recording was made with (its method and path, when not
+ * GET /events) is answered too, with the first response's headers, so
+ * that an SDK pointed at the replay with its base URL works unchanged.
+ * -1 when out of memory.
+ */
+static int
+recorded_request(struct server *s, struct httpd_source *src)
+{
+	const struct sse_recording *rec = s->rec;
+	const char *str = rec->strings.p, *u, *p, *q;
+	size_t i, n;
+
+	if (rec->url_len == 0)
+		return 0;
+	u = str + rec->url;
+	n = rec->url_len;
+	/* scheme://host[:port]/path?query: the path, "/" when none */
+	if ((p = memmem(u, n, "://", 3)) != NULL)
+		p = memchr(p + 3, '/', n - (size_t)(p + 3 - u));
+	q = p ? memchr(p, '?', n - (size_t)(p - u)) : NULL;
+	if (asprintf(&s->also, "%.*s%c%.*s", (int)rec->method_len,
+		str + rec->method, '\0', p ? (int)((q ? q : u + n) - p) : 1,
+		p ? p : "/") < 0) {
+		s->also = NULL;
+		return -1;
+	}
+	src->also_method = s->also;
+	src->also_path = s->also + strlen(s->also) + 1;
+	if (strcmp(src->also_method, "GET") == 0 &&
+	    strcmp(src->also_path, "/events") == 0)
+		src->also_method = src->also_path = NULL;
+	if ((s->also_lines = calloc(rec->nhead + 1, sizeof(char *))) == NULL)
+		return -1;
+	for (i = 0; i < rec->nhead; i++)
+		if ((s->also_lines[s->nalso++] =
+			    strndup(str + rec->head_lines[2 * i],
+				rec->head_lines[2 * i + 1])) == NULL)
+			return -1;
+	src->also_headers = (const char *const *)s->also_lines;
+	src->also_nheaders = s->nalso;
+	return 0;
+}
+
 int
 replay_serve(const struct sse_recording *rec, const struct replay_opts *o,
     const struct httpd_opts *ho, long first)
@@ -287,11 +335,16 @@ replay_serve(const struct sse_recording *rec, const struct replay_opts *o,
 		sse_serialize_retry(&s.retry, o->retry_ms) != 0) ||
 	    sse_plan_make(&s.plan, rec, &o->pace) == -1 ||
 	    serialize_all(&s) == -1) {
-		fprintf(stderr, "sse: replay: out of memory\n");
+		msg_errx("out of memory");
 		rc = EXIT_ERROR;
 		goto out;
 	}
 	src.ctx = &s;
+	if (recorded_request(&s, &src) == -1) {
+		msg_errx("out of memory");
+		rc = EXIT_ERROR;
+		goto out;
+	}
 	httpd_block_signals();
 	if ((rc = httpd_start(&h, ho, &src)) != 0)
 		goto out;
@@ -304,5 +357,9 @@ out:
 	free(s.idend);
 	sse_buf_release(&s.wire);
 	sse_buf_release(&s.retry);
+	free(s.also);
+	while (s.nalso > 0)
+		free(s.also_lines[--s.nalso]);
+	free(s.also_lines);
 	return rc;
 }

@@ -49,7 +49,8 @@ key_str(struct sse_buf *out, const char *key, const char *s, size_t len)
 }
 
 int
-sse_rec_header(struct sse_buf *out, const char *url, int64_t start_unix_ms)
+sse_rec_header(struct sse_buf *out, const char *url, const char *method,
+    int64_t start_unix_ms)
 {
 	size_t old = out->len;
 
@@ -57,6 +58,8 @@ sse_rec_header(struct sse_buf *out, const char *url, int64_t start_unix_ms)
 		"{\"format\":\"" SSE_RECORD_FORMAT "\",\"version\":") == -1 ||
 	    sse_buf_addf(out, "%d", SSE_RECORD_VERSION) == -1 ||
 	    key_str(out, "url", url, strlen(url)) == -1 ||
+	    (method != NULL && strcmp(method, "GET") != 0 &&
+		key_str(out, "method", method, strlen(method)) == -1) ||
 	    sse_buf_addstr(out, ",\"start\":\"") == -1 ||
 	    sse_rec_time(out, start_unix_ms) == -1 ||
 	    sse_buf_addstr(out, "\"}\n") == -1)

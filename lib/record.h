@@ -5,6 +5,7 @@
  * editable, greppable, diffable and a jq filter away from anything else:
  *
  *   {"format":"sse-recording","version":1,"url":"U","start":"ISO-8601"}
+ *   (with "method":"POST" after the URL when the request was not a GET)
  *   {"t":3,"open":200,"headers":["Content-Type: text/event-stream"]}
  *   {"t":5,"event":"message","data":"hello","id":"1"}
  *   {"t":9,"retry":3000}
@@ -67,8 +68,13 @@ struct sse_rec_entry {
 
 /* Writers: each appends exactly one line, LF included, or nothing (-1). */
 
-/* The header. start_unix_ms is the wall-clock start, written as ISO 8601. */
-int sse_rec_header(struct sse_buf *out, const char *url, int64_t start_unix_ms);
+/*
+ * The header. start_unix_ms is the wall-clock start, written as ISO 8601;
+ * method is written when it is not GET (NULL: GET), so that a replay can
+ * answer the request that was recorded.
+ */
+int sse_rec_header(struct sse_buf *out, const char *url, const char *method,
+    int64_t start_unix_ms);
 /* A response began. headers are the response header lines, without CRLF. */
 int sse_rec_open(struct sse_buf *out, int64_t t, int status,
     const char *const *headers, size_t nheaders);
@@ -144,9 +150,20 @@ struct sse_recording {
 	size_t nevents; /* SSE_REC_EVENT entries */
 	size_t nchunks; /* SSE_REC_CHUNK entries */
 	size_t lastid, lastid_len; /* the last event ID so far, in strings */
+	/* The request recorded (header) and the first response's head (open):
+	 * offsets into strings; head_lines holds nhead (offset, length)
+	 * pairs. */
+	size_t url, url_len, method, method_len;
+	int status; /* 0: no open entry */
+	size_t *head_lines, nhead;
 };
 
 void sse_recording_init(struct sse_recording *);
+/* Keep the request recorded (url, method) and the first response's head. */
+int sse_recording_set_request(struct sse_recording *, const char *url,
+    size_t url_len, const char *method, size_t method_len);
+int sse_recording_add_head(
+    struct sse_recording *, int status, const char *line, size_t len);
 void sse_recording_release(struct sse_recording *);
 /*
  * Append an entry: an event (its strings copied; an event without its own

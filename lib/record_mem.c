@@ -14,9 +14,45 @@ sse_recording_init(struct sse_recording *rec)
 	sse_buf_init(&rec->strings, 0);
 }
 
+int
+sse_recording_set_request(struct sse_recording *rec, const char *url,
+    size_t url_len, const char *method, size_t method_len)
+{
+	rec->url = rec->strings.len;
+	rec->url_len = url_len;
+	if (sse_buf_add(&rec->strings, url, url_len) == -1)
+		return -1;
+	rec->method = rec->strings.len;
+	rec->method_len = method_len;
+	return sse_buf_add(&rec->strings, method, method_len);
+}
+
+int
+sse_recording_add_head(
+    struct sse_recording *rec, int status, const char *line, size_t len)
+{
+	size_t *n;
+
+	rec->status = status;
+	if ((n = realloc(rec->head_lines, (rec->nhead + 1) * 2 * sizeof(*n))) ==
+	    NULL)
+		return -1;
+	rec->head_lines = n;
+	n[rec->nhead * 2] = rec->strings.len;
+	n[rec->nhead * 2 + 1] = len;
+	if (sse_buf_add(&rec->strings, line, len) == -1)
+		return -1;
+	rec->nhead++;
+	return 0;
+}
+
 void
 sse_recording_release(struct sse_recording *rec)
 {
+	free(rec->head_lines);
+	rec->head_lines = NULL;
+	rec->nhead = 0;
+	rec->status = 0;
 	free(rec->ev);
 	rec->ev = NULL;
 	rec->nev = rec->cap = rec->nevents = rec->nchunks = 0;

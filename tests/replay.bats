@@ -639,3 +639,41 @@ SCRIPT
 		assert_failure 2
 	done
 }
+
+# ---- standing in for the API it recorded --------------------------------
+
+@test "replay --serve answers the recorded method and path with the recorded headers: the openai SDK works unchanged against it" {
+	local dir=$TESTS_DIR/openai
+	if [ ! -d "$dir/node_modules/openai" ]; then
+		(cd "$dir" && timeout 300 npm ci --no-audit --no-fund >&2)
+	fi
+	cat >"$T/api_script" <<'EOS'
+header X-Request-Id: req-42
+send 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n'
+send 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}\n\n'
+send 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":null}]}\n\n'
+send 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n'
+send 'data: [DONE]\n\n'
+EOS
+	sse_server <"$T/api_script"
+	run --separate-stderr timeout 20 sse listen --record "$T/api.jsonl" -f data \
+		--oauth2-bearer k --json '{"model":"m","stream":true}' \
+		"http://127.0.0.1:$PORT/v1/chat/completions"
+	assert_success
+	grep -q '"method":"POST"' "$T/api.jsonl"
+	stop_bg
+	serve_replay --no-delay "$T/api.jsonl"
+	base=${URL%events}v1
+	run --separate-stderr timeout 30 node "$dir/run.mjs" "$base"
+	assert_success
+	assert_output "Hello|done"
+	# the recorded headers come back; GET /events still streams
+	run --separate-stderr curl -sS -D - -o /dev/null -X POST -d '{}' \
+		"${base}/chat/completions"
+	assert_success
+	assert_output --partial 'X-Request-Id: req-42'
+	run --separate-stderr timeout 10 sse listen --no-reconnect -f data -n 1 "$URL"
+	assert_success
+	run --separate-stderr curl -sS -o /dev/null -w '%{http_code}' -X POST "${base}/other"
+	assert_output 405
+}

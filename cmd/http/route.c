@@ -197,6 +197,33 @@ head_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return MHD_CONTENT_READER_END_OF_STREAM;
 }
 
+/* The source's recorded header lines (replay), but for these. */
+static void
+add_also(struct httpd *h, struct MHD_Response *r)
+{
+	static const char *const skip[] = {"content-type", "content-length",
+	    "transfer-encoding", "connection", "content-encoding", "date",
+	    "keep-alive", "cache-control"};
+	const char *line, *colon;
+	char name[128];
+	size_t i, k, n;
+
+	for (i = 0; i < h->src.also_nheaders; i++) {
+		line = h->src.also_headers[i];
+		if ((colon = strchr(line, ':')) == NULL ||
+		    (n = (size_t)(colon - line)) >= sizeof(name))
+			continue;
+		memcpy(name, line, n);
+		name[n] = '\0';
+		for (k = 0; k < sizeof(skip) / sizeof(skip[0]); k++)
+			if (strcasecmp(name, skip[k]) == 0)
+				break;
+		if (k == sizeof(skip) / sizeof(skip[0]))
+			MHD_add_response_header(
+			    r, name, colon + 1 + strspn(colon + 1, " \t"));
+	}
+}
+
 static enum MHD_Result
 queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 {
@@ -205,6 +232,7 @@ queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, events_type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	add_also(h, r);
 	add_common(h, mc, r);
 	ret = MHD_queue_response(mc, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
@@ -268,6 +296,13 @@ route_request(void *cls, struct MHD_Connection *mc, const char *url,
 		return publish_request(h, mc, url, upload, upload_size, *req);
 	/* Any other request body is ignored: those routes answer at once. */
 	*upload_size = 0;
+	if (h->src.also_path != NULL && strcmp(url, h->src.also_path) == 0 &&
+	    strcmp(method, h->src.also_method) == 0) {
+		if (!authorized(h, mc))
+			return text(
+			    h, mc, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
+		return stream(h, mc, false);
+	}
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
 		return preflight(h, mc);
 	if (!get && !head)

@@ -19,7 +19,7 @@ test_writers(void)
 	    "Content-Type: text/event-stream", "X-Quote: \"q\""};
 
 	sse_buf_init(&b, 0);
-	ok(sse_rec_header(&b, "http://h/e?a=\"1\"", 1763727330123LL) == 0,
+	ok(sse_rec_header(&b, "http://h/e?a=\"1\"", NULL, 1763727330123LL) == 0,
 	    "header written");
 	IS(b,
 	    "{\"format\":\"sse-recording\",\"version\":1,"
