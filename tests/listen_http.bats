@@ -341,3 +341,22 @@ EOF
 	lsn_prints schemeless --no-reconnect -f data "127.0.0.1:$PORT/x"
 	[ "$(req 1 'r["path"]')" = /x ]
 }
+
+@test "http2: a stream over HTTP/2 and TLS from nghttpd (nghttp2's server), verified, reconnecting" {
+	command -v nghttpd >/dev/null || skip "nghttpd (Debian nghttp2-server) is not installed"
+	local port
+	make_cert
+	mkdir -p "$T/www"
+	printf 'retry: 10\nid: 7\ndata: over h2\n\n' >"$T/www/stream.sse"
+	echo 'text/event-stream sse' >"$T/mime"
+	port=$(free_port)
+	start_bg nghttpd -d "$T/www" --mime-types-file="$T/mime" -a 127.0.0.1 \
+		"$port" "$T/key.pem" "$T/cert.pem"
+	wait_port "$port" || fail "nghttpd did not start"
+	run --separate-stderr lsn -v --cacert "$T/cert.pem" -f data -n 3 \
+		"https://127.0.0.1:$port/stream.sse"
+	assert_success
+	assert_output $'over h2\nover h2\nover h2'
+	[[ $stderr == *"< HTTP/2 200"* ]] || fail "not HTTP/2: $stderr"
+	[ "$(grep -c '^\* connecting' <<<"$stderr")" = 3 ]
+}
