@@ -140,6 +140,12 @@ struct httpd_source {
 	 * suspended. Called in the loop thread.
 	 */
 	int (*publish)(void *ctx, struct httpd_pub *p);
+	/*
+	 * Optional (NULL: GET /events/NAME is 404): a stream of the topics
+	 * names[0..n) (valid names), from /events/NAME or ?topic=; as open.
+	 */
+	void *(*open_topics)(void *ctx, const char *const *names, size_t n,
+	    const char *last_id, int *status);
 	/* Optional: the source's own samples for GET /metrics. */
 	void (*metrics)(void *ctx, struct sse_buf *out);
 	/*

@@ -129,6 +129,7 @@ serve_opts_help(char *out, size_t outsz)
 	const struct opts_table parts[] = {
 	    OPTS_TABLE(serve_rows, NULL),
 	    {serve_cmd_rows, serve_cmd_nrows, NULL},
+	    {serve_topic_rows, serve_topic_nrows, NULL},
 	    {httpd_rows, httpd_nrows, NULL},
 	    {serve_pub_rows, serve_pub_nrows, NULL},
 	    OPTS_TABLE(help_rows, NULL),
@@ -151,6 +152,7 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	struct opts_table tabs[] = {
 	    OPTS_TABLE(serve_rows, s),
 	    {serve_cmd_rows, serve_cmd_nrows, s},
+	    {serve_topic_rows, serve_topic_nrows, s},
 	    {httpd_rows, httpd_nrows, ho},
 	    {serve_pub_rows, serve_pub_nrows, ho},
 	    OPTS_TABLE(help_rows, s),
@@ -212,6 +214,7 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	s->max_stall_ms = 10000;
 	s->stopfd = -1;
 	serve_cmd_defaults(s);
+	s->max_topics = 64;
 	s->pubfd = -1;
 	httpd_opts_init(ho);
 	ho->max_publish = 1u << 20;
@@ -223,9 +226,10 @@ static int
 serve_run(struct serve *s, const struct httpd_opts *ho)
 {
 	const struct httpd_source src = {.open = hub_open,
-	    .read = hub_read,
-	    .close = hub_close,
+	    .read = serve_src_read,
+	    .close = serve_src_close,
 	    .ctx = s,
+	    .open_topics = serve_topics_open,
 	    .publish = ho->publish ? serve_publish : NULL,
 	    .metrics = serve_metrics};
 	pthread_t tid;
@@ -296,6 +300,7 @@ cmd_serve_exec(int argc, char **argv)
 	httpd_free(s.h);
 	serve_pub_release(&s);
 	serve_cmd_release(&s);
+	serve_topics_release(&s);
 	if (s.stopfd != -1)
 		close(s.stopfd);
 	serve_input_release(&s);

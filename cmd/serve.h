@@ -24,6 +24,8 @@
 #include "opts.h"
 #include "parser.h"
 
+#define CLIENT_TOPICS 1
+
 enum serve_input { IN_LINES, IN_SSE, IN_JSON, IN_NONE /* --redis only */ };
 
 /* An event serialized into the batch, waiting for the log. */
@@ -35,6 +37,7 @@ struct batched {
 
 /* One connected client of the hub. */
 struct client {
+	int kind; /* 0; CLIENT_TOPICS: a client of topics (serve_topic.c) */
 	LIST_ENTRY(client) link;
 	uint64_t cursor;
 	char *pre; /* sent before the log: retry, the lost signal */
@@ -85,6 +88,10 @@ struct serve {
 	 * loop thread nothing.
 	 */
 	bool waiters;
+	/* named topics (serve_topic.c) */
+	struct topic **topics;
+	size_t ntopics;
+	long long max_topics;
 	/* for GET /metrics */
 	uint64_t n_published, n_resumed, n_lost;
 	/* publish requests: the HTTP thread queues, the input thread takes */
@@ -142,6 +149,20 @@ int serve_publish(void *ctx, struct httpd_pub *);
 void serve_pub_take(struct serve *);
 void serve_pub_loop(struct serve *);
 void serve_metrics(void *ctx, struct sse_buf *);
+
+/* serve_topic.c: the named topics, each a log of its own. */
+int serve_topic_emit(struct serve *, const char *name, size_t len,
+    struct sse_event *, char *idbuf, size_t idsz, const char **why);
+void *serve_topics_open(void *ctx, const char *const *names, size_t n,
+    const char *last_id, int *status);
+ssize_t serve_topics_read(struct serve *, void *client, char *, size_t);
+void serve_topics_close(void *client);
+void serve_topics_release(struct serve *);
+ssize_t serve_src_read(
+    void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
+void serve_src_close(void *ctx, void *client);
+extern const struct opts_row serve_topic_rows[];
+extern const size_t serve_topic_nrows;
 
 /* serve_hub.c: the batch into the log (end: input is over), then wake. */
 void hub_flush(struct serve *, bool end);

@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "serialize.h"
 #include "serve.h"
+#include "topic.h"
 
 #define READ_BLOCK (256 * 1024)
 
@@ -100,6 +101,23 @@ line_event(struct serve *s, const char *p, size_t len)
 }
 
 /* One line of --input json: an object decoded by cmd/event_json.c. */
+/* A JSON line with "topic": the event goes to that topic's log. */
+static void
+topic_event(struct serve *s, json_t *root, struct sse_event *ev)
+{
+	json_t *t = json_object_get(root, "topic");
+	const char *why;
+	char id[72];
+
+	if (!json_is_string(t))
+		warn_line(s, "\"topic\" is not a string");
+	else if (!sse_topic_valid(
+		     json_string_value(t), json_string_length(t), &why) ||
+	    serve_topic_emit(s, json_string_value(t), json_string_length(t), ev,
+		id, sizeof(id), &why) == -1)
+		warn_line(s, why);
+}
+
 static void
 json_event(struct serve *s, const char *p, size_t len)
 {
@@ -124,6 +142,8 @@ json_event(struct serve *s, const char *p, size_t len)
 		if ((why = event_json_decode(root, EVENT_JSON_LOOSE, &ej)) !=
 		    NULL)
 			warn_line(s, why);
+		else if (json_object_get(root, "topic") != NULL)
+			topic_event(s, root, &ej.ev);
 		else
 			emit(s, &ej.ev);
 		event_json_release(&ej);

@@ -281,12 +281,6 @@ serve_publish(void *ctx, struct httpd_pub *p)
 	uint64_t one = 1;
 	int rc;
 
-	if (p->topic != NULL) {
-		sse_buf_addstr(&b, "{\"error\":\"topics are not enabled\"}\n");
-		set_answer(p, 404, &b);
-		sse_buf_release(&b);
-		return 0;
-	}
 	if ((job = calloc(1, sizeof(*job))) == NULL) {
 		p->status = 503;
 		return 0;
@@ -296,13 +290,6 @@ serve_publish(void *ctx, struct httpd_pub *p)
 	rc = pub_parse(&job->parsed, pub_kind_of(p->content_type), p->body,
 	    p->len, type, strlen(type), json_line, &j);
 	jctx_release(&j);
-	for (size_t i = 0; rc == 0 && i < job->parsed.n; i++)
-		if (job->parsed.ev[i].topic_len > 0) { /* not yet */
-			snprintf(job->parsed.err, sizeof(job->parsed.err),
-			    "topics are not enabled");
-			job->parsed.err_line = 0;
-			rc = -1;
-		}
 	if (rc == -1) {
 		pub_error_json(&job->parsed, &b);
 		set_answer(p, 400, &b);
@@ -323,12 +310,29 @@ static void
 emit_job(struct serve *s, struct pubjob *job, struct sse_buf *b)
 {
 	struct sse_event ev;
-	char idbuf[24];
+	char idbuf[72];
+	const char *topic, *why = NULL;
+	size_t tlen;
 	bool own;
 
 	sse_buf_addstr(b, "{\"ids\":[");
 	for (size_t i = 0; i < job->parsed.n; i++) {
-		pub_get(&job->parsed, i, &ev, NULL, NULL);
+		pub_get(&job->parsed, i, &ev, &topic, &tlen);
+		if (topic == NULL && job->p->topic != NULL) {
+			topic = job->p->topic;
+			tlen = strlen(topic);
+		}
+		if (topic != NULL) { /* a topic's own log and ids */
+			if (i > 0)
+				sse_buf_addch(b, ',');
+			if (serve_topic_emit(s, topic, tlen, &ev, idbuf,
+				sizeof(idbuf), &why) == -1 ||
+			    !ev.has_id)
+				sse_buf_addstr(b, "null");
+			else
+				sse_json_str(b, idbuf, strlen(idbuf));
+			continue;
+		}
 		own = ev.has_id;
 		if (serve_input_emit(s, &ev) == -1) {
 			sse_buf_addstr(b, i > 0 ? ",null" : "null");
@@ -346,7 +350,12 @@ emit_job(struct serve *s, struct pubjob *job, struct sse_buf *b)
 			sse_buf_addstr(b, "null");
 		}
 	}
-	sse_buf_addstr(b, "]}\n");
+	sse_buf_addstr(b, "]");
+	if (why != NULL && strncmp(why, "too many", 8) == 0) {
+		sse_buf_addstr(b, ",\"error\":");
+		sse_json_str(b, why, strlen(why));
+	}
+	sse_buf_addstr(b, "}\n");
 	pthread_mutex_lock(&s->mu);
 	s->n_published += job->parsed.n;
 	pthread_mutex_unlock(&s->mu);

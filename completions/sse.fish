@@ -89,6 +89,7 @@ complete -c sse -n "__fish_seen_subcommand_from serve" -l tls-key -r -F -d 'PEM 
 complete -c sse -n "__fish_seen_subcommand_from serve" -l max-clients -x -d 'streams at once'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l keepalive -x -d 'comment on idle streams every SECS'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l no-viewer -d 'do not serve the viewer page'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l max-topics -x -d 'topics at most'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l publish -d 'POST /events publishes'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l publish-token -x -d 'token that POST needs'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l publish-token-file -r -F -d 'file whose first line is the publish token'

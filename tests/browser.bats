@@ -109,3 +109,14 @@ setup() {
 	[ -s "$shot" ]
 	cp "$shot" "$ROOT_DIR/build/viewer-colors.png" 2>/dev/null || true
 }
+
+@test "browser: EventSource follows two topics on one connection; the viewer shows topics and its picker narrows" {
+	serve --publish
+	curl -sf -d a1 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	curl -sf -d b1 "http://127.0.0.1:$PORT/events/b?event=note" >/dev/null
+	curl -sf -d a2 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	run timeout 90 node "$DRIVER" topics "$URL" -
+	echo "$output"
+	assert_success
+	assert_output --partial '"ok":true'
+}

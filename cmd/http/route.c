@@ -11,6 +11,9 @@
 #include <strings.h>
 
 #include "http.h"
+#include "topic.h"
+
+#define TOPICS_MAX 16 /* on one connection */
 
 static const char events_type[] = "text/event-stream; charset=utf-8";
 
@@ -241,11 +244,68 @@ queue_stream(struct httpd *h, struct MHD_Connection *mc, struct MHD_Response *r)
 	return ret;
 }
 
+/* The topics a stream asks for: /events/NAME, and each ?topic=NAME. */
+struct topics {
+	const char *v[TOPICS_MAX];
+	size_t n;
+	bool too_many;
+};
+
 static enum MHD_Result
-stream(struct httpd *h, struct MHD_Connection *mc, bool head)
+topic_arg(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct topics *t = cls;
+
+	(void)kind;
+	if (strcmp(key, "topic") != 0)
+		return MHD_YES;
+	if (t->n == TOPICS_MAX)
+		t->too_many = true;
+	else
+		t->v[t->n++] = value != NULL ? value : "";
+	return MHD_YES;
+}
+
+/* The stream's client from the source; NULL with *status to answer. */
+static void *
+open_stream(struct httpd *h, struct MHD_Connection *mc, const char *url,
+    const char *last, int *status, const char **why)
+{
+	struct topics t = {.n = 0};
+	const char *bad;
+	size_t i;
+
+	if (url[7] == '/')
+		t.v[t.n++] = url + 8;
+	MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, topic_arg, &t);
+	if (t.n == 0)
+		return h->src.open(h->src.ctx, last, status);
+	*status = MHD_HTTP_BAD_REQUEST;
+	if (h->src.open_topics == NULL) {
+		*status = MHD_HTTP_NOT_FOUND;
+		*why = "not found\n";
+		return NULL;
+	}
+	if (t.too_many) {
+		*why = "too many topics on one connection\n";
+		return NULL;
+	}
+	for (i = 0; i < t.n; i++)
+		if (!sse_topic_valid(t.v[i], strlen(t.v[i]), &bad)) {
+			*why = "invalid topic name: letters, digits, '-', '_' "
+			       "and '.', at most 64\n";
+			return NULL;
+		}
+	*why = "cannot follow that topic (--max-topics)\n";
+	return h->src.open_topics(h->src.ctx, t.v, t.n, last, status);
+}
+
+static enum MHD_Result
+stream(struct httpd *h, struct MHD_Connection *mc, bool head, const char *url)
 {
 	struct MHD_Response *r;
-	const char *last;
+	const char *last, *why = "";
 	int status = MHD_HTTP_NO_CONTENT;
 	void *client;
 
@@ -260,8 +320,10 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head)
 	if (last == NULL)
 		last = MHD_lookup_connection_value(
 		    mc, MHD_GET_ARGUMENT_KIND, "lastEventId");
-	if ((client = h->src.open(h->src.ctx, last, &status)) == NULL)
-		return answer(h, mc, (unsigned)status, NULL, "", 0, true);
+	if ((client = open_stream(h, mc, url, last, &status, &why)) == NULL)
+		return answer(h, mc, (unsigned)status,
+		    *why ? "text/plain; charset=utf-8" : NULL, why, strlen(why),
+		    true);
 	if (head) {
 		/* GET's status and headers, without a stream behind them. */
 		h->src.close(h->src.ctx, client);
@@ -310,14 +372,14 @@ route_request(void *cls, struct MHD_Connection *mc, const char *url,
 		    h, mc, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	if (strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0)
 		return req_ops(h, mc, url[1] == 'm');
-	if (strcmp(url, "/events") != 0 &&
+	if (strcmp(url, "/events") != 0 && strncmp(url, "/events/", 8) != 0 &&
 	    !(h->o.viewer &&
 		(strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)))
 		return text(h, mc, MHD_HTTP_NOT_FOUND, "not found\n");
 	if (!authorized(h, mc))
 		return text(h, mc, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
-	if (strcmp(url, "/events") == 0)
-		return stream(h, mc, head);
+	if (strncmp(url, "/events", 7) == 0)
+		return stream(h, mc, head, url);
 	/* libmicrohttpd sends no body to HEAD, and GET's Content-Length. */
 	page = httpd_viewer(&len);
 	return answer(

@@ -14,6 +14,11 @@
 //   node run.mjs colors URL SHOT     the viewer shows ANSI SGR colours in
 //                                    data as styled spans, other control
 //                                    characters escaped; SHOT a screenshot
+//   node run.mjs topics URL -        Chromium's EventSource follows two
+//                                    topics on one connection (the test
+//                                    published a1, b1, a2 before); then
+//                                    the viewer shows them with their
+//                                    topics, and its picker narrows to b
 // Prints one JSON object with what the page saw; exits 1 on a failed check.
 import { chromium } from "playwright-core";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -162,6 +167,49 @@ async function colors(page) {
   console.log(JSON.stringify({ ok: true, ...out }));
 }
 
+async function topics(page) {
+  await page.goto(url);
+  await page.evaluate(() => {
+    window.got = [];
+    const es = new EventSource("events?topic=a&topic=b");
+    const take = (e) => window.got.push({ type: e.type, id: e.lastEventId,
+      data: e.data });
+    es.onmessage = take;
+    es.addEventListener("note", take);
+  });
+  await page.waitForFunction(() => window.got.length >= 3, null,
+    { timeout: 15000 });
+  const got = await page.evaluate(() => window.got);
+  const out = { got };
+  const datas = got.map((e) => e.data).sort().join(",");
+  if (datas !== "a1,a2,b1")
+    return fail(`events ${datas}, want a1,a2,b1`, out);
+  const a2 = got.find((e) => e.data === "a2");
+  if (!/^a:2( b:1)?$/.test(a2.id))
+    return fail(`a2's id ${a2.id}, want a:2 b:1`, out);
+  if (got.find((e) => e.data === "b1").type !== "note")
+    return fail("b1's type is not note", out);
+  // The viewer, following both, then the picker: only b.
+  await page.goto(url + "?topic=a&topic=b");
+  await page.waitForFunction(
+    () => document.querySelectorAll("#rows tr").length >= 3,
+    null, { timeout: 15000 });
+  out.rows = await page.$$eval("#rows tr", (trs) => trs.map((tr) =>
+    tr.children[1].textContent));
+  if (out.rows.sort().join(",") !== "amessage,amessage,bnote")
+    return fail("the viewer's rows lack their topics", out);
+  await page.fill("#topics", "b");
+  await page.dispatchEvent("#topics", "change");
+  await page.waitForFunction(() => {
+    const trs = document.querySelectorAll("#rows tr");
+    return trs.length === 1 && trs[0].children[3].textContent === "b1";
+  }, null, { timeout: 15000 });
+  out.search = await page.evaluate(() => location.search);
+  if (out.search !== "?topic=b")
+    return fail("the picker did not change the page's URL", out);
+  console.log(JSON.stringify({ ok: true, ...out }));
+}
+
 try {
   ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -179,6 +227,8 @@ try {
     await hostile(page);
   else if (mode === "colors")
     await colors(page);
+  else if (mode === "topics")
+    await topics(page);
   else
     fail(`unknown mode ${mode}`);
 } catch (e) {

@@ -1,0 +1,403 @@
+/*
+ * Topics: GET /events/NAME, GET /events?topic=a&topic=b, POST
+ * /events/NAME, and "topic" in JSON input. Each topic has its own event
+ * log: its own ids (1, 2, 3 ... per topic), history, backlog and resume.
+ * /events alone is the hub's stream, as before (serve_hub.c); a topic's
+ * log never holds input back (no flow control): a client too far behind
+ * is dropped and resumes by id. Their number is bounded (--max-topics); a
+ * topic exists from its first event or subscriber on.
+ *
+ * One connection may follow several topics. Its events are those of each
+ * topic as they come, and each one's id names every topic's position,
+ * the event's own first: "b:7 a:5" is event 7 of topic b, with topic a
+ * at 5. A browser sends that back as Last-Event-ID, and every topic
+ * resumes where it was.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "opts.h"
+#include "serialize.h"
+#include "serve.h"
+#include "topic.h"
+
+#define TOPIC_EVENTS 10000 /* each topic's history, at most */
+#define MAX_SUB 16 /* topics on one connection */
+#define ID_MAX 64 /* a topic's last id, as a multi-topic id keeps it */
+
+struct topic {
+	char name[SSE_TOPIC_MAX + 1];
+	struct evlog log;
+	uint64_t seq;
+};
+
+struct sub {
+	struct topic *t;
+	uint64_t cursor;
+	char last[ID_MAX + 1]; /* its last id sent, "" none */
+};
+
+/* A client of topics; kind tells it from the hub's clients. */
+struct tclient {
+	int kind; /* CLIENT_TOPICS */
+	size_t n;
+	struct sub sub[MAX_SUB];
+	size_t next; /* the topic to look at first (round robin) */
+	struct sse_buf out; /* a multi-topic connection's rewritten events */
+	size_t out_off;
+	struct sse_buf event; /* one event being rewritten */
+};
+
+/* Under mu: the topic, made if need be (NULL: too many, or no memory). */
+static struct topic *
+topic_get(struct serve *s, const char *name, size_t len, bool make)
+{
+	struct topic **nt, *t;
+	size_t i, bytes = s->history_bytes / 16;
+
+	for (i = 0; i < s->ntopics; i++)
+		if (strlen(s->topics[i]->name) == len &&
+		    memcmp(s->topics[i]->name, name, len) == 0)
+			return s->topics[i];
+	if (!make || s->ntopics >= (size_t)s->max_topics || len > SSE_TOPIC_MAX)
+		return NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	/* A sixteenth of the main history, room for two largest events. */
+	if (bytes < 2 * s->max_event + 4096)
+		bytes = 2 * s->max_event + 4096;
+	if ((nt = realloc(s->topics, (s->ntopics + 1) * sizeof(*nt))) == NULL ||
+	    evlog_init(&t->log,
+		(size_t)(s->history < TOPIC_EVENTS ? s->history : TOPIC_EVENTS),
+		bytes) == -1) {
+		if (nt != NULL)
+			s->topics = nt;
+		free(t);
+		return NULL;
+	}
+	memcpy(t->name, name, len);
+	s->topics = nt;
+	s->topics[s->ntopics++] = t;
+	return t;
+}
+
+void
+serve_topics_release(struct serve *s)
+{
+	for (size_t i = 0; i < s->ntopics; i++) {
+		evlog_release(&s->topics[i]->log);
+		free(s->topics[i]);
+	}
+	free(s->topics);
+	s->topics = NULL;
+	s->ntopics = 0;
+}
+
+/*
+ * Any thread but the loop's: one event into topic name's log. The id, as
+ * given or the topic's next number, is written to idbuf (NUL-terminated,
+ * "" for none). 0, or -1 with *why set.
+ */
+int
+serve_topic_emit(struct serve *s, const char *name, size_t len,
+    struct sse_event *ev, char *idbuf, size_t idsz, const char **why)
+{
+	struct sse_buf b = SSE_BUF_INIT;
+	struct topic *t;
+	char num[24];
+	size_t id_at = 0;
+	int rc = -1;
+
+	*why = "too many topics (--max-topics)";
+	idbuf[0] = '\0';
+	pthread_mutex_lock(&s->mu);
+	if ((t = topic_get(s, name, len, true)) == NULL)
+		goto out;
+	if (!ev->has_id && s->ids) {
+		snprintf(
+		    num, sizeof(num), "%llu", (unsigned long long)t->seq + 1);
+		ev->id = num;
+		ev->id_len = strlen(num);
+		ev->has_id = true;
+	}
+	*why = "invalid event";
+	if (sse_serialize_at(&b, ev, why, &id_at) != SSE_OK)
+		goto out;
+	*why = "larger than the topic's history";
+	if (evlog_append(&t->log, b.p, b.len,
+		ev->has_id && ev->id_len > 0 ? b.p + id_at : NULL,
+		ev->id_len) == -1)
+		goto out;
+	t->seq++;
+	if (ev->has_id)
+		snprintf(idbuf, idsz, "%.*s", (int)ev->id_len, ev->id);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&s->mu);
+	sse_buf_release(&b);
+	if (rc == 0)
+		httpd_wake_all(s->h);
+	return rc;
+}
+
+/* A multi-topic Last-Event-ID, "b:7 a:5": the id of topic name, if any. */
+static bool
+vector_id(const char *v, const char *name, char *id, size_t idsz)
+{
+	size_t nlen = strlen(name), k;
+	const char *p = v, *end;
+
+	while (*p != '\0') {
+		end = p + strcspn(p, " ");
+		if ((size_t)(end - p) > nlen && memcmp(p, name, nlen) == 0 &&
+		    p[nlen] == ':') {
+			k = (size_t)(end - p) - nlen - 1;
+			if (k >= idsz)
+				return false;
+			memcpy(id, p + nlen + 1, k);
+			id[k] = '\0';
+			return true;
+		}
+		p = *end != '\0' ? end + 1 : end;
+	}
+	return false;
+}
+
+void *
+serve_topics_open(void *ctx, const char *const *names, size_t n,
+    const char *last_id, int *status)
+{
+	struct serve *s = ctx;
+	struct tclient *c;
+	struct sub *sb;
+	char id[ID_MAX + 1];
+	const char *want;
+	size_t i;
+
+	*status = 400;
+	if (n == 0 || n > MAX_SUB || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->kind = CLIENT_TOPICS;
+	c->n = n;
+	sse_buf_init(&c->out, 0);
+	sse_buf_init(&c->event, 0);
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < n; i++) {
+		sb = &c->sub[i];
+		if ((sb->t = topic_get(s, names[i], strlen(names[i]), true)) ==
+		    NULL) {
+			pthread_mutex_unlock(&s->mu);
+			free(c);
+			*status = 503;
+			return NULL;
+		}
+		want = NULL;
+		if (last_id != NULL && *last_id != '\0') {
+			if (n == 1)
+				want = last_id;
+			else if (vector_id(last_id, names[i], id, sizeof(id)))
+				want = id;
+		}
+		if (want == NULL ||
+		    evlog_find_id(
+			&sb->t->log, want, strlen(want), &sb->cursor) == -1) {
+			/* Unknown: a new client's backlog (no sse-lost). */
+			sb->cursor = evlog_backlog(&sb->t->log,
+			    want == NULL ? (size_t)s->backlog : SIZE_MAX);
+			if (want != NULL)
+				s->n_lost++;
+		} else {
+			s->n_resumed++;
+		}
+		if (want != NULL)
+			snprintf(sb->last, sizeof(sb->last), "%s", want);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return c;
+}
+
+/* Under mu: one topic's bytes, as they are (a single-topic connection). */
+static ssize_t
+read_one(struct sub *sb, char *buf, size_t max)
+{
+	struct evlog_span sp;
+	long long avail = evlog_read(&sb->t->log, sb->cursor, &sp);
+	size_t n = 0, k;
+
+	if (avail == EVLOG_LOST)
+		return HTTPD_ABORT;
+	for (int i = 0; i < 2 && n < max; i++) {
+		k = sp.len[i] < max - n ? sp.len[i] : max - n;
+		if (k > 0)
+			memcpy(buf + n, sp.p[i], k);
+		n += k;
+		if (k < sp.len[i])
+			break;
+	}
+	sb->cursor += n;
+	return (ssize_t)n;
+}
+
+/*
+ * Under mu: the next whole event of sb into c->event, or 0 when none is
+ * complete yet (-1: lost).
+ */
+static int
+next_event(struct tclient *c, struct sub *sb)
+{
+	struct evlog_span sp;
+	long long avail = evlog_read(&sb->t->log, sb->cursor, &sp);
+	const char *end;
+	size_t k;
+
+	if (avail == EVLOG_LOST)
+		return -1;
+	if (avail == 0)
+		return 0;
+	sse_buf_reset(&c->event);
+	/* Events end with "\n\n"; the serializer writes no empty line else. */
+	for (int i = 0; i < 2; i++) {
+		if (sp.len[i] == 0)
+			continue;
+		if (c->event.len > 0 && sp.p[i][0] == '\n' &&
+		    c->event.p[c->event.len - 1] == '\n')
+			end = sp.p[i] - 1; /* the blank line straddles */
+		else
+			end = memmem(sp.p[i], sp.len[i], "\n\n", 2);
+		k = end != NULL ? (size_t)(end + 2 - sp.p[i]) : sp.len[i];
+		if (sse_buf_add(&c->event, sp.p[i], k) == -1)
+			return -1;
+		if (end != NULL) {
+			sb->cursor += c->event.len;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The event in c->event, from sb, with the vector id, into c->out. */
+static int
+rewrite(struct tclient *c, struct sub *sb)
+{
+	const char *p = c->event.p, *end = p + c->event.len, *nl;
+	size_t i, k;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		k = (size_t)(nl - p);
+		if (k >= 4 && memcmp(p, "id: ", 4) == 0) {
+			snprintf(sb->last, sizeof(sb->last), "%.*s",
+			    (int)(k - 4 < ID_MAX ? k - 4 : ID_MAX), p + 4);
+			if (sse_buf_addf(&c->out, "id: %s:%s", sb->t->name,
+				sb->last) == -1)
+				return -1;
+			for (i = 0; i < c->n; i++)
+				if (&c->sub[i] != sb && c->sub[i].last[0] &&
+				    sse_buf_addf(&c->out, " %s:%s",
+					c->sub[i].t->name,
+					c->sub[i].last) == -1)
+					return -1;
+			if (sse_buf_addch(&c->out, '\n') == -1)
+				return -1;
+		} else if (sse_buf_add(&c->out, p, k + 1) == -1) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Under mu: a multi-topic connection's bytes, rewritten event by event. */
+static ssize_t
+read_many(struct tclient *c, char *buf, size_t max)
+{
+	size_t i, tried, n;
+	int rc;
+
+	if (c->out_off == c->out.len) {
+		sse_buf_reset(&c->out);
+		c->out_off = 0;
+		/* Round robin, an event at a time, up to about max bytes. */
+		for (tried = 0; tried < c->n && c->out.len < max;) {
+			i = c->next;
+			c->next = (c->next + 1) % c->n;
+			rc = next_event(c, &c->sub[i]);
+			if (rc == -1)
+				return HTTPD_ABORT;
+			if (rc == 0) {
+				tried++;
+				continue;
+			}
+			tried = 0;
+			if (rewrite(c, &c->sub[i]) == -1)
+				return HTTPD_ABORT;
+		}
+	}
+	n = c->out.len - c->out_off < max ? c->out.len - c->out_off : max;
+	if (n > 0)
+		memcpy(buf, c->out.p + c->out_off, n);
+	c->out_off += n;
+	return (ssize_t)n;
+}
+
+ssize_t
+serve_topics_read(struct serve *s, void *client, char *buf, size_t max)
+{
+	struct tclient *c = client;
+	ssize_t n;
+
+	pthread_mutex_lock(&s->mu);
+	n = c->n == 1 ? read_one(&c->sub[0], buf, max) : read_many(c, buf, max);
+	if (n == 0)
+		s->waiters = true; /* the next append must wake it */
+	pthread_mutex_unlock(&s->mu);
+	return n;
+}
+
+void
+serve_topics_close(void *client)
+{
+	struct tclient *c = client;
+
+	sse_buf_release(&c->out);
+	sse_buf_release(&c->event);
+	free(c);
+}
+
+/* The httpd source's read and close: the hub's clients, or topics'. */
+ssize_t
+serve_src_read(
+    void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
+{
+	if (*(int *)client == CLIENT_TOPICS)
+		return serve_topics_read(ctx, client, buf, max);
+	return hub_read(ctx, client, buf, max, deadline);
+}
+
+void
+serve_src_close(void *ctx, void *client)
+{
+	if (*(int *)client == CLIENT_TOPICS)
+		serve_topics_close(client);
+	else
+		hub_close(ctx, client);
+}
+
+#define SO(f) offsetof(struct serve, f)
+
+/* clang-format off */
+const struct opts_row serve_topic_rows[] = {
+    {.kind = OPTS_SECTION, .help = "Topics (GET /events/NAME, ?topic=NAME):"},
+    {OPTS_ROW("max-topics", 0, OPTS_INT, SO(max_topics), "N"),
+	.help = "topics at most, each with its own ids and\n"
+	    "history (default 64)",
+	.min = 1, .max = 10000},
+};
+/* clang-format on */
+
+const size_t serve_topic_nrows =
+    sizeof(serve_topic_rows) / sizeof(serve_topic_rows[0]);
