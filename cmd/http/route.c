@@ -363,7 +363,7 @@ route_request(void *cls, struct MHD_Connection *mc, const char *url,
 		if (!authorized(h, mc))
 			return text(
 			    h, mc, MHD_HTTP_UNAUTHORIZED, "unauthorized\n");
-		return stream(h, mc, false);
+		return stream(h, mc, false, "/events");
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_OPTIONS) == 0)
 		return preflight(h, mc);
