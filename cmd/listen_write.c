@@ -46,13 +46,13 @@ static int
 then_act(
     struct listen *l, const struct sse_event *ev, const char *raw, size_t len)
 {
-	uint64_t before = l->out.nwritten;
+	bool printed = output_shows(&l->out, ev);
 	enum output_result r;
 
 	r = output_event_raw(&l->out, ev, l->chunk_ms, raw, len);
 	if (r != OUTPUT_CONTINUE && r != OUTPUT_DONE)
 		return output_said(l, r);
-	if (listen_after_event(l, ev, l->out.nwritten > before) == -1)
+	if (listen_after_event(l, ev, printed) == -1)
 		return 1;
 	return output_said(l, r);
 }

@@ -260,6 +260,12 @@ shown(const struct output *out, const struct sse_event *ev)
 	    (!out->has_match || matches(&out->match, ev->data, ev->data_len));
 }
 
+bool
+output_shows(const struct output *out, const struct sse_event *ev)
+{
+	return !out->filter || shown(out, ev);
+}
+
 /* --until, --until-match, --until-data: whether ev ends the output. */
 static bool
 until_met(const struct output *out, const struct sse_event *ev)

@@ -155,6 +155,8 @@ void output_release(struct output *);
  */
 int output_check_fd(int fd);
 
+/* Whether -e and --match let ev through (whether it is printed). */
+bool output_shows(const struct output *, const struct sse_event *ev);
 /* Whether -e lets events of this type through. */
 bool output_wants(const struct output *, const char *type, size_t len);
 /*

@@ -348,3 +348,55 @@ EOF2
 	lsn_fails 9 "--expect: 2 of the 3 events of '$T/want.sse' came" -f data --no-reconnect --expect "$T/want.sse" "$URL"
 	lsn_fails 1 "cannot read" --expect "$T/nope" "$URL"
 }
+
+# readme_cmd START END: the command of README's tour from the line that
+# starts with START to the one that contains END.
+readme_cmd() {
+	awk -v s="$1" -v e="$2" 'index($0, s) == 1 {p=1} p {print} p && index($0, e) {exit}' \
+		"$ROOT_DIR/README.md"
+}
+
+@test "examples: README's CI and LLM examples, as written, against local streams" {
+	local cmd
+	# wait for a condition in CI
+	serve <<'EOF2'
+send 'data: {"ready": false}\n\n'
+send 'data: {"ready": true}\n\n'
+hang 10
+EOF2
+	cmd=$(readme_cmd "sse listen --until-match" "events")
+	[ -n "$cmd" ] || fail "not in README"
+	cmd=${cmd//https:\/\/ci.example\/deploy\/42\/events/$URL}
+	run --separate-stderr timeout 20 bash -c "$cmd"
+	assert_success
+	assert_output $'{"ready": false}\n{"ready": true}'
+	# the golden test
+	printf 'data: {"ready": false}\n\ndata: {"ready": true}\n\n' >"$T/golden.sse"
+	serve <<'EOF2'
+send 'data: {"ready": false}\n\n'
+send 'data: {"ready": true}\n\n'
+EOF2
+	cmd=$(readme_cmd "sse listen --expect" "events")
+	cmd=${cmd//https:\/\/ci.example\/build\/42\/events/$URL}
+	(cd "$T" && timeout 40 bash -c "$cmd" >/dev/null)
+	# the LLM stream, sent once
+	llm_stream
+	cmd=$(readme_cmd "sse listen --oauth2-bearer" "completions")
+	cmd=${cmd//https:\/\/api.example\/v1\/chat\/completions/$URL}
+	API_KEY=k run --separate-stderr timeout 20 bash -c "$cmd"
+	assert_success
+	assert_output $'Hello, caf\u00e9'
+	[ "$(nreq)" = 1 ]
+	# --state and --exec
+	serve <<'EOF2'
+send 'id: 5\nevent: note\ndata: hi\n\n'
+EOF2
+	cmd=$(readme_cmd "sse listen --state" "events")
+	cmd=${cmd//https:\/\/example.com\/events/$URL --no-reconnect}
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\necho "notified: $1 $2" >>"%s/notes"\n' "$T" >"$T/bin/notify-send"
+	chmod +x "$T/bin/notify-send"
+	(cd "$T" && PATH=$T/bin:$PATH timeout 20 bash -c "$cmd" >/dev/null)
+	[ "$(cat "$T/notes")" = "notified: note hi" ]
+	[ "$(cat "$T/last-id")" = 5 ]
+}
