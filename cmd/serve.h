@@ -158,6 +158,7 @@ void *serve_topics_open(void *ctx, const char *const *names, size_t n,
 ssize_t serve_topics_read(struct serve *, void *client, char *, size_t);
 void serve_topics_close(void *client);
 void serve_topics_release(struct serve *);
+void serve_topics_metrics(struct serve *, struct sse_buf *);
 ssize_t serve_src_read(
     void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
 void serve_src_close(void *ctx, void *client);

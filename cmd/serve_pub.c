@@ -202,6 +202,7 @@ serve_metrics(void *ctx, struct sse_buf *b)
 	    "history, or not (sse-lost).");
 	prom_u64(b, "sse_resumes_total", "result", "found", 5, found);
 	prom_u64(b, "sse_resumes_total", "result", "missed", 6, missed);
+	serve_topics_metrics(s, b);
 }
 
 /* The JSON line decoder for lib/publish: the views live until next call. */

@@ -20,6 +20,7 @@
 
 #include "json.h"
 #include "opts.h"
+#include "prom.h"
 #include "serialize.h"
 #include "serve.h"
 #include "topic.h"
@@ -401,3 +402,33 @@ const struct opts_row serve_topic_rows[] = {
 
 const size_t serve_topic_nrows =
     sizeof(serve_topic_rows) / sizeof(serve_topic_rows[0]);
+
+/* GET /metrics: each topic's events and history. */
+void
+serve_topics_metrics(struct serve *s, struct sse_buf *b)
+{
+	struct sse_buf in = SSE_BUF_INIT, held = SSE_BUF_INIT;
+	struct topic *t;
+	size_t i, n;
+
+	pthread_mutex_lock(&s->mu);
+	n = s->ntopics;
+	for (i = 0; i < n; i++) {
+		t = s->topics[i];
+		prom_u64(&in, "sse_topic_events_in_total", "topic", t->name,
+		    strlen(t->name), t->log.next - 1);
+		prom_u64(&held, "sse_topic_history_events", "topic", t->name,
+		    strlen(t->name), evlog_count(&t->log));
+	}
+	pthread_mutex_unlock(&s->mu);
+	prom_family(b, "sse_topics", "gauge", "Topics now (--max-topics).");
+	prom_u64(b, "sse_topics", NULL, NULL, 0, n);
+	prom_family(b, "sse_topic_events_in_total", "counter",
+	    "Events put in each topic's history.");
+	sse_buf_add(b, in.p, in.len);
+	prom_family(b, "sse_topic_history_events", "gauge",
+	    "Events each topic holds for resuming.");
+	sse_buf_add(b, held.p, held.len);
+	sse_buf_release(&in);
+	sse_buf_release(&held);
+}

@@ -86,6 +86,18 @@ pub() { curl -sf --max-time 5 "$@"; }
 	assert_line 'data: posted'
 }
 
+@test "topics: /metrics counts each topic's events and history" {
+	serve --publish
+	pub --data-binary $'1\n2' "http://127.0.0.1:$PORT/events/build" >/dev/null
+	pub -d x "http://127.0.0.1:$PORT/events/deploy" >/dev/null
+	run sh -c "curl -sf --max-time 2 http://127.0.0.1:$PORT/metrics | /usr/bin/python3 '$TESTS_DIR/prom_check.py'"
+	assert_success
+	assert_line 'sse_topics{} 2 gauge'
+	assert_line 'sse_topic_events_in_total{topic="build"} 2 counter'
+	assert_line 'sse_topic_events_in_total{topic="deploy"} 1 counter'
+	assert_line 'sse_topic_history_events{topic="build"} 2 gauge'
+}
+
 @test "topics: sse replay --serve has none (404)" {
 	printf 'data: x\n\n' >"$BATS_TEST_TMPDIR/rec.sse"
 	local port
