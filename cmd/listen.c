@@ -205,9 +205,13 @@ transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		snprintf(why, sizeof(why), "HTTP status %ld", l->resp.status);
 	else if (cc == CURLE_OK && l->opened)
 		snprintf(why, sizeof(why), "stream ended");
+	else if (cc == CURLE_OK && !l->head_ended)
+		/* Cut before the blank line: no answer, a transport failure. */
+		snprintf(why, sizeof(why),
+		    "connection closed inside the response head");
 	else if (cc == CURLE_OK) {
-		/* A response that never finished its headers, or a redirect
-		 * curl did not follow. */
+		/* A whole head that is no answer: a redirect curl did not
+		 * follow. */
 		listen_fail(l, EXIT_HTTP,
 		    "'%s' answered HTTP status %ld, not an event stream",
 		    o->url, l->resp.status);

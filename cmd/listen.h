@@ -133,6 +133,7 @@ struct listen {
 	struct sse_buf headers; /* its header lines */
 	struct sse_buf vis; /* scratch for listen_show() */
 	bool opened; /* accepted: 200 and an event stream */
+	bool head_ended; /* the blank line that ends a response head came */
 	bool http_retry; /* refused, but --retry-on-http-error applies */
 	bool refused; /* refused: its body is kept for the message (errbody) */
 	int64_t refused_ms; /* monotonic: when */

@@ -21,6 +21,7 @@ new_response(struct listen *l)
 {
 	sse_buf_reset(&l->headers);
 	l->opened = false;
+	l->head_ended = false;
 	l->http_retry = false;
 	l->refused = false;
 	sse_buf_reset(&l->errbody);
@@ -164,6 +165,7 @@ listen_header_cb(char *buf, size_t size, size_t nitems, void *ctx)
 		new_response(l);
 		break;
 	case SSE_ES_END:
+		l->head_ended = true;
 		/* Interim responses and redirects that curl follows go on. */
 		if (!sse_es_response_final(&l->resp))
 			return n;

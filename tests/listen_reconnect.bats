@@ -144,6 +144,25 @@ drop'
 	[ -z "$stderr" ]
 }
 
+@test "reconnect: a connection cut inside the response head is retried: a transport failure, not a refusal" {
+	# after the status line, before Content-Type; then after every header
+	# line but before the blank line that ends the head
+	serve <<'EOF'
+send "retry: 10\ndata: one\n\n"
+---
+rawhead "HTTP/1.1 200 OK\r\nServer: x\r\n"
+cut
+---
+rawhead "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+cut
+---
+send "data: two\n\n"
+hang 10
+EOF
+	lsn_prints $'one\ntwo' -f data -n 2 --retry-max-delay 0.1 "$URL"
+	[[ $stderr == *"inside the response head"* ]] || fail "$stderr"
+}
+
 @test "reconnect: a reset during the TLS handshake and an HTTP/0.9 answer are retried, not futile (exit 8 with --max-reconnects)" {
 	# libcurl takes a reset at once for a connection not made: the first
 	# one is waited for with --retry-connect

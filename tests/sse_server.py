@@ -30,6 +30,9 @@ SCRIPT holds responses separated by lines of "---". In a response:
   repeat N LITERAL         send LITERAL N times in one write, with {i}
                            replaced by the count (0 .. N-1)
   sleep SECS               pause
+  rawhead LITERAL          send LITERAL as the whole response head instead
+                           of the one made from status and header (e.g.
+                           one cut short, with no blank line)
   drop                     reset the connection (RST) and stop
   cut                      close the connection without ending the body
   hang [SECS]              keep the connection open until the client
@@ -126,8 +129,11 @@ def respond(conn, steps):
                ["Cache-Control", "no-cache"], ["Connection", "close"]]
     framing = "chunked"
     body_steps = []
+    rawhead = None
     for word, arg in steps:
-        if word == "status":
+        if word == "rawhead":
+            rawhead = literal(arg)
+        elif word == "status":
             code, _, why = arg.partition(" ")
             status, reason = int(code), why or "Status"
         elif word == "header":
@@ -147,7 +153,7 @@ def respond(conn, steps):
         headers.append(["Content-Length", str(total)])
     head = "HTTP/1.1 %d %s\r\n" % (status, reason)
     head += "".join("%s: %s\r\n" % (n, v) for n, v in headers) + "\r\n"
-    conn.sendall(head.encode("latin-1"))
+    conn.sendall(rawhead if rawhead is not None else head.encode("latin-1"))
 
     def send(b):
         if framing == "chunked":
