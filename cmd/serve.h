@@ -40,6 +40,7 @@ struct client {
 	int kind; /* 0; CLIENT_TOPICS: a client of topics (serve_topic.c) */
 	LIST_ENTRY(client) link;
 	uint64_t cursor;
+	uint64_t seq0; /* events before its first cursor (events out) */
 	char *pre; /* sent before the log: retry, the lost signal */
 	size_t pre_len, pre_off;
 };
@@ -93,7 +94,7 @@ struct serve {
 	size_t ntopics;
 	long long max_topics;
 	/* for GET /metrics */
-	uint64_t n_published, n_resumed, n_lost;
+	uint64_t n_published, n_resumed, n_lost, n_out;
 	/* publish requests: the HTTP thread queues, the input thread takes */
 	pthread_mutex_t pubmu;
 	STAILQ_HEAD(, pubjob) pubq;
@@ -175,6 +176,8 @@ void *hub_open(void *ctx, const char *last_id, int *status);
 ssize_t hub_read(
     void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
 void hub_close(void *ctx, void *client);
+/* Under mu: the events a client has taken whole (for GET /metrics). */
+uint64_t sent_events(struct serve *, const struct client *);
 
 /*
  * serve_redis.c, with --redis: the input's events go to the stream, and

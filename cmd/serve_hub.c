@@ -237,6 +237,7 @@ hub_open(void *ctx, const char *last_id, int *status)
 		return NULL;
 	}
 	c->cursor = cur;
+	c->seq0 = evlog_seq_at(&s->log, cur);
 	/* With no client in the history, keep and fastest are from another
 	 * time. */
 	if (s->nclients++ == 0 || s->keep == UINT64_MAX)
@@ -310,6 +311,15 @@ hub_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 	return ended ? HTTPD_END : HTTPD_WAIT;
 }
 
+/* Under mu: the events c has taken whole. */
+uint64_t
+sent_events(struct serve *s, const struct client *c)
+{
+	uint64_t now = evlog_seq_at(&s->log, c->cursor);
+
+	return now > c->seq0 ? now - c->seq0 : 0;
+}
+
 void
 hub_close(void *ctx, void *client)
 {
@@ -319,6 +329,7 @@ hub_close(void *ctx, void *client)
 	pthread_mutex_lock(&s->mu);
 	LIST_REMOVE(c, link);
 	s->nclients--;
+	s->n_out += sent_events(s, c); /* for GET /metrics */
 	if (c->cursor >= s->fastest)
 		s->refresh = true;
 	if (s->blocked) /* it may have been the fastest, or the last */

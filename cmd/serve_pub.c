@@ -175,9 +175,13 @@ void
 serve_metrics(void *ctx, struct sse_buf *b)
 {
 	struct serve *s = ctx;
-	uint64_t in, held, bytes, found, missed, published;
+	uint64_t in, held, bytes, found, missed, published, out;
+	struct client *c;
 
 	pthread_mutex_lock(&s->mu);
+	out = s->n_out;
+	LIST_FOREACH(c, &s->clients, link)
+	out += sent_events(s, c);
 	in = s->log.next - 1; /* the first is 1 */
 	held = s->log.next - s->log.first;
 	bytes = s->log.head - s->log.tail;
@@ -188,6 +192,9 @@ serve_metrics(void *ctx, struct sse_buf *b)
 	prom_family(b, "sse_events_in_total", "counter",
 	    "Events put in the history (stdin, the command, publishers).");
 	prom_u64(b, "sse_events_in_total", NULL, NULL, 0, in);
+	prom_family(b, "sse_events_out_total", "counter",
+	    "Events of the main stream sent whole, summed over clients.");
+	prom_u64(b, "sse_events_out_total", NULL, NULL, 0, out);
 	prom_family(b, "sse_events_published_total", "counter",
 	    "Events published over HTTP.");
 	prom_u64(b, "sse_events_published_total", NULL, NULL, 0, published);

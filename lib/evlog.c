@@ -389,6 +389,28 @@ evlog_backlog(const struct evlog *l, size_t n)
 }
 
 uint64_t
+evlog_seq_at(const struct evlog *l, uint64_t cursor)
+{
+	uint64_t lo = l->first, hi = l->next, mid;
+
+	if (cursor <= l->tail)
+		return l->first - 1;
+	if (cursor >= l->head)
+		return l->next - 1;
+	while (lo < hi) { /* the first event that starts at or after it */
+		mid = lo + (hi - lo) / 2;
+		if (rec(l, mid)->off < cursor)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Inside event lo - 1 (it ends after the cursor): not wholly. */
+	if (lo == l->next || rec(l, lo)->off > cursor)
+		return lo - 2;
+	return lo - 1;
+}
+
+uint64_t
 evlog_behind(
     const struct evlog *l, uint64_t cursor, size_t events, size_t bytes)
 {

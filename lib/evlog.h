@@ -122,6 +122,14 @@ int evlog_find_id(
 uint64_t evlog_behind(
     const struct evlog *, uint64_t cursor, size_t events, size_t bytes);
 
+/*
+ * How many events ever appended lie wholly before cursor (the seq of the
+ * first event at or after it): events a reader took between two cursors
+ * are the difference. A cursor below the tail counts from the oldest
+ * event held. O(log n).
+ */
+uint64_t evlog_seq_at(const struct evlog *, uint64_t cursor);
+
 /* The cursor at the start of the n most recent events (all when n is
  * larger than what is held; the head when n is 0). */
 uint64_t evlog_backlog(const struct evlog *, size_t n);

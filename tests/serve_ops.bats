@@ -55,3 +55,18 @@ prom() {
 	assert_line "sse: with the token: sse listen -H 'Authorization: Bearer TOKEN' ${URL}events, or $URL?token=TOKEN in a browser"
 	refute_output --partial s3cret
 }
+
+@test "ops: sse_events_out_total counts the events each client took whole" {
+	serve
+	feed a b c
+	local tries=100
+	until curl -sf --max-time 1 "http://127.0.0.1:$PORT/metrics" | grep -q '^sse_events_in_total 3$'; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "the events never came in"
+		sleep 0.05
+	done
+	MAXT=0.5 get /events >/dev/null || true
+	MAXT=0.5 get -H 'Last-Event-ID: 1' /events >/dev/null || true
+	run prom /metrics
+	assert_line 'sse_events_out_total{} 5 counter'
+}

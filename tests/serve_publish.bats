@@ -200,6 +200,8 @@ post() {
 	assert_success
 	assert_line 'sse_events_in_total{} 3 counter'
 	assert_line 'sse_events_published_total{} 1 counter'
+	# one, two, three to the resumed client, two and three to the other
+	assert_line --regexp '^sse_events_out_total\{\} [1-9][0-9]* counter$'
 	assert_line 'sse_history_events{} 3 gauge'
 	assert_line --regexp '^sse_history_bytes\{\} [1-9][0-9]* gauge$'
 	assert_line 'sse_resumes_total{result="found"} 1 counter'
