@@ -548,7 +548,7 @@ run(struct listen_opts *o, int out_fd)
 		goto out;
 	}
 	if (o->record != NULL &&
-	    listen_record_start(&rec, &l.hooks, o->record, o->url,
+	    listen_record_start(&rec, &l.hooks, o->record, o->fetch_url,
 		o->method	  ? o->method
 		    : o->has_body ? "POST"
 				  : "GET",
@@ -599,7 +599,7 @@ static int
 cmd_listen_exec(int argc, char **argv)
 {
 	struct listen_opts o;
-	char *url = NULL;
+	char *url = NULL, *shown = NULL;
 	int rc;
 
 	listen_opts_init(&o);
@@ -629,12 +629,19 @@ cmd_listen_exec(int argc, char **argv)
 			msg_errx("cannot initialise libcurl");
 			rc = EXIT_ERROR;
 		} else {
-			o.url = url;
-			rc = run_to(&o);
+			o.fetch_url = url;
+			if ((shown = listen_shown_url(url)) == NULL) {
+				msg_errx("out of memory");
+				rc = EXIT_ERROR;
+			} else {
+				o.url = shown;
+				rc = run_to(&o);
+			}
 			curl_global_cleanup();
 		}
 	}
 	curl_free(url);
+	free(shown);
 	listen_opts_release(&o);
 	return rc;
 }

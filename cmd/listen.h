@@ -76,7 +76,8 @@ struct listen_hooks {
 };
 
 struct listen_opts {
-	const char *url;
+	const char *url; /* as shown: a password or token in it masked */
+	const char *fetch_url; /* as requested */
 	struct curl_slist *headers; /* -H, in order */
 	const char *method; /* -X */
 	struct sse_buf body; /* -d, --data-binary, --json */
@@ -135,6 +136,7 @@ struct listen {
 	bool opened; /* accepted: 200 and an event stream */
 	bool head_ended; /* the blank line that ends a response head came */
 	bool http_retry; /* refused, but --retry-on-http-error applies */
+	size_t head_bytes; /* received of this response's head (capped) */
 	bool refused; /* refused: its body is kept for the message (errbody) */
 	int64_t refused_ms; /* monotonic: when */
 	struct sse_buf errbody;
@@ -202,6 +204,13 @@ int listen_opts_parse(struct listen_opts *, int argc, char **argv);
 size_t listen_opts_help(char *out, size_t outsz);
 /* The URL to use (curl_free() it), or NULL after a message. */
 char *listen_check_url(const char *);
+/*
+ * The URL to show in messages and -v (free() it): a password and the value
+ * of a token= or access_token= query parameter masked as "***". NULL when
+ * out of memory.
+ */
+char *listen_shown_url(const char *url);
+void listen_mask_query(char *q);
 
 /*
  * listen_msg.c: what listen says. The -v lines trace the session in

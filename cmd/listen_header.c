@@ -23,6 +23,7 @@ new_response(struct listen *l)
 	l->opened = false;
 	l->head_ended = false;
 	l->http_retry = false;
+	l->head_bytes = 0;
 	l->refused = false;
 	sse_buf_reset(&l->errbody);
 }
@@ -63,7 +64,7 @@ static bool
 open_conn(struct listen *l)
 {
 	struct listen_conn c;
-	char *final = NULL;
+	char *final = NULL, *shown;
 
 	l->opened = true;
 	l->failures = 0;
@@ -75,8 +76,10 @@ open_conn(struct listen *l)
 		return false;
 	}
 	(void)curl_easy_getinfo(l->easy, CURLINFO_EFFECTIVE_URL, &final);
-	listen_trace("* connected to %s", final ? final : url(l));
-	status_line(l, final ? final : url(l));
+	shown = final ? listen_shown_url(final) : NULL;
+	listen_trace("* connected to %s", shown ? shown : url(l));
+	status_line(l, shown ? shown : url(l));
+	free(shown);
 	if (l->hooks.open == NULL)
 		return true;
 	memset(&c, 0, sizeof(c));
@@ -154,6 +157,13 @@ listen_header_cb(char *buf, size_t size, size_t nitems, void *ctx)
 	/* Trailers after the body, if any, change nothing. */
 	if (l->opened)
 		return n;
+	/* A head that never ends is refused, as one too large. */
+	if ((l->head_bytes += n) > LISTEN_MAX_HEADERS) {
+		listen_fail(l, EXIT_HTTP,
+		    "'%s': response head larger than %u KiB", url(l),
+		    LISTEN_MAX_HEADERS / 1024);
+		return 0;
+	}
 	v = buf;
 	vlen = n;
 	sse_es_trim(&v, &vlen);

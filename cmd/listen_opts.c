@@ -298,6 +298,59 @@ listen_opts_parse(struct listen_opts *o, int argc, char **argv)
 }
 
 /*
+ * Mask the values of token= and access_token= in a query, in place (q must
+ * have room for 3 more bytes per parameter).
+ */
+void
+listen_mask_query(char *q)
+{
+	static const char *const keys[] = {"token=", "access_token="};
+	char *p, *amp;
+	size_t i, k;
+
+	for (p = q; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		for (i = 0; i < 2; i++) {
+			k = strlen(keys[i]);
+			if (strncasecmp(p, keys[i], k) == 0 &&
+			    (amp ? (size_t)(amp - p) : strlen(p)) > k) {
+				memmove(p + k + 3, amp ? amp : p + strlen(p),
+				    strlen(amp ? amp : p + strlen(p)) + 1);
+				memcpy(p + k, "***", 3);
+				amp = strchr(p + k, '&');
+			}
+		}
+	}
+}
+
+char *
+listen_shown_url(const char *url)
+{
+	CURLU *u = curl_url();
+	char *pw = NULL, *q = NULL, *out = NULL, *r = NULL;
+
+	if (u == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+	    CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK)
+			curl_url_set(u, CURLUPART_PASSWORD, "***", 0);
+		if (curl_url_get(u, CURLUPART_QUERY, &q, 0) == CURLUE_OK &&
+		    (q = realloc(q, strlen(q) * 2 + 8)) != NULL) {
+			listen_mask_query(q);
+			curl_url_set(u, CURLUPART_QUERY, q, 0);
+		}
+		(void)curl_url_get(u, CURLUPART_URL, &out, 0);
+	}
+	r = strdup(out != NULL ? out : url);
+	curl_free(pw);
+	free(q);
+	curl_free(out);
+	curl_url_cleanup(u);
+	return r;
+}
+
+/*
  * Check the URL with libcurl's parser: only http and https; a URL given
  * without a scheme gets http:// as curl(1) does. Returns the URL to use
  * (allocated by libcurl) or NULL after a message.

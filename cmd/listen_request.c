@@ -139,6 +139,63 @@ on_closesocket(void *ctx, curl_socket_t fd)
  * -vv: libcurl's trace, each line made safe for a terminal. The response
  * headers are left to the header callback, which shows them with -v.
  */
+/* A request header whose value is a secret: never shown, even with -vv. */
+static bool
+secret(const char *p, size_t n)
+{
+	static const char *const names[] = {
+	    "authorization:", "proxy-authorization:", "cookie:"};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		k = strlen(names[i]);
+		if (n >= k && strncasecmp(p, names[i], k) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+show_redacted(struct listen *l, const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n), *sp;
+	size_t k = (size_t)(colon - p) + 1;
+	char line[256];
+
+	/* Keep the scheme ("Bearer", "Basic"): it says which was sent. */
+	sp = NULL;
+	if (strncasecmp(p, "cookie:", 7) != 0 && colon + 2 < p + n)
+		sp = memchr(colon + 2, ' ', n - k - 1);
+	snprintf(line, sizeof(line), "%.*s%.*s <redacted>", (int)k, p,
+	    sp != NULL && sp > colon + 1 ? (int)(sp - colon - 1) : 0,
+	    colon + 1);
+	listen_show(l, "> ", line, strlen(line));
+}
+
+/* "GET /path?token=... HTTP/1.1", the token masked as in the URL. */
+static void
+show_request_line(struct listen *l, const char *p, size_t n)
+{
+	char line[2048], tail[64];
+	char *q, *sp;
+
+	if (n >= sizeof(line) / 2 || memchr(p, '?', n) == NULL) {
+		listen_show(l, "> ", p, n);
+		return;
+	}
+	memcpy(line, p, n);
+	line[n] = '\0';
+	tail[0] = '\0';
+	if ((sp = strrchr(line, ' ')) != NULL && strlen(sp) < sizeof(tail)) {
+		snprintf(tail, sizeof(tail), "%s", sp);
+		*sp = '\0';
+	}
+	if ((q = strchr(line, '?')) != NULL)
+		listen_mask_query(q + 1);
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", tail);
+	listen_show(l, "> ", line, strlen(line));
+}
+
 static int
 on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ctx)
 {
@@ -154,7 +211,11 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t n, void *ctx)
 		n = (size_t)(eol - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		if (n > 0)
+		if (n > 0 && type == CURLINFO_HEADER_OUT && secret(p, n))
+			show_redacted(l, p, n);
+		else if (n > 0 && type == CURLINFO_HEADER_OUT && p == data)
+			show_request_line(l, p, n);
+		else if (n > 0)
 			listen_show(
 			    l, type == CURLINFO_TEXT ? "* " : "> ", p, n);
 	}
@@ -174,7 +235,7 @@ listen_request_setup(struct listen *l)
 	CURL *e = l->easy;
 	CURLcode cc;
 
-	SET(CURLOPT_URL, o->url);
+	SET(CURLOPT_URL, o->fetch_url);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
