@@ -195,7 +195,7 @@ with open(sys.argv[2], "wb") as out:
 # on stdout ($stderr is left for the caller).
 lsn_prints() {
 	run --separate-stderr lsn "${@:2}"
-	assert_success
+	[ "$status" = 0 ] || fail "exit $status, stdout: $output; stderr: $stderr"
 	assert_output "$1"
 }
 
