@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "serialize.h"
 #include "serve.h"
+#include "utf8.h"
 #include "topic.h"
 
 #define READ_BLOCK (256 * 1024)
@@ -85,6 +86,32 @@ emit(struct serve *s, struct sse_event *ev)
 	return 0;
 }
 
+/*
+ * The stream says charset=utf-8: data that is not valid UTF-8 (stdin's
+ * lines, a command's stderr) goes out as the standard's decoder would show
+ * it, each maximal invalid subpart a U+FFFD, with a warning naming the
+ * line. Only the input thread calls this, hence one buffer for it.
+ */
+static int
+emit_utf8(struct serve *s, struct sse_event *ev)
+{
+	static struct sse_buf fixed;
+
+	if (sse_utf8_valid(ev->data, ev->data_len))
+		return emit(s, ev);
+	sse_buf_reset(&fixed);
+	if (sse_utf8_repair(ev->data, ev->data_len, &fixed) != 1) {
+		warn_line(s, "out of memory");
+		return -1;
+	}
+	warn_line(s,
+	    "not valid UTF-8: sent with U+FFFD in place of the "
+	    "invalid bytes");
+	ev->data = fixed.p;
+	ev->data_len = fixed.len;
+	return emit(s, ev);
+}
+
 static void
 line_event(struct serve *s, const char *p, size_t len)
 {
@@ -97,7 +124,7 @@ line_event(struct serve *s, const char *p, size_t len)
 	ev.type_len = s->event_len;
 	ev.data = p;
 	ev.data_len = len;
-	emit(s, &ev);
+	emit_utf8(s, &ev);
 }
 
 /* One line of --input json: an object decoded by cmd/event_json.c. */
@@ -368,7 +395,7 @@ serve_input_feed(struct serve *s, const char *p, size_t n)
 int
 serve_input_emit(struct serve *s, struct sse_event *ev)
 {
-	return emit(s, ev);
+	return emit_utf8(s, ev);
 }
 
 /* A run of the command ended: its last line, unended, is one; the next

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "parser.h"
 #include "publish.h"
+#include "utf8.h"
 #include "topic.h"
 
 void
@@ -98,6 +99,11 @@ add(struct pub *p, unsigned long line, const struct sse_event *ev,
 		return fail(p, line, "too many events in one request");
 	if (ev->data_len > p->max_event)
 		return fail(p, line, "event larger than --max-event-size");
+	/* Text lines may be anything; the stream is UTF-8: refused, named. */
+	if (!sse_utf8_valid(ev->data, ev->data_len) ||
+	    !sse_utf8_valid(ev->type, ev->type_len) ||
+	    (ev->has_id && !sse_utf8_valid(ev->id, ev->id_len)))
+		return fail(p, line, "not valid UTF-8");
 	if (has_any(ev->type, ev->type_len, "\r\n\0", 3))
 		return fail(p, line, "the event type has a CR, LF or NUL");
 	if (ev->type_len == 0)

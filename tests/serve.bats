@@ -19,6 +19,20 @@ setup() {
 	assert_output "$(printf 'id: 1\ndata: one\n\nid: 2\ndata: two\n')"
 }
 
+@test "serve: invalid UTF-8 on stdin goes out as U+FFFD (the standard's decoder), with a warning naming the line" {
+	serve
+	bg_get "$BATS_TEST_TMPDIR/a" /events
+	printf 'ok\n\377\376 bad\n\360\237\230 cut\nafter\n' >&8
+	wait_file "$BATS_TEST_TMPDIR/a" 'data: after'
+	# each maximal invalid subpart is one U+FFFD (EF BF BD)
+	run cat "$BATS_TEST_TMPDIR/a"
+	assert_output "$(printf 'id: 1\ndata: ok\n\nid: 2\ndata: \357\277\275\357\277\275 bad\n\nid: 3\ndata: \357\277\275 cut\n\nid: 4\ndata: after\n')"
+	grep -q "line 2: not valid UTF-8" "$ERR"
+	grep -q "line 3: not valid UTF-8" "$ERR"
+	run grep -c "not valid UTF-8" "$ERR"
+	assert_output 2
+}
+
 @test "serve: the stream's headers" {
 	serve
 	run curl -sN --max-time 1 -D - -o /dev/null "http://127.0.0.1:$PORT/events"

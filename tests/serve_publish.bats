@@ -49,6 +49,15 @@ post() {
 	assert_output "$(printf 'event: tick\nid: 1\ndata: {"n":1}\n\nid: x7\ndata: own id\n\nevent: a\nid: 3\ndata: 1\ndata: 2\n\nid: 4\ndata: last\n')"
 }
 
+@test "publish: a text line that is not UTF-8 is a 400 naming it, and nothing is published" {
+	serve --publish
+	run post -H 'Content-Type: text/plain' --data-binary $'fine\n\xff bad\nafter\n'
+	assert_line --index 1 400
+	assert_line --index 0 '{"error":"line 2: not valid UTF-8","line":2}'
+	run post -d ok
+	assert_line --index 0 '{"ids":["1"]}'
+}
+
 @test "publish: a bad line is a 400 naming it, and nothing of the body is published" {
 	serve --publish
 	run post -H 'Content-Type: application/json' --data-binary \
