@@ -112,14 +112,31 @@ struct httpd_pub {
 #define HTTPD_END ((ssize_t)-1) /* the stream is complete: end it */
 #define HTTPD_ABORT ((ssize_t)-2) /* drop the connection (e.g. too slow) */
 
+/* A stream was asked for: what the source is told, and may answer. */
+struct httpd_open {
+	/*
+	 * The client's Last-Event-ID header, else its ?lastEventId=, else
+	 * NULL; last_len bytes, which may hold a NUL (from %00), which no id
+	 * a server sent can hold.
+	 */
+	const char *last_id;
+	size_t last_len;
+	int status; /* the answer when open returns NULL */
+	/*
+	 * The source does not hold last_id: the response says
+	 * "Last-Event-ID: earliest" (as a Mercure hub does), and the stream
+	 * starts with the loss signal.
+	 */
+	bool lost;
+};
+
 struct httpd_source {
 	/*
-	 * A stream was asked for and allowed. last_id is the client's
-	 * Last-Event-ID header, else its ?lastEventId=, else NULL. Return
-	 * the client's state (not NULL), or NULL and set *status to answer
-	 * that HTTP status instead (204 to tell a browser to stop).
+	 * A stream was asked for and allowed. Return the client's state (not
+	 * NULL), or NULL and set o->status to answer that HTTP status
+	 * instead (204 to tell a browser to stop).
 	 */
-	void *(*open)(void *ctx, const char *last_id, int *status);
+	void *(*open)(void *ctx, struct httpd_open *o);
 	/*
 	 * Copy up to max bytes of the client's stream into buf and return
 	 * how many; or HTTPD_WAIT when there is nothing to send now (only

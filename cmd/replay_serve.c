@@ -132,10 +132,16 @@ find_resume(const struct server *s, const char *id, long long *loop)
 }
 
 static void *
-src_open(void *ctx, const char *last_id, int *status)
+src_open(void *ctx, struct httpd_open *op)
 {
 	struct server *s = ctx;
 	struct client *c;
+	/* An id with a NUL in it is none the recording holds. */
+	const char *last_id =
+	    op->last_id != NULL && memchr(op->last_id, 0, op->last_len) == NULL
+	    ? op->last_id
+	    : NULL;
+	int *status = &op->status;
 	long at = s->first, found;
 	long long loop = 0;
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,6 +200,31 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	return rc;
 }
 
+/* A new life of the stream: a random epoch. */
+static void
+serve_epoch(struct serve *s)
+{
+	unsigned char rnd[RSTREAM_EPOCH_LEN];
+	size_t i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		for (i = 0; i < sizeof(rnd); i++) /* no entropy: time */
+			rnd[i] = (unsigned char)(now_wall_ms() >> (i * 5));
+	rstream_epoch_make(s->epoch, rnd);
+	s->epoch_len = strlen(s->epoch);
+}
+
+/* The log indexes serve's own ids, "EPOCH-N", by N. */
+static void
+serve_prefix(struct serve *s)
+{
+	char p[RSTREAM_EPOCH_MAX + 2];
+
+	memcpy(p, s->epoch, s->epoch_len);
+	p[s->epoch_len] = '-';
+	(void)evlog_set_prefix(&s->log, p, s->epoch_len + 1);
+}
+
 /* The defaults, then the command line; 0, 1 for --help, or -1. */
 static int
 serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
@@ -288,6 +314,9 @@ cmd_serve_exec(int argc, char **argv)
 		httpd_opts_release(&ho);
 		return EXIT_ERROR;
 	}
+	serve_epoch(&s);
+	serve_prefix(&s);
+	msg_warnx("epoch %s: a new stream, ids %s-1 on", s.epoch, s.epoch);
 	LIST_INIT(&s.clients);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_condattr_init(&ca);

@@ -23,6 +23,7 @@
 #include "httpd.h"
 #include "opts.h"
 #include "parser.h"
+#include "rstream.h"
 
 #define CLIENT_TOPICS 1
 
@@ -104,8 +105,17 @@ struct serve {
 	int stopfd; /* tells the input thread to stop */
 	struct serve_redis *redis; /* the link to Redis, with --redis */
 
+	/*
+	 * The stream's life (lib/rstream.h's form, as Redis-linked nodes
+	 * use): serve's own ids are "EPOCH-N", N the event's number in the
+	 * stream (every event counts, whatever its id), so an id names one
+	 * event of one life and a restart never resumes a client on another.
+	 */
+	char epoch[RSTREAM_EPOCH_MAX + 1];
+	size_t epoch_len;
+
 	/* the input thread's own */
-	uint64_t seq, lineno;
+	uint64_t seq, lineno; /* seq: events so far (N of the last) */
 	struct sse_buf batch;
 	struct batched *pend;
 	size_t npend, cappend;
@@ -172,7 +182,7 @@ void hub_flush(struct serve *, bool end);
 void hub_append(struct serve *, const struct sse_buf *batch,
     const struct batched *pend, size_t n, bool end);
 /* The httpd source callbacks (ctx: the struct serve). */
-void *hub_open(void *ctx, const char *last_id, int *status);
+void *hub_open(void *ctx, struct httpd_open *op);
 ssize_t hub_read(
     void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
 void hub_close(void *ctx, void *client);

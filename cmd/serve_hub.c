@@ -205,35 +205,48 @@ client_moved(struct serve *s, struct client *c)
 		pthread_cond_signal(&s->moved);
 }
 
+/*
+ * Under mu: where a client starts. Without an id, the backlog; after the
+ * event with its id, if held; otherwise (an id of another life of the
+ * stream, one from the future, one evicted, or with a NUL in it: no id we
+ * sent) it is lost: everything held, after the loss signal.
+ */
+static uint64_t
+start_at(struct serve *s, const struct httpd_open *op)
+{
+	uint64_t cur;
+
+	if (op->last_id == NULL || op->last_len == 0)
+		return evlog_backlog(&s->log, (size_t)s->backlog);
+	if (memchr(op->last_id, 0, op->last_len) == NULL &&
+	    evlog_find_id(&s->log, op->last_id, op->last_len, &cur) == 0)
+		return cur;
+	return UINT64_MAX;
+}
+
 void *
-hub_open(void *ctx, const char *last_id, int *status)
+hub_open(void *ctx, struct httpd_open *op)
 {
 	struct serve *s = ctx;
 	struct client *c;
 	struct sse_buf pre = SSE_BUF_INIT;
 	uint64_t cur;
-	bool lost = false, ended, caught_up;
 
 	pthread_mutex_lock(&s->mu);
-	if (last_id == NULL || *last_id == '\0') {
-		cur = evlog_backlog(&s->log, (size_t)s->backlog);
-	} else if (evlog_find_id(&s->log, last_id, strlen(last_id), &cur) ==
-	    -1) {
-		lost = true;
+	if ((cur = start_at(s, op)) == UINT64_MAX) {
+		op->lost = true;
 		cur = s->log.tail;
 	}
-	if (last_id != NULL && *last_id != '\0') /* for GET /metrics */
-		lost ? s->n_lost++ : s->n_resumed++;
-	ended = s->ended;
-	caught_up = cur == evlog_head(&s->log);
-	if (ended && !lost && caught_up) {
+	if (op->last_id != NULL && op->last_len > 0) /* for GET /metrics */
+		op->lost ? s->n_lost++ : s->n_resumed++;
+	if (s->ended && !op->lost && cur == evlog_head(&s->log)) {
 		pthread_mutex_unlock(&s->mu);
-		*status = 204; /* everything was sent: stop reconnecting */
+		op->status = 204; /* everything was sent: stop reconnecting */
 		return NULL;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		pthread_mutex_unlock(&s->mu);
-		*status = 503;
+		op->status = 503;
 		return NULL;
 	}
 	c->cursor = cur;
@@ -248,8 +261,8 @@ hub_open(void *ctx, const char *last_id, int *status)
 	if (s->retry >= 0)
 		sse_serialize_retry(&pre, s->retry);
 	/* The in-band signal: events between the id and now are gone. */
-	if (lost)
-		sse_serialize_lost(&pre, last_id, strlen(last_id));
+	if (op->lost)
+		sse_serialize_lost(&pre, op->last_id, op->last_len);
 	c->pre = pre.p;
 	c->pre_len = pre.len;
 	return c;

@@ -35,20 +35,73 @@ too_long(struct serve *s, uint64_t lineno)
 	    (unsigned long long)lineno, s->max_event);
 }
 
-/* Decimal digits of v, ending at end; returns where they start. */
-static char *
-u64_digits(char *end, uint64_t v)
+/* Room for one more batched event. */
+static int
+reserve_pend(struct serve *s)
 {
+	struct batched *pp;
+	size_t ncap;
+
+	if (s->npend < s->cappend)
+		return 0;
+	ncap = s->cappend ? s->cappend * 2 : 1024;
+	if ((pp = realloc(s->pend, ncap * sizeof(*pp))) == NULL)
+		return -1;
+	s->pend = pp;
+	s->cappend = ncap;
+	return 0;
+}
+
+/* "EPOCH-N" (or "EPOCH-end" for N 0) into out; returns its length. */
+static size_t
+serve_id(const struct serve *s, uint64_t n, char *out)
+{
+	char num[24], *p = num + sizeof(num);
+
+	memcpy(out, s->epoch, s->epoch_len);
+	out[s->epoch_len] = '-';
+	if (n == 0) {
+		memcpy(out + s->epoch_len + 1, "end", 3);
+		return s->epoch_len + 4;
+	}
 	do
-		*--end = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	return end;
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	memcpy(out + s->epoch_len + 1, p, (size_t)(num + sizeof(num) - p));
+	return s->epoch_len + 1 + (size_t)(num + sizeof(num) - p);
+}
+
+/*
+ * --id none: the events carry no id, so a client cannot resume, and one
+ * that reconnects after input ended would be sent the backlog again and
+ * again. The stream ends with a bare "id: EPOCH-end" field instead: no
+ * event (an empty dispatch fires nothing, WHATWG 9.2.6), but the client's
+ * last event ID, with which its reconnection is answered 204.
+ */
+static void
+end_mark(struct serve *s)
+{
+	char id[RSTREAM_EPOCH_MAX + 8];
+	struct batched *pp;
+	size_t old = s->batch.len, len = serve_id(s, 0, id), id_at = 0;
+
+	if (sse_serialize_id(&s->batch, id, len, &id_at) != SSE_OK ||
+	    reserve_pend(s) == -1) {
+		s->batch.len = old;
+		return;
+	}
+	pp = &s->pend[s->npend++];
+	pp->off = old;
+	pp->len = s->batch.len - old;
+	pp->has_id = true;
+	pp->id_len = len;
+	pp->id_off = id_at;
 }
 
 static int
 emit(struct serve *s, struct sse_event *ev)
 {
-	char idbuf[24];
+	char idbuf[RSTREAM_EPOCH_MAX + 24];
 	struct batched *pp;
 	const char *why;
 	size_t old = s->batch.len, id_at = 0;
@@ -56,8 +109,8 @@ emit(struct serve *s, struct sse_event *ev)
 	if (s->redis != NULL) /* ids come from the stream */
 		return serve_redis_add(s, ev);
 	if (!ev->has_id && s->ids) {
-		ev->id = u64_digits(idbuf + sizeof(idbuf), s->seq + 1);
-		ev->id_len = (size_t)(idbuf + sizeof(idbuf) - ev->id);
+		ev->id = idbuf;
+		ev->id_len = serve_id(s, s->seq + 1, idbuf);
 		ev->has_id = true;
 	}
 	if (sse_serialize_at(&s->batch, ev, &why, &id_at) != SSE_OK) {
@@ -65,16 +118,10 @@ emit(struct serve *s, struct sse_event *ev)
 		warn_line(s, why);
 		return -1; /* no event: --id seq goes on with the same number */
 	}
-	if (s->npend == s->cappend) {
-		size_t ncap = s->cappend ? s->cappend * 2 : 1024;
-
-		if ((pp = realloc(s->pend, ncap * sizeof(*pp))) == NULL) {
-			s->batch.len = old;
-			warn_line(s, "out of memory");
-			return -1;
-		}
-		s->pend = pp;
-		s->cappend = ncap;
+	if (reserve_pend(s) == -1) {
+		s->batch.len = old;
+		warn_line(s, "out of memory");
+		return -1;
 	}
 	s->seq++;
 	pp = &s->pend[s->npend++];
@@ -252,6 +299,7 @@ static void
 end_of_input(struct serve *s, bool skipping)
 {
 	struct sse_event ev;
+	bool end;
 
 	if (s->input != IN_SSE && s->scratch.len > 0 && !skipping)
 		one_line(s, s->scratch.p, s->scratch.len); /* no final LF */
@@ -263,7 +311,10 @@ end_of_input(struct serve *s, bool skipping)
 		emit(s, &ev);
 	}
 	/* Publishing, the stream goes on after the input's end. */
-	hub_flush(s, !s->publish || s->exit_on_eof);
+	end = !s->publish || s->exit_on_eof;
+	if (end && !s->ids)
+		end_mark(s);
+	hub_flush(s, end);
 	if (s->exit_on_eof)
 		httpd_drain(s->h);
 }

@@ -40,15 +40,21 @@ hash_bytes(const char *p, size_t n)
 }
 
 /*
- * The value of an id that is a plain decimal number (digits only, no
- * leading zero, at most 19 digits so that it fits): 1 and *v, else 0.
+ * The value of an id that is the log's prefix and a plain decimal number
+ * (digits only, no leading zero, at most 19 digits so that it fits): 1
+ * and *v, else 0.
  */
 static int
-id_number(const char *p, size_t n, uint64_t *v)
+id_number(const struct evlog *l, const char *p, size_t n, uint64_t *v)
 {
 	uint64_t x = 0;
 	unsigned d;
 	size_t i;
+
+	if (n < l->prefix_len || memcmp(p, l->prefix, l->prefix_len) != 0)
+		return 0;
+	p += l->prefix_len;
+	n -= l->prefix_len;
 
 	if (n == 0 || n > 19 || (p[0] == '0' && n > 1))
 		return 0;
@@ -92,6 +98,16 @@ evlog_init(struct evlog *l, size_t max_events, size_t max_bytes)
 	l->hmask = hsize - 1;
 	l->rmask = rsize - 1;
 	l->first = l->next = 1;
+	return 0;
+}
+
+int
+evlog_set_prefix(struct evlog *l, const char *p, size_t len)
+{
+	if (len >= sizeof(l->prefix) || l->next != l->first || l->hashed)
+		return -1;
+	memcpy(l->prefix, p, len);
+	l->prefix_len = len;
 	return 0;
 }
 
@@ -299,7 +315,7 @@ evlog_append_keep(struct evlog *l, const char *bytes, size_t len,
 		r->id_len = (uint32_t)id_len;
 		/* Ids that are rising numbers need no index: the keys are
 		 * sorted along the ring and a lookup is a binary search. */
-		if (!l->hashed && id_number(id, id_len, &num) &&
+		if (!l->hashed && id_number(l, id, id_len, &num) &&
 		    num + 1 > l->last_key)
 			r->key = l->last_key = num + 1;
 		else if (!l->hashed)
@@ -359,7 +375,7 @@ evlog_find_id(
 	} else {
 		/* The first event whose key reaches num + 1 is the one with
 		 * that id, if it is held. */
-		if (!id_number(id, len, &num))
+		if (!id_number(l, id, len, &num))
 			return -1;
 		while (lo < hi) {
 			mid = lo + (hi - lo) / 2;

@@ -17,8 +17,9 @@
  *
  * Events that carry an id are indexed by it, so resuming by Last-Event-ID
  * is a seek: evlog_find_id() gives the cursor just after the newest event
- * with that id. While every id is a decimal number above the one before
- * (serve's own ids 1, 2, 3..., and most producers'), the index costs
+ * with that id. While every id is a decimal number above the one before,
+ * after a fixed prefix (serve's own ids EPOCH-1, EPOCH-2..., and most
+ * producers' 1, 2, 3... with none), the index costs
  * nothing: each record keeps the number, and a lookup is a binary search
  * along the ring. From the first id that is not, ids are hashed: a table
  * over the ids held (built once from the ring at the switch), so lookups
@@ -60,6 +61,8 @@ struct evlog {
 	size_t hmask; /* htab size - 1 (a power of two) */
 	int hashed; /* ids are found by htab, not by number */
 	uint64_t last_key; /* by number: 1 + the newest id's number */
+	char prefix[48]; /* ids by number are this and the number */
+	size_t prefix_len;
 };
 
 /* One or two spans of bytes, in order. */
@@ -75,6 +78,12 @@ struct evlog_span {
  */
 int evlog_init(struct evlog *, size_t max_events, size_t max_bytes);
 void evlog_release(struct evlog *);
+/*
+ * Ids by number are prefix then the number ("Q7nXk2aB-41" with prefix
+ * "Q7nXk2aB-"), as serve makes them: with it, such ids rising cost no
+ * index either. Only before the first append; 0, or -1 (then, or too long).
+ */
+int evlog_set_prefix(struct evlog *, const char *prefix, size_t len);
 
 /*
  * Append one serialized event. When the event carries an id, id points to

@@ -189,6 +189,24 @@ sse_serialize_comment(struct sse_buf *out, const char *text, size_t len)
 }
 
 int
+sse_serialize_id(struct sse_buf *out, const char *id, size_t len, size_t *id_at)
+{
+	char *w;
+
+	if (bad_id(id, len) != NULL)
+		return SSE_ERR_INVALID;
+	if (sse_buf_room(out, 4 + len + 2) == -1)
+		return SSE_ERR_TOO_BIG;
+	w = out->p + out->len;
+	if (id_at != NULL)
+		*id_at = out->len + 4;
+	w = put_field(w, "id: ", 4, id, len);
+	*w++ = '\n';
+	out->len = (size_t)(w - out->p);
+	return SSE_OK;
+}
+
+int
 sse_serialize_retry(struct sse_buf *out, int64_t ms)
 {
 	char *w;

@@ -29,6 +29,13 @@ int sse_serialize(
  */
 int sse_serialize_at(struct sse_buf *out, const struct sse_event *ev,
     const char **why, size_t *id_at);
+/*
+ * Append "id: ID\n\n": an empty dispatch, which fires no event but sets
+ * the client's last event ID (WHATWG 9.2.6); *id_at as sse_serialize_at().
+ * SSE_ERR_INVALID when the id cannot be written.
+ */
+int sse_serialize_id(
+    struct sse_buf *out, const char *id, size_t len, size_t *id_at);
 /* Append "retry: MS\n\n": the reconnection time alone, no event. */
 int sse_serialize_retry(struct sse_buf *out, int64_t ms);
 /*

@@ -16,7 +16,7 @@ setup() {
 	feed one two
 	wait_file "$BATS_TEST_TMPDIR/a" 'data: two'
 	run cat "$BATS_TEST_TMPDIR/a"
-	assert_output "$(printf 'id: 1\ndata: one\n\nid: 2\ndata: two\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: one\n\nid: '"$E"'-2\ndata: two\n')"
 }
 
 @test "serve: invalid UTF-8 on stdin goes out as U+FFFD (the standard's decoder), with a warning naming the line" {
@@ -64,22 +64,22 @@ setup() {
 @test "serve: resume by Last-Event-ID header and by ?lastEventId=" {
 	serve
 	feed_sync a b c d
-	run get -H 'Last-Event-ID: 2' /events
-	assert_output "$(printf 'id: 3\ndata: c\n\nid: 4\ndata: d\n')"
-	run get '/events?lastEventId=3'
-	assert_output "$(printf 'id: 4\ndata: d\n')"
-	run get '/events?lastEventId=4'
+	run get -H 'Last-Event-ID: '"$E"'-2' /events
+	assert_output "$(printf 'id: '"$E"'-3\ndata: c\n\nid: '"$E"'-4\ndata: d\n')"
+	run get '/events?lastEventId='"$E"'-3'
+	assert_output "$(printf 'id: '"$E"'-4\ndata: d\n')"
+	run get '/events?lastEventId='"$E"'-4'
 	assert_output ''
 }
 
 @test "serve: an evicted or unknown id gets the ring and an sse-lost event" {
 	serve --history 3
 	feed a b c d e
-	until_has '/events?lastEventId=4' 'data: e'
-	run get -H 'Last-Event-ID: 1' /events
+	until_has '/events?lastEventId='"$E"'-4' 'data: e'
+	run get -H 'Last-Event-ID: '"$E"'-1' /events
 	assert_line --index 0 'event: sse-lost'
-	assert_line --index 1 'data: {"lastEventId":"1"}'
-	assert_line --index 2 'id: 3'
+	assert_line --index 1 'data: {"lastEventId":"'"$E"'-1"}'
+	assert_line --index 2 'id: '"$E"'-3'
 	assert_line 'data: e'
 	refute_line 'data: b'
 	run get '/events?lastEventId=nope%22x'
@@ -90,7 +90,7 @@ setup() {
 	serve --backlog 2
 	feed_sync a b c
 	run get /events
-	assert_output "$(printf 'id: 2\ndata: b\n\nid: 3\ndata: c\n')"
+	assert_output "$(printf 'id: '"$E"'-2\ndata: b\n\nid: '"$E"'-3\ndata: c\n')"
 }
 
 @test "serve: --backlog 0 starts new clients at the next event" {
@@ -101,7 +101,7 @@ setup() {
 	feed c
 	wait_file "$BATS_TEST_TMPDIR/a" 'data: c'
 	run cat "$BATS_TEST_TMPDIR/a"
-	assert_output "$(printf 'retry: 500\n\nid: 3\ndata: c\n')"
+	assert_output "$(printf 'retry: 500\n\nid: '"$E"'-3\ndata: c\n')"
 }
 
 @test "serve: unknown paths get 404, other methods 405" {
@@ -128,12 +128,12 @@ setup() {
 	wait_file "$BATS_TEST_TMPDIR/a" 'data: b'
 	wait_exit "$BG_PID"
 	[ "$WAITED" -eq 0 ] # the stream ended, curl did not time out
-	run curl -s -o /dev/null -w '%{http_code}' -H 'Last-Event-ID: 2' \
+	run curl -s -o /dev/null -w '%{http_code}' -H 'Last-Event-ID: '"$E"'-2' \
 		"http://127.0.0.1:$PORT/events"
 	assert_output 204
 	run get /events # a new client still gets the history, then the end
 	assert_success
-	assert_output "$(printf 'id: 1\ndata: a\n\nid: 2\ndata: b\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: a\n\nid: '"$E"'-2\ndata: b\n')"
 	kill -0 "$SRV" # and the server goes on serving it
 }
 
@@ -146,7 +146,7 @@ setup() {
 	wait_exit "$SRV"
 	[ "$WAITED" -eq 0 ]
 	run cat "$BATS_TEST_TMPDIR/a"
-	assert_output "$(printf 'retry: 100\n\nid: 1\ndata: x\n')"
+	assert_output "$(printf 'retry: 100\n\nid: '"$E"'-1\ndata: x\n')"
 }
 
 @test "serve: --exit-on-eof waits at most 5 s for a client that does not read" {
@@ -183,7 +183,7 @@ time.sleep(55)
 	end_input
 	wait_exit "$SRV"
 	run cat "$BATS_TEST_TMPDIR/a"
-	assert_output "$(printf 'retry: 100\n\nid: 1\ndata: x\n\nevent: done\nid: 2\ndata: \n')"
+	assert_output "$(printf 'retry: 100\n\nid: '"$E"'-1\ndata: x\n\nevent: done\nid: '"$E"'-2\ndata: \n')"
 }
 
 @test "serve: SIGTERM and SIGINT exit 0 after flushing" {
@@ -210,7 +210,7 @@ time.sleep(55)
 	run timeout 10 sse listen -f '{event} {id} {data}\n' --until done \
 		"http://127.0.0.1:$PORT/events" 8>&-
 	assert_success
-	assert_output "$(printf 'message 1 one\nmessage 2 two\ndone 3 \n')"
+	assert_output "$(printf 'message %s-1 one\nmessage %s-2 two\ndone %s-3 \n' "$E" "$E" "$E")"
 }
 
 @test "serve: --token: Bearer header or ?token= accepted, others 401" {
@@ -218,9 +218,9 @@ time.sleep(55)
 	feed_sync_token() { AUTH=(-H 'Authorization: Bearer s3cret'); feed_sync "$@"; }
 	feed_sync_token a
 	run get -H 'Authorization: Bearer s3cret' /events
-	assert_output "$(printf 'id: 1\ndata: a\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: a\n')"
 	run get '/events?token=s3cret'
-	assert_output "$(printf 'id: 1\ndata: a\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: a\n')"
 	local h
 	for h in 'Authorization: Bearer wrong' 'Authorization: Bearer s3cre' \
 		'Authorization: Basic czNjcmV0' 'X-None: 1'; do
@@ -289,7 +289,7 @@ time.sleep(55)
 	[[ $URL == https://127.0.0.1:* ]]
 	feed secure
 	run curl -sN --max-time 2 --cacert "$d/cert.pem" "https://127.0.0.1:$PORT/events"
-	assert_output "$(printf 'id: 1\ndata: secure\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: secure\n')"
 	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/events"
 	refute_output 200
 }
@@ -364,7 +364,7 @@ heads() {
 	serve --cors https://app.example
 	feed_sync one two
 	local p out head get
-	for p in / /events '/events?lastEventId=1' '/events?lastEventId=zz'; do
+	for p in / /events '/events?lastEventId='"$E"'-1' '/events?lastEventId=zz'; do
 		out=$(heads "$p")
 		head=${out%%---*}
 		get=${out#*---}
@@ -376,12 +376,12 @@ heads() {
 	end_input
 	local tries=50
 	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
-		"http://127.0.0.1:$PORT/events?lastEventId=2")" = 204 ]; do
+		"http://127.0.0.1:$PORT/events?lastEventId=$E-2")" = 204 ]; do
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || fail "GET never said 204"
 		sleep 0.1
 	done
-	out=$(heads '/events?lastEventId=2')
+	out=$(heads '/events?lastEventId='"$E"'-2')
 	head=${out%%---*}
 	get=${out#*---}
 	[[ $head == *'HTTP/1.1 204'* ]] || fail "HEAD: $head"
@@ -401,7 +401,7 @@ heads() {
 	printf 'event: build\nid: b1\ndata: one\ndata: two\n\n: comment\nretry: 500\ndata: plain\n\n' >&8
 	until_has '/events?lastEventId=b1' 'data: plain'
 	run get /events
-	assert_output "$(printf 'event: build\nid: b1\ndata: one\ndata: two\n\nid: 2\nretry: 500\ndata: plain\n')"
+	assert_output "$(printf 'event: build\nid: b1\ndata: one\ndata: two\n\nid: '"$E"'-2\nretry: 500\ndata: plain\n')"
 }
 
 @test "serve: --input json, bad lines warn with their number and serving goes on" {
@@ -411,7 +411,7 @@ heads() {
 		'{"event":3}'
 	until_has '/events?lastEventId=x1' 'data: n'
 	run get /events
-	assert_output "$(printf 'event: e\nid: x1\ndata: hi\n\nid: 2\nretry: 300\ndata: {"k":[1,2]}\n\nid: 7\ndata: n\n')"
+	assert_output "$(printf 'event: e\nid: x1\ndata: hi\n\nid: '"$E"'-2\nretry: 300\ndata: {"k":[1,2]}\n\nid: 7\ndata: n\n')"
 	run cat "$ERR"
 	assert_line --partial 'line 2: invalid JSON'
 	assert_line --partial 'line 3: not a JSON object'
@@ -424,7 +424,7 @@ heads() {
 		'{"event":"e\rf","data":"bad"}' '{"data":"c"}'
 	until_has /events 'data: c'
 	run get /events
-	assert_output "$(printf 'id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\ndata: c\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: a\n\nid: '"$E"'-2\ndata: b\n\nid: '"$E"'-3\ndata: c\n')"
 	run cat "$ERR"
 	assert_line --regexp '^sse: serve: line 2: '
 	assert_line --regexp '^sse: serve: line 4: '
@@ -446,9 +446,9 @@ heads() {
 	feed short
 	head -c 5000 /dev/zero | tr '\0' x >&8
 	feed '' after
-	until_has '/events?lastEventId=1' 'data: after'
-	run get '/events?lastEventId=1'
-	assert_output "$(printf 'id: 2\ndata: after\n')"
+	until_has '/events?lastEventId='"$E"'-1' 'data: after'
+	run get '/events?lastEventId='"$E"'-1'
+	assert_output "$(printf 'id: '"$E"'-2\ndata: after\n')"
 	run cat "$ERR"
 	assert_line --partial 'line 2: longer than --max-event-size (1024 bytes), skipped'
 }
@@ -472,7 +472,7 @@ heads() {
 	} >&8
 	until_has /events 'data: after4'
 	run get /events
-	assert_output "$(printf 'id: 1\ndata: small1\n\nevent: t\nid: 2\ndata: after1\n\nid: 77\ndata: after2\n\nid: 4\ndata: after3\n\nid: 5\ndata: after4\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: small1\n\nevent: t\nid: '"$E"'-2\ndata: after1\n\nid: 77\ndata: after2\n\nid: '"$E"'-4\ndata: after3\n\nid: '"$E"'-5\ndata: after4\n')"
 	run cat "$ERR"
 	assert_line --partial 'event 2: event too large, skipped'
 	assert_line --partial 'too large, skipped'
@@ -483,8 +483,8 @@ heads() {
 	serve --history-bytes 8K --max-event-size 16
 	local i
 	for i in $(seq 1000); do printf 'line-%04d\n' "$i"; done >&8
-	until_has '/events?lastEventId=999' 'line-1000'
-	run get '/events?lastEventId=1'
+	until_has '/events?lastEventId='"$E"'-999' 'line-1000'
+	run get '/events?lastEventId='"$E"'-1'
 	assert_line --index 0 'event: sse-lost'
 	[ "${#output}" -lt 8300 ]
 	assert_line 'data: line-1000'
@@ -550,7 +550,7 @@ time.sleep(120)
 		--max-stall 3 --backlog 0
 	# About 12 MB of history, no client yet: nothing waits.
 	seq 500000 >&8
-	until_has '/events?lastEventId=499999' 'data: 500000'
+	until_has '/events?lastEventId='"$E"'-499999' 'data: 500000'
 	stalled_client "$BATS_TEST_TMPDIR/sent"
 	# A client 12 MB behind the stalled one (the most advanced, by what
 	# its socket buffers took): it reads about 1 MB/s for 7 s, which the
@@ -560,7 +560,7 @@ time.sleep(120)
 	start_bg timeout 120 python3 -c '
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(b"GET /events HTTP/1.0\r\nLast-Event-ID: 1\r\n\r\n")
+s.sendall(b"GET /events HTTP/1.0\r\nLast-Event-ID: %s-1\r\n\r\n" % sys.argv[2].encode())
 slow = time.monotonic() + 7
 buf, want, ok = b"", 2, True
 while True:
@@ -573,13 +573,13 @@ while True:
     *lines, buf = buf.split(b"\n")
     for l in lines:
         if l.startswith(b"id: "):
-            ok = ok and int(l[4:]) == want
+            ok = ok and int(l[4:].split(b"-")[-1]) == want
             want += 1
         if l == b"data: last":
             print("all" if ok else "gap", want - 1)
             sys.exit(0)
 print("cut", want - 1)
-' "$PORT" >"$BATS_TEST_TMPDIR/slow" 8>&-
+' "$PORT" "$E" >"$BATS_TEST_TMPDIR/slow" 8>&-
 	local slow=$BG_PID
 	# Far more than the ring: were the reading client taken for stalled,
 	# input would go on without it and it would fall out of the history.
@@ -665,7 +665,7 @@ print(n)
 	[[ $URL == http://\[::1\]:* ]]
 	feed v6
 	run curl -sN --max-time 1 "http://[::1]:$PORT/events"
-	assert_output "$(printf 'id: 1\ndata: v6\n')"
+	assert_output "$(printf 'id: '"$E"'-1\ndata: v6\n')"
 }
 
 @test "serve: bad option values exit 2" {

@@ -25,6 +25,8 @@ serve() {
 		return 1
 	}
 	URL=$(sed -n 's/^sse: serving \(.*\)$/\1/p' "$ERR")
+	# The stream's epoch: serve's own ids are $E-1, $E-2 ...
+	E=$(sed -n 's/^sse: serve: epoch \([0-9A-Za-z_]*\):.*/\1/p' "$ERR")
 	PORT=${URL##*:}
 	PORT=${PORT%/}
 }

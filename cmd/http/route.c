@@ -270,8 +270,9 @@ topic_arg(
 /* The stream's client from the source; NULL with *status to answer. */
 static void *
 open_stream(struct httpd *h, struct MHD_Connection *mc, const char *url,
-    const char *last, int *status, const char **why)
+    struct httpd_open *op, const char **why)
 {
+	int *status = &op->status;
 	struct topics t = {.n = 0};
 	const char *bad;
 	size_t i;
@@ -280,7 +281,7 @@ open_stream(struct httpd *h, struct MHD_Connection *mc, const char *url,
 		t.v[t.n++] = url + 8;
 	MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, topic_arg, &t);
 	if (t.n == 0)
-		return h->src.open(h->src.ctx, last, status);
+		return h->src.open(h->src.ctx, op);
 	*status = MHD_HTTP_BAD_REQUEST;
 	if (h->src.open_topics == NULL) {
 		*status = MHD_HTTP_NOT_FOUND;
@@ -298,15 +299,15 @@ open_stream(struct httpd *h, struct MHD_Connection *mc, const char *url,
 			return NULL;
 		}
 	*why = "cannot follow that topic (--max-topics)\n";
-	return h->src.open_topics(h->src.ctx, t.v, t.n, last, status);
+	return h->src.open_topics(h->src.ctx, t.v, t.n, op->last_id, status);
 }
 
 static enum MHD_Result
 stream(struct httpd *h, struct MHD_Connection *mc, bool head, const char *url)
 {
+	struct httpd_open op = {NULL, 0, MHD_HTTP_NO_CONTENT, false};
 	struct MHD_Response *r;
-	const char *last, *why = "";
-	int status = MHD_HTTP_NO_CONTENT;
+	const char *why = "";
 	void *client;
 
 	if (h->stopping || atomic_load(&h->drain))
@@ -315,13 +316,14 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head, const char *url)
 	if (h->nstreams >= h->o.max_clients)
 		return text(
 		    h, mc, MHD_HTTP_SERVICE_UNAVAILABLE, "too many clients\n");
-	last = MHD_lookup_connection_value(
-	    mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_LAST_EVENT_ID);
-	if (last == NULL)
-		last = MHD_lookup_connection_value(
-		    mc, MHD_GET_ARGUMENT_KIND, "lastEventId");
-	if ((client = open_stream(h, mc, url, last, &status, &why)) == NULL)
-		return answer(h, mc, (unsigned)status,
+	if (MHD_lookup_connection_value_n(mc, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_LAST_EVENT_ID,
+		sizeof(MHD_HTTP_HEADER_LAST_EVENT_ID) - 1, &op.last_id,
+		&op.last_len) != MHD_YES)
+		(void)MHD_lookup_connection_value_n(mc, MHD_GET_ARGUMENT_KIND,
+		    "lastEventId", 11, &op.last_id, &op.last_len);
+	if ((client = open_stream(h, mc, url, &op, &why)) == NULL)
+		return answer(h, mc, (unsigned)op.status,
 		    *why ? "text/plain; charset=utf-8" : NULL, why, strlen(why),
 		    true);
 	if (head) {
@@ -329,12 +331,13 @@ stream(struct httpd *h, struct MHD_Connection *mc, bool head, const char *url)
 		h->src.close(h->src.ctx, client);
 		r = MHD_create_response_from_callback(
 		    MHD_SIZE_UNKNOWN, BLOCK_SIZE, head_read, NULL, NULL);
-		if (r == NULL)
-			return MHD_NO;
-		return queue_stream(h, mc, r);
-	}
-	if ((r = stream_response(h, mc, client)) == NULL)
+	} else
+		r = stream_response(h, mc, client);
+	if (r == NULL)
 		return MHD_NO;
+	if (op.lost)
+		MHD_add_response_header(
+		    r, MHD_HTTP_HEADER_LAST_EVENT_ID, "earliest");
 	return queue_stream(h, mc, r);
 }
 

@@ -311,5 +311,36 @@ main(void)
 	is_mem(out, n, "data: q\n\n", 9, "delivered");
 	ok(evlog_find_id(&l, "data", 4, &cur) == -1, "not indexed");
 	evlog_release(&l);
+	/* Ids by number after a prefix ("EPOCH-N", serve's own). */
+	ok(evlog_init(&l, 100, 1 << 16) == 0 &&
+		evlog_set_prefix(&l, "ab12cd34-", 9) == 0,
+	    "a prefix set before the first append");
+	for (i = 1; i <= 150; i++) {
+		snprintf(id, sizeof(id), "ab12cd34-%d", i);
+		add(&l, id, "x");
+	}
+	ok(!l.hashed, "rising EPOCH-N ids need no hash index");
+	ok(evlog_find_id(&l, "ab12cd34-120", 12, &cur) == 0 &&
+		evlog_find_id(&l, "ab12cd34-150", 12, &c0) == 0 &&
+		c0 == evlog_head(&l) && cur < c0,
+	    "EPOCH-N ids are found by their number");
+	ok(evlog_find_id(&l, "ab12cd34-50", 11, &cur) == -1,
+	    "an evicted one is not");
+	ok(evlog_find_id(&l, "ab12cd34-151", 12, &cur) == -1 &&
+		evlog_find_id(&l, "zz12cd34-120", 12, &cur) == -1 &&
+		evlog_find_id(&l, "120", 3, &cur) == -1 &&
+		evlog_find_id(&l, "ab12cd34-0120", 13, &cur) == -1,
+	    "nor one from the future, another epoch, without the prefix, "
+	    "or with a leading zero");
+	ok(evlog_set_prefix(&l, "x-", 2) == -1,
+	    "the prefix cannot change once events are in");
+	add(&l, "7", "producer");
+	ok(l.hashed && evlog_find_id(&l, "7", 1, &cur) == 0 &&
+		cur == evlog_head(&l) &&
+		evlog_find_id(&l, "ab12cd34-150", 12, &cur) == 0,
+	    "an id of another form switches to the hash index, and all "
+	    "are still found");
+	evlog_release(&l);
+
 	return done_testing();
 }

@@ -220,6 +220,22 @@ main(void)
 		}
 	}
 
+	/* A bare id: an empty dispatch. */
+	{
+		size_t id_at = 0;
+
+		sse_buf_reset(&out);
+		sse_buf_addstr(&out, "x");
+		ok(sse_serialize_id(&out, "ab-end", 6, &id_at) == SSE_OK &&
+			id_at == 5,
+		    "sse_serialize_id: SSE_OK, the id at id_at");
+		is_mem(out.p, out.len, "xid: ab-end\n\n", 13,
+		    "sse_serialize_id: the id field and a blank line");
+		ok(sse_serialize_id(&out, "a\nb", 3, NULL) == SSE_ERR_INVALID &&
+			out.len == 13,
+		    "sse_serialize_id: a line break is refused");
+	}
+
 	/* Retry alone, and the loss signal. */
 	sse_buf_reset(&out);
 	ok(sse_serialize_retry(&out, 0) == SSE_OK &&
