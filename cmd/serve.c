@@ -314,9 +314,12 @@ cmd_serve_exec(int argc, char **argv)
 		httpd_opts_release(&ho);
 		return EXIT_ERROR;
 	}
-	serve_epoch(&s);
-	serve_prefix(&s);
-	msg_warnx("epoch %s: a new stream, ids %s-1 on", s.epoch, s.epoch);
+	if (s.redis_url == NULL) { /* else the stream in Redis has one */
+		serve_epoch(&s);
+		serve_prefix(&s);
+		msg_warnx(
+		    "epoch %s: a new stream, ids %s-1 on", s.epoch, s.epoch);
+	}
 	LIST_INIT(&s.clients);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_condattr_init(&ca);

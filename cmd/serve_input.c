@@ -312,7 +312,7 @@ end_of_input(struct serve *s, bool skipping)
 	}
 	/* Publishing, the stream goes on after the input's end. */
 	end = !s->publish || s->exit_on_eof;
-	if (end && !s->ids)
+	if (end && !s->ids && s->redis == NULL)
 		end_mark(s);
 	hub_flush(s, end);
 	if (s->exit_on_eof)
