@@ -128,6 +128,9 @@ struct serve {
 	struct child child; /* the command (serve_cmd.c) */
 };
 
+/* serve_input.c: "EPOCH-N" (or "EPOCH-end" for N 0) into out, its length. */
+#define SERVE_ID_MAX (RSTREAM_EPOCH_MAX + 24)
+size_t serve_id(const struct serve *, uint64_t n, char *out);
 /* serve_input.c: the input thread (arg: the struct serve). */
 void *serve_input_main(void *arg);
 /* Set up and free the input thread's own state. */

@@ -52,8 +52,7 @@ reserve_pend(struct serve *s)
 	return 0;
 }
 
-/* "EPOCH-N" (or "EPOCH-end" for N 0) into out; returns its length. */
-static size_t
+size_t
 serve_id(const struct serve *s, uint64_t n, char *out)
 {
 	char num[24], *p = num + sizeof(num);
@@ -81,7 +80,7 @@ serve_id(const struct serve *s, uint64_t n, char *out)
 static void
 end_mark(struct serve *s)
 {
-	char id[RSTREAM_EPOCH_MAX + 8];
+	char id[SERVE_ID_MAX];
 	struct batched *pp;
 	size_t old = s->batch.len, len = serve_id(s, 0, id), id_at = 0;
 
@@ -101,7 +100,7 @@ end_mark(struct serve *s)
 static int
 emit(struct serve *s, struct sse_event *ev)
 {
-	char idbuf[RSTREAM_EPOCH_MAX + 24];
+	char idbuf[SERVE_ID_MAX];
 	struct batched *pp;
 	const char *why;
 	size_t old = s->batch.len, id_at = 0;

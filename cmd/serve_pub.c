@@ -318,7 +318,7 @@ static void
 emit_job(struct serve *s, struct pubjob *job, struct sse_buf *b)
 {
 	struct sse_event ev;
-	char idbuf[72];
+	char idbuf[SERVE_ID_MAX > 72 ? SERVE_ID_MAX : 72];
 	const char *topic, *why = NULL;
 	size_t tlen;
 	bool own;
@@ -351,9 +351,7 @@ emit_job(struct serve *s, struct pubjob *job, struct sse_buf *b)
 		if (own) {
 			sse_json_str(b, ev.id, ev.id_len);
 		} else if (s->ids) {
-			snprintf(idbuf, sizeof(idbuf), "\"%llu\"",
-			    (unsigned long long)s->seq);
-			sse_buf_addstr(b, idbuf);
+			sse_json_str(b, idbuf, serve_id(s, s->seq, idbuf));
 		} else {
 			sse_buf_addstr(b, "null");
 		}

@@ -25,14 +25,14 @@ post() {
 	serve --publish
 	bg_get "$BATS_TEST_TMPDIR/a" /events
 	run post -H 'Content-Type: text/plain' --data-binary $'one\ntwo\n'
-	assert_line --index 0 '{"ids":["1","2"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-1\",\"$E-2\"]}"
 	assert_line --index 1 200
 	wait_file "$BATS_TEST_TMPDIR/a" '^data: two$'
 	run cat "$BATS_TEST_TMPDIR/a"
-	assert_output "$(printf 'id: 1\ndata: one\n\nid: 2\ndata: two\n')"
+	assert_output "$(printf 'id: %s-1\ndata: one\n\nid: %s-2\ndata: two\n' "$E" "$E")"
 	# curl -d's own content type is taken as text; ?event= sets the type
 	run post -P '/events?event=note' -d hello
-	assert_line --index 0 '{"ids":["3"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-3\"]}"
 	until_has /events '^event: note$'
 }
 
@@ -40,13 +40,13 @@ post() {
 	serve --publish
 	run post -H 'Content-Type: application/json' --data-binary \
 		$'{"event":"tick","data":{"n":1}}\n\n{"id":"x7","data":"own id"}\n'
-	assert_line --index 0 '{"ids":["1","x7"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-1\",\"x7\"]}"
 	run post -H 'Content-Type: text/event-stream' --data-binary \
 		$'event: a\ndata: 1\ndata: 2\n\n: comment\ndata: last'
 	# (an event with an id of its own takes a number too, as on stdin)
-	assert_line --index 0 '{"ids":["3","4"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-3\",\"$E-4\"]}"
 	run get /events
-	assert_output "$(printf 'event: tick\nid: 1\ndata: {"n":1}\n\nid: x7\ndata: own id\n\nevent: a\nid: 3\ndata: 1\ndata: 2\n\nid: 4\ndata: last\n')"
+	assert_output "$(printf 'event: tick\nid: %s-1\ndata: {"n":1}\n\nid: x7\ndata: own id\n\nevent: a\nid: %s-3\ndata: 1\ndata: 2\n\nid: %s-4\ndata: last\n' "$E" "$E" "$E")"
 }
 
 @test "publish: a text line that is not UTF-8 is a 400 naming it, and nothing is published" {
@@ -71,7 +71,7 @@ post() {
 	run post --data-binary ''
 	assert_line --index 0 '{"error":"no event in the body"}'
 	run post -d ok
-	assert_line --index 0 '{"ids":["1"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-1\"]}"
 }
 
 @test "publish: 415 for an unknown type, 413 for a body too large, 400 for a bad topic, 405 without --publish" {
@@ -104,7 +104,7 @@ post() {
 	run post -P '/events?token=pub' -d x
 	assert_line --index 1 401
 	run post -H 'Authorization: Bearer pub' -d x
-	assert_line --index 0 '{"ids":["1"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-1\"]}"
 	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Authorization: Bearer pub' "http://127.0.0.1:$PORT/events"
 	assert_output 401
 	MAXT=1 run get -H 'Authorization: Bearer sub' /events
@@ -151,11 +151,11 @@ post() {
 		pids+=($!)
 	done
 	for k in "${pids[@]}"; do wait "$k"; done
-	wait_file "$BATS_TEST_TMPDIR/all" '^id: 2000$' 400
+	wait_file "$BATS_TEST_TMPDIR/all" "^id: $E-2000\$" 400
 	run grep -c '^data: p' "$BATS_TEST_TMPDIR/all"
 	assert_output 2000
 	# ids 1..2000 in order, no gap, no repeat
-	run sh -c "grep '^id: ' '$BATS_TEST_TMPDIR/all' | cut -d' ' -f2 | awk '\$1 != NR {print \"bad\", NR, \$1; exit 1}'"
+	run sh -c "grep '^id: ' '$BATS_TEST_TMPDIR/all' | cut -d- -f2 | awk '\$1 != NR {print \"bad\", NR, \$1; exit 1}'"
 	assert_success
 	# each publisher's lines in its own order
 	for k in 1 2 3 4 5 6 7 8; do
@@ -169,7 +169,7 @@ post() {
 	end_input
 	sleep 0.3
 	run post -d after
-	assert_line --index 0 '{"ids":["1"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-1\"]}"
 	MAXT=1 run get /events
 	assert_line 'data: after'
 }
@@ -203,7 +203,7 @@ post() {
 	serve --publish
 	feed_sync one two
 	post -d three >/dev/null
-	MAXT=1 get -H 'Last-Event-ID: 1' /events >/dev/null || true
+	MAXT=1 get -H "Last-Event-ID: $E-1" /events >/dev/null || true
 	MAXT=1 get -H 'Last-Event-ID: nope' /events >/dev/null || true
 	run sh -c "curl -sf --max-time 2 http://127.0.0.1:$PORT/metrics | /usr/bin/python3 '$TESTS_DIR/prom_check.py'"
 	assert_success
