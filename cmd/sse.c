@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -101,8 +102,8 @@ cmd_help(const struct cmd_entry *c)
 
 /*
  * As curl -V does: what we are, and the libraries we run with (not those we
- * were built against), with what of them matters here: libcurl's TLS
- * backend and HTTP/2, libmicrohttpd's TLS.
+ * were built against, but for hiredis), with what of them matters here:
+ * libcurl's TLS backend and HTTP/2, libmicrohttpd's TLS.
  */
 static int
 version(void)
@@ -123,6 +124,9 @@ version(void)
 #else
 	printf("jansson %s\n", JANSSON_VERSION);
 #endif
+	/* hiredis has no run-time version: its soname changes with it */
+	printf(
+	    "hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
 	return EXIT_OK;
 }
 

@@ -24,11 +24,12 @@ setup() {
 	for flag in --version -V; do
 		run --separate-stderr sse "$flag"
 		assert_success
-		[ "${#lines[@]}" = 4 ] || fail "$output"
+		[ "${#lines[@]}" = 5 ] || fail "$output"
 		[ "${lines[0]}" = "sse $want" ] || fail "${lines[0]}, not sse $want"
 		assert_line --index 1 --regexp '^libcurl [0-9][0-9.]*, TLS [^ ]+, HTTP/2 (yes|no)'
 		assert_line --index 2 --regexp '^libmicrohttpd [0-9][0-9.]*, TLS (yes|no)$'
 		assert_line --index 3 --regexp '^jansson [0-9][0-9.]*$'
+		assert_line --index 4 --regexp '^hiredis [0-9]+\.[0-9]+\.[0-9]+$'
 		[ -z "$stderr" ]
 	done
 	# the libraries it runs with, as they say themselves
@@ -37,6 +38,7 @@ setup() {
 	[[ ${lines[2]} == "libmicrohttpd $(pkg-config --modversion libmicrohttpd)"* ]] ||
 		fail "${lines[2]}"
 	[ "${lines[3]}" = "jansson $(pkg-config --modversion jansson)" ]
+	[ "${lines[4]}" = "hiredis $(pkg-config --modversion hiredis)" ]
 }
 
 @test "cli: output that cannot be written is exit 1 with a message (closed stdout, a full disk)" {

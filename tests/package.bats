@@ -80,6 +80,7 @@ setup() {
 	assert_output --regexp '(^|, )libcurl[0-9a-z-]* \(>= '
 	assert_output --regexp '(^|, )libmicrohttpd[0-9]+ \(>= '
 	assert_output --regexp '(^|, )libjansson[0-9]+ \(>= '
+	assert_output --regexp '(^|, )libhiredis[0-9.]+ \(>= '
 }
 
 @test "package: installed, sse --version, man -w sse-listen, and the completions work" {
