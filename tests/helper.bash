@@ -19,7 +19,7 @@ unset LANG LANGUAGE SSE_TOKEN CURL_CA_BUNDLE SSL_CERT_FILE SSL_CERT_DIR \
 	http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
 	no_proxy NO_PROXY
 # Sanitizer builds: leaks fail the run, reports go to stderr.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:suppressions=$TESTS_DIR/asan.supp}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 BG_PIDS=()
