@@ -150,6 +150,8 @@ serve_pub_init(struct serve *s)
 {
 	STAILQ_INIT(&s->pubq);
 	pthread_mutex_init(&s->pubmu, NULL);
+	if (!s->publish) /* not a descriptor more than before */
+		return 0;
 	s->pubfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return s->pubfd == -1 ? -1 : 0;
 }
