@@ -66,7 +66,7 @@ prom() {
 		sleep 0.05
 	done
 	MAXT=0.5 get /events >/dev/null || true
-	MAXT=0.5 get -H 'Last-Event-ID: 1' /events >/dev/null || true
+	MAXT=0.5 get -H "Last-Event-ID: $E-1" /events >/dev/null || true
 	run prom /metrics
 	assert_line 'sse_events_out_total{} 5 counter'
 }

@@ -55,7 +55,7 @@ post() {
 	assert_line --index 1 400
 	assert_line --index 0 '{"error":"line 2: not valid UTF-8","line":2}'
 	run post -d ok
-	assert_line --index 0 '{"ids":["1"]}'
+	assert_line --index 0 "{\"ids\":[\"$E-1\"]}"
 }
 
 @test "publish: a bad line is a 400 naming it, and nothing of the body is published" {
