@@ -93,6 +93,32 @@ on_lost(void *ctx, const char *last_id)
 	append(s);
 }
 
+/*
+ * The ids' epoch: the stream's, not one of our own. The first comes before
+ * any event, so the log can find EPOCH-N by number (evlog_set_prefix());
+ * after a change ids of the new epoch are indexed by hash.
+ */
+static void
+on_epoch(void *ctx, const char *name)
+{
+	struct serve *s = ctx;
+	char prefix[RSTREAM_EPOCH_MAX + 2];
+	size_t n = strlen(name);
+
+	if (n > RSTREAM_EPOCH_MAX)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (s->epoch_len == 0) {
+		memcpy(prefix, name, n);
+		prefix[n] = '-';
+		(void)evlog_set_prefix(&s->log, prefix, n + 1);
+	}
+	memcpy(s->epoch, name, n + 1);
+	s->epoch_len = n;
+	pthread_mutex_unlock(&s->mu);
+	msg_debug(1, "ids are in epoch %s", name);
+}
+
 int
 serve_redis_open(struct serve *s)
 {
@@ -103,7 +129,7 @@ serve_redis_open(struct serve *s)
 	    .ids = s->ids,
 	    .publish = s->input != IN_NONE,
 	};
-	const struct rlink_reader reader = {on_events, on_lost, NULL, s};
+	const struct rlink_reader reader = {on_events, on_lost, on_epoch, s};
 	int rc;
 
 	if ((s->redis = calloc(1, sizeof(*s->redis))) == NULL) {
