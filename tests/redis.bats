@@ -391,3 +391,20 @@ message  y"
 	run ev 1 -n 2
 	assert_output "$(printf 'message %s-1 x\nmessage %s-2 y' "$(epoch)" "$(epoch)")"
 }
+
+@test "redis: a listening client rides out its node's restart and resumes exactly" {
+	redis_up
+	node 1
+	node 2 --input none
+	port=$PORT2
+	bg_ev "$T/c" 2 --retry-delay 0.2 -n 40
+	c=$BG_PID
+	feed 1 $(seq 1 20)
+	wait_file "$T/c" ' 20$'
+	kill -KILL "$PID2"
+	wait "$PID2" 2>/dev/null || true
+	feed 1 $(seq 21 40)
+	node 2 --input none -p "$port"
+	wait "$c"
+	assert_equal "$(cat "$T/c")" "$(numbered 1 40)"
+}
