@@ -418,15 +418,76 @@ reader_epoch(struct rlink *l, const struct rstream_epoch *now)
 	}
 }
 
+/* The event of entry e (id MS-SEQ) into *ev with its id; 0, or -1. */
+static int
+entry_event(struct rlink *l, const redisReply *e, uint64_t ms, uint64_t seq,
+    struct sse_event *ev, char *label)
+{
+	const redisReply *kv = e->element[1];
+	const char *f[64], *why;
+	size_t flen[64], j, nf = 0;
+
+	if (kv->type == REDIS_REPLY_ARRAY)
+		for (j = 0; j < kv->elements && nf < 64; j++) {
+			f[nf] = kv->element[j]->str ? kv->element[j]->str : "";
+			flen[nf++] = kv->element[j]->len;
+		}
+	if (rstream_event(ev, f, flen, nf, &why) == -1) {
+		msg_warnx("redis '%s': stream '%s' entry '%s': %s, skipped",
+		    l->shown, l->conf.key, e->element[0]->str, why);
+		return -1;
+	}
+	if (!ev->has_id && l->conf.ids) {
+		ev->id_len = rstream_label(&l->pos.epoch, ms, seq, label);
+		ev->id = label;
+		ev->has_id = true;
+	}
+	return 0;
+}
+
+/*
+ * What entry MS-SEQ means for the reader's place: false to skip it. A gap
+ * hands over the n events before it, then the loss signal (*n is 0 then).
+ */
+static bool
+entry_step(
+    struct rlink *l, const redisReply *e, uint64_t ms, uint64_t seq, size_t *n)
+{
+	switch (rstream_pos_next(&l->pos, ms, seq)) {
+	case RSTREAM_OLD:
+		return false;
+	case RSTREAM_GAP:
+		if (*n > 0)
+			l->r.events(l->r.ctx, l->evs, *n);
+		*n = 0;
+		msg_warnx("redis '%s': stream '%s' went past events before "
+			  "this node read them: clients are told",
+		    l->shown, l->conf.key);
+		lost(l);
+		break;
+	case RSTREAM_FOREIGN:
+		if (!l->warned_foreign)
+			msg_warnx("redis '%s': stream '%s' has entry '%s' not "
+				  "added by sse (XADD KEY 0-* is): no gap can "
+				  "be seen there",
+			    l->shown, l->conf.key, e->element[0]->str);
+		l->warned_foreign = true;
+		break;
+	case RSTREAM_NEXT:
+		break;
+	}
+	set_lastid(l, ms, seq);
+	return true;
+}
+
 /* Hand the entries of an XREAD or XRANGE reply over, in order. */
 static void
 deliver(struct rlink *l, const redisReply *ents)
 {
-	const char *f[64], *why;
-	size_t flen[64], i, j, nf, n = 0;
-	const redisReply *e, *kv;
+	const redisReply *e;
 	struct sse_event *ev;
 	uint64_t ms, seq;
+	size_t i, n = 0;
 
 	for (i = 0; i < ents->elements; i++) {
 		e = ents->element[i];
@@ -435,53 +496,11 @@ deliver(struct rlink *l, const redisReply *ents)
 		    rstream_id_parse(e->element[0]->str, e->element[0]->len,
 			&ms, &seq) == -1)
 			continue;
-		switch (rstream_pos_next(&l->pos, ms, seq)) {
-		case RSTREAM_OLD:
+		if (!entry_step(l, e, ms, seq, &n))
 			continue;
-		case RSTREAM_GAP:
-			if (n > 0)
-				l->r.events(l->r.ctx, l->evs, n);
-			n = 0;
-			msg_warnx("redis '%s': stream '%s' went past events "
-				  "before this node read them: clients are "
-				  "told",
-			    l->shown, l->conf.key);
-			lost(l);
-			break;
-		case RSTREAM_FOREIGN:
-			if (!l->warned_foreign)
-				msg_warnx("redis '%s': stream '%s' has entry "
-					  "'%s' not added by sse (XADD KEY 0-* "
-					  "is): no gap can be seen there",
-				    l->shown, l->conf.key, e->element[0]->str);
-			l->warned_foreign = true;
-			break;
-		case RSTREAM_NEXT:
-			break;
-		}
-		set_lastid(l, ms, seq);
-		kv = e->element[1];
-		nf = 0;
-		if (kv->type == REDIS_REPLY_ARRAY)
-			for (j = 0; j < kv->elements && nf < 64; j++) {
-				f[nf] = kv->element[j]->str
-				    ? kv->element[j]->str
-				    : "";
-				flen[nf++] = kv->element[j]->len;
-			}
 		ev = &l->evs[n];
-		if (rstream_event(ev, f, flen, nf, &why) == -1) {
-			msg_warnx("redis '%s': stream '%s' entry '%s': %s, "
-				  "skipped",
-			    l->shown, l->conf.key, e->element[0]->str, why);
+		if (entry_event(l, e, ms, seq, ev, l->labels[n]) == -1)
 			continue;
-		}
-		if (!ev->has_id && l->conf.ids) {
-			ev->id_len =
-			    rstream_label(&l->pos.epoch, ms, seq, l->labels[n]);
-			ev->id = l->labels[n];
-			ev->has_id = true;
-		}
 		if (ev->has_id)
 			sse_buf_set(&l->last_id, ev->id, ev->id_len);
 		n++;
