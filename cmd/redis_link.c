@@ -25,7 +25,12 @@
 #include "rstream.h"
 #include "util.h"
 
-#define READ_COUNT 4096 /* entries per XREAD or XRANGE */
+/*
+ * Entries per XREAD or XRANGE: up to 4096, but a reply of the largest
+ * events stays within 4 times the history's bytes (at least 256 entries).
+ */
+#define READ_COUNT_MAX 4096
+#define READ_COUNT_MIN 256
 #define BLOCK_MS 1000 /* XREAD BLOCK */
 #define SLACK_MS 10000 /* an answer later than this: the server is gone */
 #define CHECK_MS 1000 /* the reader reads the epoch record this often */
@@ -78,6 +83,7 @@ struct rlink {
 	struct rconn rd;
 	struct rstream_pos pos;
 	char lastid[48]; /* XREAD after this entry */
+	size_t count; /* entries a read asks for */
 	int64_t checked_at;
 	struct sse_event *evs;
 	char (*labels)[RSTREAM_LABEL_MAX + 1];
@@ -544,7 +550,7 @@ read_round(struct rlink *l)
 		l->checked_at = now_mono_ms();
 		reader_epoch(l, &now);
 	}
-	snprintf(count, sizeof(count), "%d", READ_COUNT);
+	snprintf(count, sizeof(count), "%zu", l->count);
 	snprintf(block, sizeof(block), "%d", BLOCK_MS);
 	if ((rc = conn_call(l, &l->rd, &rep, 8, argv, BLOCK_MS + SLACK_MS)) !=
 	    0)
@@ -624,7 +630,7 @@ prefill(struct rlink *l)
 	l->pos.seq = top > l->conf.history ? top - l->conf.history : 0;
 	l->pos.fresh = true;
 	set_lastid(l, 0, l->pos.seq);
-	snprintf(count, sizeof(count), "%d", READ_COUNT);
+	snprintf(count, sizeof(count), "%zu", l->count);
 	do {
 		snprintf(from, sizeof(from), "(%s", l->lastid);
 		if ((rc = conn_call(l, &l->rd, &rep, 6, argv, SLACK_MS)) != 0)
@@ -636,7 +642,7 @@ prefill(struct rlink *l)
 		got = rep->elements;
 		deliver(l, rep);
 		freeReplyObject(rep);
-	} while (got == READ_COUNT);
+	} while (got == l->count);
 	return 0;
 }
 
@@ -901,6 +907,13 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 	l->pub.fail_as = "publish to";
 	l->pub.ok_as = "publishing to";
 	snprintf(l->maxlen, sizeof(l->maxlen), "%zu", conf->history);
+	l->count = conf->max_event > 0
+	    ? conf->history_bytes / conf->max_event * 4
+	    : READ_COUNT_MAX;
+	if (l->count > READ_COUNT_MAX)
+		l->count = READ_COUNT_MAX;
+	if (l->count < READ_COUNT_MIN)
+		l->count = READ_COUNT_MIN;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		msg_err("cannot get random bytes");
 		return EXIT_ERROR;
@@ -912,8 +925,8 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 	if ((l->stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||
 	    (l->epoch_key = key_with(conf->key, ":epoch")) == NULL ||
 	    (l->mark_key = key_with(conf->key, mark)) == NULL ||
-	    (l->evs = calloc(READ_COUNT, sizeof(*l->evs))) == NULL ||
-	    (l->labels = calloc(READ_COUNT, sizeof(*l->labels))) == NULL) {
+	    (l->evs = calloc(l->count, sizeof(*l->evs))) == NULL ||
+	    (l->labels = calloc(l->count, sizeof(*l->labels))) == NULL) {
 		msg_err("cannot set up the link to redis");
 		return EXIT_ERROR;
 	}

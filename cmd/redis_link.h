@@ -46,6 +46,7 @@ struct rlink_conf {
 	const char *url; /* redis://..., unix://... (lib/redisurl.h) */
 	const char *key; /* the stream's key */
 	size_t history; /* entries kept in Redis (MAXLEN ~) and prefilled */
+	size_t history_bytes, max_event; /* bound what one read asks for */
 	bool ids; /* give entries ids EPOCH-N (else only the producer's) */
 	bool publish; /* this node appends its input */
 };

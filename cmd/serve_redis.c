@@ -126,6 +126,8 @@ serve_redis_open(struct serve *s)
 	    .url = s->redis_url,
 	    .key = s->stream != NULL ? s->stream : RLINK_DEFAULT_KEY,
 	    .history = (size_t)s->history,
+	    .history_bytes = s->history_bytes,
+	    .max_event = s->max_event,
 	    .ids = s->ids,
 	    .publish = s->input != IN_NONE,
 	};
