@@ -71,6 +71,43 @@ opt_type(void *base, const struct opts_row *row, const char *arg, char *why,
 	return -1;
 }
 
+/* --fsync always|never|SECS. */
+static int
+opt_fsync(void *base, const struct opts_row *row, const char *arg, char *why,
+    size_t whysz)
+{
+	struct serve *s = base;
+
+	(void)row;
+	if (strcmp(arg, "always") == 0)
+		s->fsync_ms = 0;
+	else if (strcmp(arg, "never") == 0)
+		s->fsync_ms = -1;
+	else if (opts_seconds(arg, &s->fsync_ms, why, whysz) == -1)
+		return -1;
+	else if (s->fsync_ms == 0) {
+		snprintf(why, whysz, "use always, never or seconds above 0");
+		return -1;
+	}
+	return 0;
+}
+
+/* The journal's options go together, and not with Redis. */
+static int
+journal_check(const struct serve *s)
+{
+	if (s->journal_dir != NULL && s->journal_dir[0] == '\0')
+		msg_errx("--journal: the directory is empty");
+	else if (s->journal_dir == NULL && s->journal_export)
+		msg_errx("--journal-export needs --journal");
+	else if (s->journal_dir != NULL && s->redis_url != NULL)
+		msg_errx("--journal and --redis do not go together (Redis "
+			 "keeps the stream)");
+	else
+		return 0;
+	return -1;
+}
+
 #define SO(f) offsetof(struct serve, f)
 
 /* clang-format off */
@@ -85,7 +122,8 @@ static const struct opts_row serve_rows[] = {
 	.help = "event type of lines input (default message)",
 	.call = opt_type},
     {OPTS_ROW("id", 0, OPTS_CALL, 0, "MODE"),
-	.help = "seq (1, 2, 3...; default) or none", .call = opt_word},
+	.help = "seq (EPOCH-1, EPOCH-2...; default) or none",
+	.call = opt_word},
     {OPTS_ROW("retry", 0, OPTS_INT, SO(retry), "MS"),
 	.help = "send 'retry: MS' to every client", .max = INT32_MAX},
     {OPTS_ROW("max-event-size", 0, OPTS_SIZE, SO(max_event), "SIZE"),
@@ -113,6 +151,16 @@ static const struct opts_row serve_rows[] = {
 	    "[:PASSWORD@]HOST[:PORT][/DB] or unix:///PATH"},
     {OPTS_ROW("stream", 0, OPTS_STR, SO(stream), "KEY"),
 	.help = "the stream's key in Redis (default sse)"},
+    {.kind = OPTS_SECTION, .help = "Durability:"},
+    {OPTS_ROW("journal", 0, OPTS_STR, SO(journal_dir), "DIR"),
+	.help = "write every event to DIR before clients\n"
+	    "see it; rebuild the history from it on start"},
+    {OPTS_ROW("fsync", 0, OPTS_CALL, 0, "WHEN"),
+	.help = "always, never or SECS: how often the journal\n"
+	    "is synced to disk (default 1)", .call = opt_fsync},
+    {OPTS_ROW("journal-export", 0, OPTS_FLAG, SO(journal_export), NULL),
+	.help = "print the journal as a recording for\n"
+	    "'sse replay', and exit"},
 };
 
 static const struct opts_row help_rows[] = {
@@ -193,6 +241,8 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 		msg_errx("--stream: the key is empty");
 		rc = -1;
 	}
+	if (rc == 0 && journal_check(s) == -1)
+		rc = -1;
 	if (rc == 0 && s->max_event + 4096 > s->history_bytes) {
 		msg_errx("--history-bytes must exceed --max-event-size by 4K");
 		rc = -1;
@@ -215,7 +265,7 @@ serve_epoch(struct serve *s)
 }
 
 /* The log indexes serve's own ids, "EPOCH-N", by N. */
-static void
+void
 serve_prefix(struct serve *s)
 {
 	char p[RSTREAM_EPOCH_MAX + 2];
@@ -238,6 +288,7 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	s->history_bytes = 64u << 20;
 	s->backlog = 1000;
 	s->max_stall_ms = 10000;
+	s->fsync_ms = 1000;
 	s->stopfd = -1;
 	serve_cmd_defaults(s);
 	s->max_topics = 64;
@@ -245,6 +296,42 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	httpd_opts_init(ho);
 	ho->max_publish = 1u << 20;
 	return parse(s, ho, argc, argv);
+}
+
+/*
+ * The stream's epoch: the journal's, going on, or a new one (no journal,
+ * an empty one, or one whose tail may be lost), said on stderr.
+ */
+static int
+stream_life(struct serve *s)
+{
+	bool fresh = s->epoch_len == 0 || s->journal_lost;
+	unsigned long long next = (unsigned long long)s->seq + 1;
+
+	if (s->journal_lost)
+		msg_warnx("--journal: the last server did not close '%s' "
+			  "before the machine restarted, and did not sync "
+			  "every event: its last events may be lost, so the "
+			  "stream takes a new epoch",
+		    s->journal_dir);
+	if (fresh) {
+		serve_epoch(s);
+		serve_prefix(s); /* not when the journal filled the log */
+	}
+	if (!fresh)
+		msg_warnx("epoch %s: the history is back from the journal, "
+			  "up to %s-%llu; ids %s-%llu on",
+		    s->epoch, s->epoch, next - 1, s->epoch, next);
+	else if (next > 1)
+		msg_warnx("epoch %s: a new life after %llu events in the "
+			  "journal, ids %s-%llu on",
+		    s->epoch, next - 1, s->epoch, next);
+	else
+		msg_warnx(
+		    "epoch %s: a new stream, ids %s-1 on", s->epoch, s->epoch);
+	if (s->journal != NULL)
+		return serve_journal_start(s, fresh);
+	return 0;
 }
 
 /* Serve until a signal, or a drain once input is over. */
@@ -308,17 +395,28 @@ cmd_serve_exec(int argc, char **argv)
 		return rc == 1 ? cmd_help(&cmd_serve_entry)
 			       : cmd_usage(&cmd_serve_entry);
 	}
+	if (s.journal_export) {
+		httpd_opts_release(&ho);
+		return serve_journal_export(s.journal_dir);
+	}
 	s.event_len = strlen(s.event);
 	if (evlog_init(&s.log, (size_t)s.history, s.history_bytes) == -1) {
 		msg_errx("cannot allocate the history");
 		httpd_opts_release(&ho);
 		return EXIT_ERROR;
 	}
-	if (s.redis_url == NULL) { /* else the stream in Redis has one */
-		serve_epoch(&s);
-		serve_prefix(&s);
-		msg_warnx(
-		    "epoch %s: a new stream, ids %s-1 on", s.epoch, s.epoch);
+	if (s.journal_dir != NULL && (rc = serve_journal_open(&s)) != 0) {
+		serve_journal_close(&s);
+		evlog_release(&s.log);
+		httpd_opts_release(&ho);
+		return rc;
+	}
+	/* else the stream in Redis has one */
+	if (s.redis_url == NULL && (rc = stream_life(&s)) != 0) {
+		serve_journal_close(&s);
+		evlog_release(&s.log);
+		httpd_opts_release(&ho);
+		return rc;
 	}
 	LIST_INIT(&s.clients);
 	pthread_mutex_init(&s.mu, NULL);
@@ -328,6 +426,9 @@ cmd_serve_exec(int argc, char **argv)
 	pthread_condattr_destroy(&ca);
 	serve_input_init(&s);
 	rc = serve_run(&s, &ho);
+	serve_journal_close(&s);
+	if (rc == 0 && s.journal_failed)
+		rc = EXIT_ERROR; /* the journal could not be written */
 	serve_redis_close(&s); /* its thread wakes the HTTP loop */
 	httpd_free(s.h);
 	serve_pub_release(&s);

@@ -31,6 +31,7 @@ enum serve_input { IN_LINES, IN_SSE, IN_JSON, IN_NONE /* --redis only */ };
 
 /* An event serialized into the batch, waiting for the log. */
 struct batched {
+	uint64_t n; /* its number in the stream */
 	size_t off, len;
 	size_t id_off, id_len;
 	bool has_id;
@@ -65,6 +66,9 @@ struct serve {
 	char **cmdv;
 	const char *redis_url, *stream; /* --redis, --stream */
 	bool publish; /* --publish (a copy of the HTTP option) */
+	const char *journal_dir; /* --journal */
+	int64_t fsync_ms; /* --fsync: 0 always, -1 never, else a period */
+	bool journal_export; /* --journal-export */
 	char pubtok[256]; /* --publish-token-file's token */
 
 	/* shared with the HTTP thread, under mu */
@@ -104,6 +108,9 @@ struct serve {
 	struct httpd *h;
 	int stopfd; /* tells the input thread to stop */
 	struct serve_redis *redis; /* the link to Redis, with --redis */
+	struct journal *journal; /* with --journal (the input thread's) */
+	bool journal_lost; /* the last server's tail may be lost: new epoch */
+	bool journal_failed; /* a write failed for good: input stopped */
 
 	/*
 	 * The stream's life (lib/rstream.h's form, as Redis-linked nodes
@@ -127,6 +134,27 @@ struct serve {
 	bool skipping; /* lines input: inside a line too long */
 	struct child child; /* the command (serve_cmd.c) */
 };
+
+/* serve.c: the history indexes ids "EPOCH-N" by N (before appends). */
+void serve_prefix(struct serve *);
+
+/*
+ * serve_journal.c, with --journal DIR: open locks the directory and
+ * rebuilds the history (s->seq and s->epoch go on from it); start makes it
+ * ready to write (a new segment with a new epoch if asked); write puts the
+ * batch (s->pend) on disk before the hub appends it (-1: it failed for
+ * good); due is when a sync is due (ms, -1 none), sync does it; close
+ * syncs and unlocks. Each returns 0 or an exit status, unless said.
+ */
+struct journal;
+int serve_journal_open(struct serve *);
+int serve_journal_start(struct serve *, bool new_epoch);
+int serve_journal_write(struct serve *);
+int64_t serve_journal_due(const struct serve *);
+void serve_journal_sync(struct serve *);
+void serve_journal_close(struct serve *);
+/* --journal-export: the journal as a recording on stdout. */
+int serve_journal_export(const char *dir);
 
 /* serve_input.c: "EPOCH-N" (or "EPOCH-end" for N 0) into out, its length. */
 #define SERVE_ID_MAX (RSTREAM_EPOCH_MAX + 24)

@@ -182,6 +182,17 @@ hub_flush(struct serve *s, bool end)
 		serve_redis_commit(s, end); /* the stream never ends */
 		return;
 	}
+	/* On disk first: no client sees an event a crash could lose. */
+	if (s->journal_failed ||
+	    (s->journal != NULL && serve_journal_write(s) == -1)) {
+		if (!s->journal_failed) { /* input stops, the server ends */
+			s->journal_failed = true;
+			httpd_drain(s->h);
+		}
+		s->npend = 0;
+		sse_buf_reset(&s->batch);
+		return;
+	}
 	hub_append(s, &s->batch, s->pend, s->npend, end);
 	s->npend = 0;
 	sse_buf_reset(&s->batch);

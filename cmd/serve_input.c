@@ -90,6 +90,7 @@ end_mark(struct serve *s)
 		return;
 	}
 	pp = &s->pend[s->npend++];
+	pp->n = ++s->seq; /* it takes a number, as an event */
 	pp->off = old;
 	pp->len = s->batch.len - old;
 	pp->has_id = true;
@@ -122,8 +123,8 @@ emit(struct serve *s, struct sse_event *ev)
 		warn_line(s, "out of memory");
 		return -1;
 	}
-	s->seq++;
 	pp = &s->pend[s->npend++];
+	pp->n = ++s->seq;
 	pp->off = old;
 	pp->len = s->batch.len - old;
 	pp->has_id = ev->has_id && ev->id_len > 0;
@@ -383,6 +384,7 @@ serve_input_main(void *arg)
 	struct pollfd pfd[3];
 	ssize_t n;
 	char *buf;
+	int r;
 
 	if (s->cmd.argv != NULL) {
 		serve_cmd_run(s);
@@ -400,12 +402,15 @@ serve_input_main(void *arg)
 	pfd[2].fd = s->publish ? s->pubfd : -1; /* -1: not watched */
 	pfd[2].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 3, -1) == -1) {
+		/* A journal written to but not synced is synced in time. */
+		if ((r = poll(pfd, 3, (int)serve_journal_due(s))) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents != 0)
+		if (r == 0)
+			serve_journal_sync(s);
+		if (pfd[1].revents != 0 || s->journal_failed)
 			goto stopped;
 		if (pfd[2].revents != 0)
 			serve_pub_take(s);
@@ -424,6 +429,8 @@ serve_input_main(void *arg)
 			feed_lines(s, buf, (size_t)n, &s->skipping);
 		}
 		hub_flush(s, false);
+		if (s->journal_failed)
+			goto stopped; /* the producer blocks: it is told why */
 	}
 	end_of_input(s, s->skipping);
 	if (s->publish && !s->exit_on_eof)

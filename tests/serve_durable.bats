@@ -100,3 +100,184 @@ listen_bg() {
 	run get "/events?lastEventId=$E-1"
 	assert_line 'id: 7'
 }
+
+# restart ARGS...: a new server on the same fifo and port.
+restart() {
+	local port=$PORT
+	exec 8>&-
+	serve -p "$port" "$@"
+}
+
+@test "serve durable: --journal: SIGKILL mid-stream, a restart on the same journal and port: every client gets every event once, in order" {
+	local J=$BATS_TEST_TMPDIR/j a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b
+	serve --journal "$J" --retry 100
+	local epoch=$E
+	feed $(seq 1 100)
+	listen_bg "$a"
+	wait_file "$a" " 100\$"
+	listen_bg "$b"
+	feed $(seq 101 150)
+	wait_file "$a" " 150\$"
+	wait_file "$b" " 150\$"
+	kill -KILL "$SRV"
+	wait_exit "$SRV"
+	[ -e "$J/open" ] # it could not say it stopped
+	restart --journal "$J" --retry 100
+	[ "$E" = "$epoch" ] || fail "a new epoch $E after $epoch"
+	run cat "$ERR"
+	assert_line "sse: serve: epoch $E: the history is back from the journal, up to $E-150; ids $E-151 on"
+	feed $(seq 151 300)
+	wait_file "$a" " 300\$"
+	wait_file "$b" " 300\$"
+	local f
+	for f in "$a" "$b"; do
+		run cut -d' ' -f3 "$f"
+		assert_output "$(seq 1 300)"
+		run cut -d' ' -f2 "$f"
+		assert_output "$(seq 1 300 | sed "s/^/$E-/")"
+	done
+	# and a client that resumes is sent what follows, from the journal
+	run get "/events?lastEventId=$E-120"
+	[ "$(grep -c '^id: ' <<<"$output")" -eq 180 ]
+	assert_line --index 1 "id: $E-121"
+}
+
+@test "serve durable: --journal: a torn last record is dropped with a warning, the rest kept" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J"
+	feed_sync a b c
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	[ ! -e "$J/open" ] # it said it stopped
+	local seg
+	seg=$(ls "$J"/*.ssej)
+	# a record whose length says 200 bytes, of which 5 were written
+	printf '\310\000\000\000\001\002\003\004abcde' >>"$seg"
+	restart --journal "$J"
+	run cat "$ERR"
+	assert_line --regexp "^sse: serve: --journal: '.*\\.ssej' ends with a torn record \\(offset [0-9]+, a crash while writing\\): dropped\$"
+	assert_line "sse: serve: epoch $E: the history is back from the journal, up to $E-3; ids $E-4 on"
+	feed_sync d
+	run get /events
+	assert_output "$(printf 'id: %s-1\ndata: a\n\nid: %s-2\ndata: b\n\nid: %s-3\ndata: c\n\nid: %s-4\ndata: d\n' "$E" "$E" "$E" "$E")"
+}
+
+@test "serve durable: --journal: a corrupted record is an error naming the file and the offset, exit 1" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J"
+	feed_sync aaaa bbbb cccc
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	local seg
+	seg=$(ls "$J"/*.ssej)
+	# flip a byte in the first record's event (it starts at 64 + 32)
+	printf 'X' | dd of="$seg" bs=1 seek=100 conv=notrunc 2>/dev/null
+	run sse serve -p 0 --journal "$J" </dev/null
+	assert_failure 1
+	assert_output "sse: serve: --journal: '$seg' is corrupt at offset 64: a record's checksum is wrong"
+}
+
+@test "serve durable: --journal: a second server on the same journal is refused" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J"
+	run sse serve -p 0 --journal "$J" </dev/null
+	assert_failure 1
+	assert_output "sse: serve: --journal: '$J' is in use by another server (pid $SRV)"
+}
+
+@test "serve durable: --journal: a write that fails stops input, says so, and gives up after 10 s with exit 1" {
+	local J=$BATS_TEST_TMPDIR/j
+	exec 8<>"$IN"
+	# a file-size limit of 4 KiB: the segment fills up
+	(ulimit -f 4 && exec sse serve -p 0 --journal "$J" <"$IN" 2>"$ERR" 8>&-) &
+	SRV=$!
+	BG_PIDS+=("$SRV")
+	wait_file "$ERR" 'sse: serving'
+	PORT=$(sed -n 's/^sse: serving .*:\([0-9]*\)\/$/\1/p' "$ERR")
+	local i
+	for i in $(seq 1 100); do printf 'line-%03d-%s\n' "$i" "$(head -c 60 /dev/zero | tr '\0' x)"; done >&8
+	wait_file "$ERR" 'input waits until it can' || fail "$(cat "$ERR")"
+	run cat "$ERR"
+	assert_line --regexp "^sse: serve: --journal: cannot write '.*\\.ssej': File too large: input waits until it can \\(10 s at most\\)\$"
+	wait_exit "$SRV" 400
+	[ "$WAITED" -eq 1 ] || fail "exit $WAITED"
+	run cat "$ERR"
+	assert_line --regexp "giving up\$"
+	# what was served is what the journal holds: nothing more
+	run sse serve --journal "$J" --journal-export
+	local n
+	n=$(grep -c '"data":"line-' <<<"$output")
+	[ "$n" -gt 10 ] && [ "$n" -lt 100 ] || fail "$n events in the journal"
+}
+
+@test "serve durable: --journal is bounded by the history: old segments go, a restart keeps the history" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J" --history 20 --backlog 0
+	local i
+	for i in $(seq 1 200); do feed "e$i"; done
+	until_has "/events?lastEventId=$E-199" 'data: e200'
+	[ "$(ls "$J"/*.ssej | wc -l)" -le 6 ] || fail "$(ls "$J")"
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	restart --journal "$J" --history 20
+	run get "/events?lastEventId=$E-190"
+	assert_line --index 0 "id: $E-191"
+	[ "$(grep -c '^id: ' <<<"$output")" -eq 10 ]
+	run get "/events?lastEventId=$E-100"
+	assert_line --index 0 'event: sse-lost'
+}
+
+@test "serve durable: --journal: after an unclean stop before a reboot, the stream takes a new epoch" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J"
+	local old=$E
+	feed_sync a b
+	kill -KILL "$SRV"
+	wait_exit "$SRV"
+	# as if the machine had restarted since
+	echo "00000000-0000-0000-0000-000000000000 other" >"$J/open"
+	restart --journal "$J"
+	[ "$E" != "$old" ]
+	run cat "$ERR"
+	assert_line --partial 'its last events may be lost, so the stream takes a new epoch'
+	assert_line "sse: serve: epoch $E: a new life after 2 events in the journal, ids $E-3 on"
+	# an event a client may have seen, lost with the tail: the loss signal
+	run get -H "Last-Event-ID: $old-3" /events
+	assert_line --index 0 'event: sse-lost'
+	assert_line "id: $old-2"
+	# one the journal kept resumes as ever
+	run get -H "Last-Event-ID: $old-1" /events
+	assert_output "$(printf 'id: %s-2\ndata: b\n' "$old")"
+	# --fsync always: nothing a client saw is ever lost, the epoch stays
+	kill -KILL "$SRV"
+	wait_exit "$SRV"
+	restart --journal "$J" --fsync always
+	local e2=$E
+	feed_sync c
+	kill -KILL "$SRV"
+	wait_exit "$SRV"
+	sed -i 's/^[^ ]*/00000000-0000-0000-0000-000000000000/' "$J/open"
+	restart --journal "$J"
+	[ "$E" = "$e2" ]
+}
+
+@test "serve durable: --journal-export is a recording sse replay plays" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J" --input sse
+	printf 'event: t\ndata: one\n\nretry: 500\ndata: two\n\n' >&8
+	until_has /events 'data: two'
+	run sse serve --journal "$J" --journal-export
+	assert_success
+	assert_line --index 0 --regexp '^\{"format":"sse-recording","version":1,'
+	run sse replay --no-delay -f '{event} {id} {data}\n' <(sse serve --journal "$J" --journal-export)
+	assert_output "$(printf 't %s-1 one\nmessage %s-2 two\n' "$E" "$E")"
+}
+
+@test "serve durable: bad --journal and --fsync values exit 2" {
+	local args
+	for args in '--fsync sometimes' '--fsync 0' '--fsync -1' '--journal ""' \
+		'--journal-export' '--journal x --redis redis://127.0.0.1'; do
+		eval "run sse serve $args </dev/null"
+		[ "$status" -eq 2 ] || fail "serve $args: exit $status: $output"
+	done
+}

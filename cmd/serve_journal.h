@@ -1,0 +1,62 @@
+/*
+ * The inside of serve's journal (serve_journal.c writes it,
+ * serve_journal_read.c reads it back): the segments, and a scan of them.
+ */
+#ifndef SSE_SERVE_JOURNAL_H
+#define SSE_SERVE_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "journal.h"
+#include "serve.h"
+
+#define SEG_SUFFIX ".ssej"
+
+struct seg {
+	uint64_t first; /* N of its first event */
+	uint64_t events; /* how many it holds */
+	uint64_t bytes; /* of events (serialized), as the history counts */
+};
+
+struct journal {
+	const char *dir;
+	int dirfd, lockfd, fd; /* fd: the segment being written */
+	struct seg *segs; /* oldest first; the last is being written */
+	size_t nsegs, capsegs;
+	uint64_t size; /* bytes of the segment being written */
+	uint64_t seg_events, seg_bytes; /* when to start a new segment */
+	int64_t synced_at; /* monotonic ms of the last sync */
+	bool dirty; /* written since the last sync */
+	struct sse_buf out; /* the records of one batch */
+	char boot[64];
+};
+
+struct scan {
+	/* What is done with each record: into the history, or exported. */
+	void (*each)(struct scan *, const struct journal_rec *, struct seg *);
+	struct serve *s;
+	struct sse_buf *out; /* exporting: the recording */
+	struct journal *j;
+	const char *name; /* the segment's file name */
+	bool last; /* the newest segment: a torn tail may end it */
+	uint64_t next; /* N the next record must have */
+	size_t good; /* bytes of the file up to the last whole record */
+};
+
+/* "DIR/NAME" for messages (a static buffer). */
+const char *jr_path(const struct journal *, const char *name);
+/* The file name of the segment whose first event is N first. */
+void jr_seg_name(uint64_t first, char out[32]);
+struct seg *jr_seg_add(struct journal *, uint64_t first);
+/* The segments in the directory, in stream order. */
+int jr_list_segments(struct journal *);
+/*
+ * Rebuild the history from the segments; the last one is cut after its
+ * last whole record (a torn tail dropped). Sets s->seq and s->epoch.
+ */
+int jr_rebuild(struct serve *, struct journal *);
+
+#endif
