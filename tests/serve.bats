@@ -26,7 +26,7 @@ setup() {
 	wait_file "$BATS_TEST_TMPDIR/a" 'data: after'
 	# each maximal invalid subpart is one U+FFFD (EF BF BD)
 	run cat "$BATS_TEST_TMPDIR/a"
-	assert_output "$(printf 'id: 1\ndata: ok\n\nid: 2\ndata: \357\277\275\357\277\275 bad\n\nid: 3\ndata: \357\277\275 cut\n\nid: 4\ndata: after\n')"
+	assert_output "$(printf 'id: %s-1\ndata: ok\n\nid: %s-2\ndata: \357\277\275\357\277\275 bad\n\nid: %s-3\ndata: \357\277\275 cut\n\nid: %s-4\ndata: after\n' "$E" "$E" "$E" "$E")"
 	grep -q "line 2: not valid UTF-8" "$ERR"
 	grep -q "line 3: not valid UTF-8" "$ERR"
 	run grep -c "not valid UTF-8" "$ERR"
