@@ -160,6 +160,7 @@ parse-bench: $(PARSE_BENCH)
 bench: all
 	SSE_BUILD=$(BUILD) SSE_BIN=$(abspath $(BIN)) bench/run
 	SSE_BUILD=$(BUILD) SSE_BIN=$(abspath $(BIN)) bench/redis.py
+	SSE_BIN=$(abspath $(BIN)) bench/journal.py
 
 bench-quick: all
 	SSE_BUILD=$(BUILD) SSE_BIN=$(abspath $(BIN)) bench/run --quick

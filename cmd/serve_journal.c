@@ -33,13 +33,27 @@
 
 #define RETRY_S 10 /* a failing write is tried again this many seconds */
 
+/* The segment before the one being written, if it waits for a sync. */
+static void
+sync_old(struct journal *j)
+{
+	if (j->oldfd != -1) {
+		(void)fdatasync(j->oldfd);
+		close(j->oldfd);
+		j->oldfd = -1;
+	}
+}
+
 /* Sync the segment being written (and, after a new one, the directory). */
 static void
 sync_now(struct journal *j)
 {
+	sync_old(j);
 	if (j->fd != -1 && j->dirty)
 		(void)fdatasync(j->fd);
-	j->dirty = false;
+	if (j->newname)
+		(void)fsync(j->dirfd);
+	j->dirty = j->newname = false;
 	j->synced_at = now_mono_ms();
 }
 
@@ -63,18 +77,22 @@ seg_start(struct serve *s, struct journal *j, uint64_t first)
 			close(fd);
 		return -1;
 	}
-	if (j->fd != -1) {
-		if (s->fsync_ms >= 0)
-			(void)fdatasync(j->fd);
+	/*
+	 * The segment before is synced with the next sync, as is the new
+	 * name in the directory: at once with --fsync always, in time with
+	 * --fsync SECS (the input does not wait for the disk meanwhile).
+	 */
+	sync_old(j);
+	if (j->fd != -1 && s->fsync_ms < 0)
 		close(j->fd);
-	}
+	else if (j->fd != -1)
+		j->oldfd = j->fd;
 	j->fd = fd;
 	j->size = JOURNAL_HEAD;
 	j->dirty = true;
-	if (s->fsync_ms >= 0) {
-		(void)fsync(j->dirfd); /* the new name */
+	j->newname = s->fsync_ms >= 0;
+	if (s->fsync_ms == 0)
 		sync_now(j);
-	}
 	return 0;
 }
 
@@ -262,7 +280,7 @@ serve_journal_open(struct serve *s)
 	}
 	s->journal = j;
 	j->dir = s->journal_dir;
-	j->dirfd = j->lockfd = j->fd = -1;
+	j->dirfd = j->lockfd = j->fd = j->oldfd = -1;
 	j->seg_events = s->history / 4 > 0 ? (uint64_t)s->history / 4 : 1;
 	j->seg_bytes =
 	    s->history_bytes / 4 > 65536 ? s->history_bytes / 4 : 65536;
@@ -439,6 +457,7 @@ serve_journal_close(struct serve *s)
 	if (j->fd != -1) {
 		/* Clean: all of it on disk before the marker goes. */
 		j->dirty = true;
+		j->newname = true;
 		sync_now(j);
 		close(j->fd);
 		if (unlinkat(j->dirfd, "open", 0) == 0)

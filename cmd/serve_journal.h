@@ -24,6 +24,8 @@ struct seg {
 struct journal {
 	const char *dir;
 	int dirfd, lockfd, fd; /* fd: the segment being written */
+	int oldfd; /* the one before, not synced yet (--fsync SECS), or -1 */
+	bool newname; /* a segment was made since the directory's sync */
 	struct seg *segs; /* oldest first; the last is being written */
 	size_t nsegs, capsegs;
 	uint64_t size; /* bytes of the segment being written */
