@@ -377,6 +377,27 @@ feed_sse(struct serve *s, const char *buf, size_t len)
 	}
 }
 
+/*
+ * Read and take in what stdin holds now, up to about READ_BLOCK bytes of
+ * events: one batch, so one write of the journal and one append to the
+ * log (a pipe gives 64 KiB a read). Nothing waits for more to come.
+ * Returns the bytes read, else read()'s 0 or -1.
+ */
+static ssize_t
+read_batch(struct serve *s, char *buf)
+{
+	struct pollfd p = {0, POLLIN, 0};
+	ssize_t n, total = 0;
+
+	do {
+		if ((n = read(0, buf, READ_BLOCK)) <= 0)
+			break;
+		serve_input_feed(s, buf, (size_t)n);
+		total += n;
+	} while (s->batch.len < READ_BLOCK && poll(&p, 1, 0) == 1);
+	return total > 0 ? total : n;
+}
+
 void *
 serve_input_main(void *arg)
 {
@@ -416,18 +437,13 @@ serve_input_main(void *arg)
 			serve_pub_take(s);
 		if (pfd[0].revents == 0)
 			continue;
-		n = read(0, buf, READ_BLOCK);
+		n = read_batch(s, buf);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n == -1)
 			msg_warn("cannot read stdin");
 		if (n <= 0)
 			break;
-		if (s->input == IN_SSE) {
-			feed_sse(s, buf, (size_t)n);
-		} else {
-			feed_lines(s, buf, (size_t)n, &s->skipping);
-		}
 		hub_flush(s, false);
 		if (s->journal_failed)
 			goto stopped; /* the producer blocks: it is told why */
