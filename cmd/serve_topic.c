@@ -50,6 +50,8 @@ struct tclient {
 	struct sse_buf out; /* a multi-topic connection's rewritten events */
 	size_t out_off;
 	struct sse_buf event; /* one event being rewritten */
+	struct sse_buf pre; /* sent first: retry, the lost signal */
+	size_t pre_off;
 };
 
 /* Under mu: the topic, made if need be (NULL: too many, or no memory). */
@@ -176,6 +178,7 @@ serve_topics_open(void *ctx, const char *const *names, size_t n,
 	struct sub *sb;
 	char id[ID_MAX + 1];
 	const char *want;
+	bool lost = false;
 	size_t i;
 
 	*status = 400;
@@ -208,8 +211,10 @@ serve_topics_open(void *ctx, const char *const *names, size_t n,
 			/* Unknown: a new client's backlog (no sse-lost). */
 			sb->cursor = evlog_backlog(&sb->t->log,
 			    want == NULL ? (size_t)s->backlog : SIZE_MAX);
-			if (want != NULL)
+			if (want != NULL) {
 				s->n_lost++;
+				lost = true;
+			}
 		} else {
 			s->n_resumed++;
 		}
@@ -217,6 +222,12 @@ serve_topics_open(void *ctx, const char *const *names, size_t n,
 			snprintf(sb->last, sizeof(sb->last), "%s", want);
 	}
 	pthread_mutex_unlock(&s->mu);
+	sse_buf_init(&c->pre, 0);
+	if (s->retry >= 0)
+		sse_serialize_retry(&c->pre, s->retry);
+	/* As on /events: what came between the id and now is gone. */
+	if (lost)
+		sse_serialize_lost(&c->pre, last_id, strlen(last_id));
 	return c;
 }
 
@@ -351,6 +362,14 @@ serve_topics_read(struct serve *s, void *client, char *buf, size_t max)
 	struct tclient *c = client;
 	ssize_t n;
 
+	if (c->pre_off < c->pre.len) {
+		n = (ssize_t)(c->pre.len - c->pre_off < max
+			? c->pre.len - c->pre_off
+			: max);
+		memcpy(buf, c->pre.p + c->pre_off, (size_t)n);
+		c->pre_off += (size_t)n;
+		return n;
+	}
 	pthread_mutex_lock(&s->mu);
 	n = c->n == 1 ? read_one(&c->sub[0], buf, max) : read_many(c, buf, max);
 	if (n == 0)
@@ -366,6 +385,7 @@ serve_topics_close(void *client)
 
 	sse_buf_release(&c->out);
 	sse_buf_release(&c->event);
+	sse_buf_release(&c->pre);
 	free(c);
 }
 

@@ -86,6 +86,21 @@ pub() { curl -sf --max-time 5 "$@"; }
 	assert_line 'data: posted'
 }
 
+@test "topics: --retry first, and sse-lost for an id no longer held" {
+	serve --publish --retry 500
+	pub -d one "http://127.0.0.1:$PORT/events/t" >/dev/null
+	run get /events/t
+	assert_line --index 0 'retry: 500'
+	assert_line 'data: one'
+	run get -H 'Last-Event-ID: 999' /events/t
+	assert_line 'event: sse-lost'
+	assert_line 'data: {"lastEventId":"999"}'
+	assert_line 'data: one'
+	run get -H 'Last-Event-ID: t:999' '/events?topic=t&topic=u'
+	assert_line 'event: sse-lost'
+	assert_line 'id: t:1'
+}
+
 @test "topics: /metrics counts each topic's events and history" {
 	serve --publish
 	pub --data-binary $'1\n2' "http://127.0.0.1:$PORT/events/build" >/dev/null
