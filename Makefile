@@ -132,6 +132,8 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h) \
 # What a target needs from cmd/ besides lib/.
 FUZZ_SRC_json = cmd/event_json.c
 build-fuzz/fuzz_json: $(FUZZ_SRC_json)
+FUZZ_SRC_template = cmd/json_path.c
+build-fuzz/fuzz_template: $(FUZZ_SRC_template)
 
 fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \

@@ -9,6 +9,7 @@
 
 #include "format.h"
 #include "jsonpp.h"
+#include "utf8.h"
 
 #define JSONPP_DEPTH 64
 
@@ -73,6 +74,7 @@ static size_t
 string_len(const struct pp *p)
 {
 	const char *s = p->s + 1;
+	size_t n;
 
 	if (p->s >= p->end || *p->s != '"')
 		return 0;
@@ -82,8 +84,15 @@ string_len(const struct pp *p)
 		if (*s == '\\') {
 			if (++s == p->end || strchr("\"\\/bfnrtu", *s) == NULL)
 				return 0;
-		} else if (*s == '"')
-			return (size_t)(s + 1 - p->s);
+		} else if (*s == '"') {
+			/* Shown as JSON only when each byte stays what it is:
+			 * UTF-8 text without DEL (C1 controls become \u00NN). */
+			n = (size_t)(s + 1 - p->s);
+			return sse_utf8_valid(p->s, n) &&
+				memchr(p->s, 0x7F, n) == NULL
+			    ? n
+			    : 0;
+		}
 	}
 	return 0;
 }

@@ -213,6 +213,8 @@ test_json_pretty(void)
 	    "escapes kept, blanks around ignored");
 	PP("[\"\xC2\x9B\"]", "[\n>   \"\\u009B\"\n> ]",
 	    "a C1 control in a string is made visible");
+	NOT_PP("[\"\xC4x\"]", "a string that is not UTF-8");
+	NOT_PP("[\"a\x7F\"]", "DEL in a string (it would be shown escaped)");
 	NOT_PP("42", "a bare number");
 	NOT_PP("\"s\"", "a bare string");
 	NOT_PP("{\"a\" 1}", "no colon");
