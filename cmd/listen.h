@@ -181,6 +181,29 @@ void listen_parser_init(struct listen *);
  */
 void listen_parser_relay(struct listen *);
 
+static inline int64_t
+listen_min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Seconds for messages: "3", "0.25". */
+static inline double
+listen_secs(int64_t ms)
+{
+	return (double)ms / 1000.0;
+}
+
+/* listen_end.c */
+/*
+ * A transfer is over: end the session (l->stop set, -1) or reconnect
+ * after the delay returned (milliseconds).
+ */
+int64_t listen_transfer_done(struct listen *, CURLcode, const char *errbuf);
+/* Tell the close hook how the connection ended; -1 when it failed. */
+int listen_call_close(
+    struct listen *, const char *reason, int64_t reconnect_ms);
+
 /* listen_exec.c: --state and --exec, after each event */
 /* Read --state's FILE into o->last_event_id; -1 after a message. */
 int listen_state_load(struct listen_opts *);

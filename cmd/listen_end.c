@@ -1,0 +1,235 @@
+/*
+ * sse listen: how a connection ends. Reconnect, after the reconnection
+ * time and the backoff of lib/eventsource.c, or end the session with a
+ * documented exit status: the stream ended (--no-reconnect, a request with
+ * a body), a refusal, an error retrying cannot mend, a first connection
+ * that cannot be made (--retry-connect), reconnects exhausted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "listen.h"
+#include "msg.h"
+#include "util.h"
+
+/* ---- reconnection ---------------------------------------------------- */
+
+/*
+ * The delay before the next attempt: the reconnection time after a
+ * connection that was open ("wait a delay equal to the reconnection time of
+ * the event source"), with the standard's optional exponential backoff
+ * after attempts that failed (lib/eventsource.c).
+ */
+static int64_t
+reconnect_delay(const struct listen *l)
+{
+	return sse_es_reconnect_delay(l->retry_ms, l->failures,
+	    (uint64_t)l->o->retry_max_ms, (uint64_t)random());
+}
+
+/*
+ * Errors that retrying will not mend, before any connection was ever
+ * opened: the standard lets a client fail the connection when it knows
+ * reestablishing it to be futile (a typo in the host name, a certificate
+ * that does not verify). Once a connection has been opened, every network
+ * error is retried. Not here: CURLE_SSL_CONNECT_ERROR, which is also a
+ * connection reset or closed during the TLS handshake, and
+ * CURLE_UNSUPPORTED_PROTOCOL, which once the URL has been checked can only
+ * be an HTTP/0.9 answer or a redirect elsewhere than http(s), both up to
+ * a server that may be restarting or misconfigured for a moment.
+ */
+static bool
+futile(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_URL_MALFORMAT:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_TOO_MANY_REDIRECTS:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FUNCTION_NOT_FOUND:
+	case CURLE_NOT_BUILT_IN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Whether the attempt never reached the server: the first connection of a
+ * run that cannot be made fails as curl's does (exit 3), unless
+ * --retry-connect waits for a server that is starting.
+ */
+static bool
+never_connected(const struct listen *l, CURLcode cc)
+{
+	curl_off_t t = 0;
+
+	if (cc == CURLE_COULDNT_CONNECT)
+		return true;
+	return cc == CURLE_OPERATION_TIMEDOUT &&
+	    curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &t) ==
+	    CURLE_OK &&
+	    t == 0;
+}
+
+/* The exit status for a futile error. */
+static int
+futile_status(CURLcode cc)
+{
+	if (cc == CURLE_TOO_MANY_REDIRECTS)
+		return EXIT_HTTP;
+	return cc == CURLE_OUT_OF_MEMORY ? EXIT_ERROR : EXIT_CONNECT;
+}
+
+int
+listen_call_close(struct listen *l, const char *reason, int64_t reconnect_ms)
+{
+	struct listen_end e;
+
+	if (l->hooks.close == NULL)
+		return 0;
+	e.reason = reason;
+	e.opened = l->opened;
+	e.reconnect_ms = reconnect_ms;
+	e.exit_status = l->stop;
+	e.unix_ms = now_wall_ms();
+	if (l->hooks.close(l->hooks.ctx, &e) != 0) {
+		l->stop = EXIT_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Say that listen reconnects, and why (a stream that ended: only with -v),
+ * in a line that stays short: libcurl's short text for the error, not its
+ * error buffer (that goes with a message that ends the session).
+ */
+static void
+say_reconnect(const struct listen *l, bool ended, const char *why, int64_t ms)
+{
+	const char *url = l->o->url;
+
+	if (ended)
+		listen_trace(
+		    "* stream ended; reconnecting in %g s", listen_secs(ms));
+	else if (l->opened)
+		msg_warnx("connection to '%s' lost: %s; reconnecting in %g s",
+		    url, why, listen_secs(ms));
+	else if (l->http_retry)
+		msg_warnx("'%s' answered %s; retrying in %g s", url, why,
+		    listen_secs(ms));
+	else
+		msg_warnx("cannot connect to '%s': %s; retrying in %g s", url,
+		    why, listen_secs(ms));
+}
+
+/*
+ * A transfer is over: decide between ending (l->stop set) and reconnecting
+ * (returns the delay in milliseconds).
+ */
+int64_t
+listen_transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
+{
+	const struct listen_opts *o = l->o;
+	char why[CURL_ERROR_SIZE + 64];
+	int64_t delay;
+	bool failed;
+
+	/* "An incomplete event at a disconnect is discarded", and the last
+	 * event ID string stays for the next request. */
+	sse_parser_end(&l->parser);
+	if (l->opened)
+		l->ever_opened = true;
+	if (l->refused) {
+		listen_refuse(l);
+		listen_call_close(l, l->why, -1);
+		return -1;
+	}
+	if (l->stop >= 0) {
+		listen_call_close(l, l->why[0] ? l->why : "stopped", -1);
+		return -1;
+	}
+	failed = !l->opened;
+	if (l->http_retry)
+		snprintf(why, sizeof(why), "HTTP status %ld", l->resp.status);
+	else if (cc == CURLE_OK && l->opened)
+		snprintf(why, sizeof(why), "stream ended");
+	else if (cc == CURLE_OK && !l->head_ended)
+		/* Cut before the blank line: no answer, a transport failure. */
+		snprintf(why, sizeof(why),
+		    "connection closed inside the response head");
+	else if (cc == CURLE_OK) {
+		/* A whole head that is no answer: a redirect curl did not
+		 * follow. */
+		listen_fail(l, EXIT_HTTP,
+		    "'%s' answered HTTP status %ld, not an event stream",
+		    o->url, l->resp.status);
+		listen_call_close(l, l->why, -1);
+		return -1;
+	} else {
+		snprintf(why, sizeof(why), "%s",
+		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		if (!l->ever_opened && futile(cc)) {
+			listen_fail(l, futile_status(cc),
+			    "cannot connect to '%s': %s", o->url, why);
+			listen_call_close(l, why, -1);
+			return -1;
+		}
+	}
+	if (!l->ever_opened && never_connected(l, cc)) {
+		/* --retry-connect waits, even with --no-reconnect. */
+		if (o->retry_connect_ms < 0 ||
+		    now_mono_ms() - l->start_ms >= o->retry_connect_ms) {
+			listen_fail(l, EXIT_CONNECT,
+			    "cannot connect to '%s': %s%s", o->url, why,
+			    o->retry_connect_ms < 0 ? ""
+						    : " (--retry-connect)");
+			listen_call_close(l, why, -1);
+			return -1;
+		}
+	} else if (!o->reconnect) {
+		if (cc == CURLE_OK && l->opened) {
+			listen_trace("* stream ended");
+			l->stop = EXIT_OK;
+		} else if (l->opened)
+			listen_fail(l, EXIT_CONNECT,
+			    "connection to '%s' lost: %s", o->url, why);
+		else
+			listen_fail(l, EXIT_CONNECT,
+			    "cannot connect to '%s': %s", o->url, why);
+		listen_call_close(l, why, -1);
+		return -1;
+	}
+	if (o->max_reconnects >= 0 && l->reconnects >= o->max_reconnects) {
+		listen_fail(l, EXIT_RECONNECTS,
+		    "'%s': giving up after %lld reconnects: %s", o->url,
+		    l->reconnects, why);
+		listen_call_close(l, why, -1);
+		return -1;
+	}
+	if (failed)
+		l->failures++;
+	delay = reconnect_delay(l);
+	if (!l->ever_opened && o->retry_connect_ms >= 0)
+		delay = listen_min64(
+		    delay, l->start_ms + o->retry_connect_ms - now_mono_ms());
+	delay = delay < 0 ? 0 : delay;
+	l->reconnects++;
+	say_reconnect(l, cc == CURLE_OK && !failed,
+	    cc == CURLE_OK || l->http_retry ? why : curl_easy_strerror(cc),
+	    delay);
+	if (listen_call_close(l, why, delay) == -1)
+		return -1;
+	return delay;
+}
