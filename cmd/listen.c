@@ -175,13 +175,34 @@ output_time_left(void *ctx)
 	return 0;
 }
 
+/*
+ * How long to wait for the network: until the next attempt when none is
+ * active, and never past --timeout, --idle-timeout or the wait for a
+ * refused answer's body.
+ */
+static int64_t
+poll_time(const struct listen *l, bool active, int64_t next)
+{
+	const struct listen_opts *o = l->o;
+	int64_t now = now_mono_ms(), wait = active ? 60000 : next - now;
+
+	if (o->out.timeout_ms >= 0)
+		wait =
+		    listen_min64(wait, l->start_ms + o->out.timeout_ms - now);
+	if (active && o->idle_timeout_ms >= 0)
+		wait = listen_min64(
+		    wait, l->last_byte_ms + o->idle_timeout_ms - now);
+	if (l->refused)
+		wait = listen_min64(
+		    wait, l->refused_ms + LISTEN_ERRBODY_WAIT_MS - now);
+	return wait < 0 ? 0 : wait;
+}
+
 /* Run until something ends the session; returns the exit status. */
 static int
 event_loop(struct listen *l)
 {
-	const struct listen_opts *o = l->o;
 	int64_t start = now_mono_ms(), now, wait, next = start;
-	int64_t timeout = o->out.timeout_ms, idle = o->idle_timeout_ms;
 	char *errbuf = l->errbuf;
 	bool active = false, watch = watch_stdout(l->out.fd);
 	enum output_result r;
@@ -226,17 +247,7 @@ event_loop(struct listen *l)
 				l->stop = output_status(r);
 			break;
 		}
-		now = now_mono_ms();
-		wait = active ? 60000 : next - now;
-		if (timeout >= 0)
-			wait = listen_min64(wait, start + timeout - now);
-		if (active && idle >= 0)
-			wait = listen_min64(wait, l->last_byte_ms + idle - now);
-		if (l->refused)
-			wait = listen_min64(
-			    wait, l->refused_ms + LISTEN_ERRBODY_WAIT_MS - now);
-		if (wait < 0)
-			wait = 0;
+		wait = poll_time(l, active, next);
 		switch (wait_events(l, wait, watch)) {
 		case -1:
 			msg_errx("cannot wait for events");

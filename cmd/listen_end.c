@@ -135,16 +135,91 @@ say_reconnect(const struct listen *l, bool ended, const char *why, int64_t ms)
 }
 
 /*
- * A transfer is over: decide between ending (l->stop set) and reconnecting
- * (returns the delay in milliseconds).
+ * Why the connection ended, in why: 0 to go on deciding; when that already
+ * ends the session, -1 (a refusal: l->why says it) or -2 (an error that
+ * retrying cannot mend: why says it).
  */
+static int
+why_ended(
+    struct listen *l, CURLcode cc, const char *errbuf, char *why, size_t sz)
+{
+	const struct listen_opts *o = l->o;
+
+	if (l->http_retry)
+		snprintf(why, sz, "HTTP status %ld", l->resp.status);
+	else if (cc == CURLE_OK && l->opened)
+		snprintf(why, sz, "stream ended");
+	else if (cc == CURLE_OK && !l->head_ended)
+		/* Cut before the blank line: no answer, a transport failure. */
+		snprintf(why, sz, "connection closed inside the response head");
+	else if (cc == CURLE_OK) {
+		/* A whole head that is no answer: a redirect curl did not
+		 * follow. */
+		listen_fail(l, EXIT_HTTP,
+		    "'%s' answered HTTP status %ld, not an event stream",
+		    o->url, l->resp.status);
+		return -1;
+	} else {
+		snprintf(
+		    why, sz, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		if (!l->ever_opened && futile(cc)) {
+			listen_fail(l, futile_status(cc),
+			    "cannot connect to '%s': %s", o->url, why);
+			return -2;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether the session ends here rather than reconnecting: the first
+ * connection cannot be made (unless --retry-connect waits), or no
+ * reconnection is wanted, or they are exhausted.
+ */
+static bool
+ends_now(struct listen *l, CURLcode cc, const char *why)
+{
+	const struct listen_opts *o = l->o;
+
+	if (!l->ever_opened && never_connected(l, cc)) {
+		/* --retry-connect waits, even with --no-reconnect. */
+		if (o->retry_connect_ms >= 0 &&
+		    now_mono_ms() - l->start_ms < o->retry_connect_ms)
+			return false;
+		listen_fail(l, EXIT_CONNECT, "cannot connect to '%s': %s%s",
+		    o->url, why,
+		    o->retry_connect_ms < 0 ? "" : " (--retry-connect)");
+		return true;
+	}
+	if (!o->reconnect) {
+		if (cc == CURLE_OK && l->opened) {
+			listen_trace("* stream ended");
+			l->stop = EXIT_OK;
+		} else if (l->opened)
+			listen_fail(l, EXIT_CONNECT,
+			    "connection to '%s' lost: %s", o->url, why);
+		else
+			listen_fail(l, EXIT_CONNECT,
+			    "cannot connect to '%s': %s", o->url, why);
+		return true;
+	}
+	if (o->max_reconnects >= 0 && l->reconnects >= o->max_reconnects) {
+		listen_fail(l, EXIT_RECONNECTS,
+		    "'%s': giving up after %lld reconnects: %s", o->url,
+		    l->reconnects, why);
+		return true;
+	}
+	return false;
+}
+
 int64_t
 listen_transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 {
 	const struct listen_opts *o = l->o;
 	char why[CURL_ERROR_SIZE + 64];
 	int64_t delay;
-	bool failed;
+	bool failed = !l->opened;
+	int rc;
 
 	/* "An incomplete event at a disconnect is discarded", and the last
 	 * event ID string stays for the next request. */
@@ -160,61 +235,11 @@ listen_transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 		listen_call_close(l, l->why[0] ? l->why : "stopped", -1);
 		return -1;
 	}
-	failed = !l->opened;
-	if (l->http_retry)
-		snprintf(why, sizeof(why), "HTTP status %ld", l->resp.status);
-	else if (cc == CURLE_OK && l->opened)
-		snprintf(why, sizeof(why), "stream ended");
-	else if (cc == CURLE_OK && !l->head_ended)
-		/* Cut before the blank line: no answer, a transport failure. */
-		snprintf(why, sizeof(why),
-		    "connection closed inside the response head");
-	else if (cc == CURLE_OK) {
-		/* A whole head that is no answer: a redirect curl did not
-		 * follow. */
-		listen_fail(l, EXIT_HTTP,
-		    "'%s' answered HTTP status %ld, not an event stream",
-		    o->url, l->resp.status);
-		listen_call_close(l, l->why, -1);
-		return -1;
-	} else {
-		snprintf(why, sizeof(why), "%s",
-		    errbuf[0] ? errbuf : curl_easy_strerror(cc));
-		if (!l->ever_opened && futile(cc)) {
-			listen_fail(l, futile_status(cc),
-			    "cannot connect to '%s': %s", o->url, why);
-			listen_call_close(l, why, -1);
-			return -1;
-		}
-	}
-	if (!l->ever_opened && never_connected(l, cc)) {
-		/* --retry-connect waits, even with --no-reconnect. */
-		if (o->retry_connect_ms < 0 ||
-		    now_mono_ms() - l->start_ms >= o->retry_connect_ms) {
-			listen_fail(l, EXIT_CONNECT,
-			    "cannot connect to '%s': %s%s", o->url, why,
-			    o->retry_connect_ms < 0 ? ""
-						    : " (--retry-connect)");
-			listen_call_close(l, why, -1);
-			return -1;
-		}
-	} else if (!o->reconnect) {
-		if (cc == CURLE_OK && l->opened) {
-			listen_trace("* stream ended");
-			l->stop = EXIT_OK;
-		} else if (l->opened)
-			listen_fail(l, EXIT_CONNECT,
-			    "connection to '%s' lost: %s", o->url, why);
-		else
-			listen_fail(l, EXIT_CONNECT,
-			    "cannot connect to '%s': %s", o->url, why);
-		listen_call_close(l, why, -1);
+	if ((rc = why_ended(l, cc, errbuf, why, sizeof(why))) != 0) {
+		listen_call_close(l, rc == -1 ? l->why : why, -1);
 		return -1;
 	}
-	if (o->max_reconnects >= 0 && l->reconnects >= o->max_reconnects) {
-		listen_fail(l, EXIT_RECONNECTS,
-		    "'%s': giving up after %lld reconnects: %s", o->url,
-		    l->reconnects, why);
+	if (ends_now(l, cc, why)) {
 		listen_call_close(l, why, -1);
 		return -1;
 	}
