@@ -183,15 +183,15 @@ ends_now(struct listen *l, CURLcode cc, const char *why)
 
 	if (!l->ever_opened && never_connected(l, cc)) {
 		/* --retry-connect waits, even with --no-reconnect. */
-		if (o->retry_connect_ms >= 0 &&
-		    now_mono_ms() - l->start_ms < o->retry_connect_ms)
-			return false;
-		listen_fail(l, EXIT_CONNECT, "cannot connect to '%s': %s%s",
-		    o->url, why,
-		    o->retry_connect_ms < 0 ? "" : " (--retry-connect)");
-		return true;
-	}
-	if (!o->reconnect) {
+		if (o->retry_connect_ms < 0 ||
+		    now_mono_ms() - l->start_ms >= o->retry_connect_ms) {
+			listen_fail(l, EXIT_CONNECT,
+			    "cannot connect to '%s': %s%s", o->url, why,
+			    o->retry_connect_ms < 0 ? ""
+						    : " (--retry-connect)");
+			return true;
+		}
+	} else if (!o->reconnect) {
 		if (cc == CURLE_OK && l->opened) {
 			listen_trace("* stream ended");
 			l->stop = EXIT_OK;

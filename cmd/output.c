@@ -38,15 +38,22 @@ compile(regex_t *re, bool *has, const char *src, const char *opt)
 	return -1;
 }
 
-/* Whether data matches re; the data need not end with a NUL. */
+/*
+ * Whether data matches re. REG_STARTEND bounds the match (the data may
+ * hold NUL bytes); the copy ends with a NUL all the same, as sanitizers'
+ * regexec(3) reads up to one.
+ */
 static bool
-matches(const regex_t *re, const char *data, size_t len)
+matches(struct output *out, const regex_t *re, const char *data, size_t len)
 {
+	struct sse_buf *b = &out->rebuf;
 	regmatch_t m[1];
 
+	if (sse_buf_set(b, data, len) == -1 || sse_buf_addch(b, '\0') == -1)
+		return false;
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)len;
-	return regexec(re, len ? data : "", 1, m, REG_STARTEND) == 0;
+	return regexec(re, b->p, 1, m, REG_STARTEND) == 0;
 }
 
 int
@@ -60,6 +67,7 @@ output_init(struct output *out, const struct output_opts *o, int fd)
 	out->fd = fd;
 	out->state = OUTPUT_CONTINUE;
 	sse_buf_init(&out->buf, OUTPUT_MAX);
+	sse_buf_init(&out->rebuf, 0);
 	if (spec == NULL)
 		spec = isatty(fd) ? "pretty" : "raw";
 	err[0] = '\0';
@@ -109,6 +117,7 @@ output_release(struct output *out)
 	if (out->has_until_match)
 		regfree(&out->until_match);
 	out->has_match = out->has_until_match = false;
+	sse_buf_release(&out->rebuf);
 	json_path_release(&out->jpath);
 	sse_format_release(&out->fmt);
 	sse_buf_release(&out->buf);
@@ -135,21 +144,22 @@ output_wants(const struct output *out, const char *type, size_t len)
 
 /* -e and --match: whether ev is printed. */
 static bool
-shown(const struct output *out, const struct sse_event *ev)
+shown(struct output *out, const struct sse_event *ev)
 {
 	return output_wants(out, ev->type, ev->type_len) &&
-	    (!out->has_match || matches(&out->match, ev->data, ev->data_len));
+	    (!out->has_match ||
+		matches(out, &out->match, ev->data, ev->data_len));
 }
 
 bool
-output_shows(const struct output *out, const struct sse_event *ev)
+output_shows(struct output *out, const struct sse_event *ev)
 {
 	return !out->filter || shown(out, ev);
 }
 
 /* --until, --until-match, --until-data: whether ev ends the output. */
 static bool
-until_met(const struct output *out, const struct sse_event *ev)
+until_met(struct output *out, const struct sse_event *ev)
 {
 	const struct output_opts *o = out->opts;
 	const char *d = o->until_data;
@@ -157,7 +167,7 @@ until_met(const struct output *out, const struct sse_event *ev)
 	return (o->until.n > 0 &&
 		   in(o->until.v, o->until.n, ev->type, ev->type_len)) ||
 	    (out->has_until_match &&
-		matches(&out->until_match, ev->data, ev->data_len)) ||
+		matches(out, &out->until_match, ev->data, ev->data_len)) ||
 	    (d != NULL && strlen(d) == ev->data_len &&
 		memcmp(d, ev->data, ev->data_len) == 0);
 }

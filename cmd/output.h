@@ -117,6 +117,7 @@ struct output {
 	struct sse_buf buf;
 	regex_t match, until_match; /* compiled --match, --until-match */
 	bool has_match, has_until_match;
+	struct sse_buf rebuf; /* an event's data with a NUL, for regexec */
 	struct json_path jpath; /* {data.PATH} */
 	bool filter; /* any of -e, --match: some events are not printed */
 	const struct output_opts *opts;
@@ -156,7 +157,7 @@ void output_release(struct output *);
 int output_check_fd(int fd);
 
 /* Whether -e and --match let ev through (whether it is printed). */
-bool output_shows(const struct output *, const struct sse_event *ev);
+bool output_shows(struct output *, const struct sse_event *ev);
 /* Whether -e lets events of this type through. */
 bool output_wants(const struct output *, const char *type, size_t len);
 /*
