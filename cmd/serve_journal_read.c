@@ -90,7 +90,8 @@ jr_list_segments(struct journal *j)
 		}
 	}
 	closedir(d);
-	qsort(j->segs, j->nsegs, sizeof(*j->segs), seg_cmp);
+	if (j->nsegs > 1) /* qsort wants an array, even of nothing */
+		qsort(j->segs, j->nsegs, sizeof(*j->segs), seg_cmp);
 	return 0;
 }
 
