@@ -7,7 +7,7 @@ set -eu
 build="gcc make pkg-config libc6-dev libcurl4-openssl-dev libmicrohttpd-dev
 libjansson-dev libhiredis-dev"
 test="bats bats-support bats-assert mandoc shellcheck clang clang-format
-libclang-rt-14-dev python3 python3-flask curl openssl perl chromium nodejs
+libclang-rt-14-dev python3 python3-flask python3-prometheus-client curl openssl perl chromium nodejs
 ca-certificates zsh fish jq strace iproute2 nftables procps bsdextrautils
 man-db debhelper dpkg-dev fakeroot lintian redis-server nghttp2-server"
 bench="nginx libnginx-mod-nchan pushpin zurl libzmq3-dev linux-perf valgrind"
