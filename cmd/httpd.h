@@ -166,6 +166,13 @@ struct httpd_source {
 	/* Optional: the source's own samples for GET /metrics. */
 	void (*metrics)(void *ctx, struct sse_buf *out);
 	/*
+	 * Optional: whether the client fell out of what the source holds,
+	 * so that read would drop it. A client whose socket is full is never
+	 * asked to read, so httpd asks this of every stream that is not
+	 * suspended, once a second, and disconnects the lost ones.
+	 */
+	bool (*lost)(void *ctx, void *client);
+	/*
 	 * Optional: also stream at this method and path (replay answers the
 	 * request it recorded, e.g. POST /v1/chat/completions), any request
 	 * body ignored, with these header lines ("Name: value") added.

@@ -344,7 +344,8 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	    .ctx = s,
 	    .open_topics = serve_topics_open,
 	    .publish = ho->publish ? serve_publish : NULL,
-	    .metrics = serve_metrics};
+	    .metrics = serve_metrics,
+	    .lost = hub_lost};
 	pthread_t tid;
 	uint64_t one = 1;
 	int rc;

@@ -217,6 +217,7 @@ void *hub_open(void *ctx, struct httpd_open *op);
 ssize_t hub_read(
     void *ctx, void *client, char *buf, size_t max, int64_t *deadline);
 void hub_close(void *ctx, void *client);
+bool hub_lost(void *ctx, void *client);
 /* Under mu: the events a client has taken whole (for GET /metrics). */
 uint64_t sent_events(struct serve *, const struct client *);
 

@@ -344,6 +344,26 @@ sent_events(struct serve *s, const struct client *c)
 	return now > c->seq0 ? now - c->seq0 : 0;
 }
 
+/*
+ * httpd asks this of a client it has not asked to read for a while (its
+ * socket is full): whether it fell out of the history, as read would find.
+ * A client of topics answers for itself when it reads.
+ */
+bool
+hub_lost(void *ctx, void *client)
+{
+	struct serve *s = ctx;
+	struct client *c = client;
+	bool lost;
+
+	if (c->kind == CLIENT_TOPICS)
+		return false;
+	pthread_mutex_lock(&s->mu);
+	lost = c->cursor < s->log.tail;
+	pthread_mutex_unlock(&s->mu);
+	return lost;
+}
+
 void
 hub_close(void *ctx, void *client)
 {

@@ -33,6 +33,24 @@ setup() {
 	assert_output 2
 }
 
+@test "serve: a client that reads nothing is disconnected once it falls out of the history, and that is logged" {
+	serve --history 1000 --backlog 0
+	MAXT=60 bg_get "$BATS_TEST_TMPDIR/a" /events
+	start_bg python3 "$TESTS_DIR/stuck_client.py" "$PORT" >"$BATS_TEST_TMPDIR/stuck"
+	wait_file "$BATS_TEST_TMPDIR/stuck" sent
+	feed_sync first
+	# 200,000 events of 100 bytes: 200 times the history
+	python3 -c 'import sys; sys.stdout.write(("x" * 99 + "\n") * 200000 + "last\n")' >&8
+	wait_file "$BATS_TEST_TMPDIR/a" '^data: last$' 600
+	wait_file "$ERR" 'too far behind' 100 || fail "$(cat "$ERR")"
+	run curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics"
+	assert_line --regexp '^sse_clients_dropped_total(\{\})? [1-9]'
+	assert_line --regexp '^sse_clients(\{\})? 1$'
+	# the reader had everything, in order
+	run grep -c '^data: x' "$BATS_TEST_TMPDIR/a"
+	assert_output 200000
+}
+
 @test "serve: the stream's headers" {
 	serve
 	run curl -sN --max-time 1 -D - -o /dev/null "http://127.0.0.1:$PORT/events"

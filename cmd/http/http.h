@@ -75,6 +75,8 @@ struct conn {
 	bool gone; /* the client hung up */
 	bool ka_due;
 	bool sent; /* bytes went out since the last suspension */
+	bool dropped; /* disconnected as lost (stream_check_lost) */
+	TAILQ_ENTRY(conn) all; /* h->streams */
 	struct req *req;
 };
 
@@ -135,6 +137,8 @@ struct httpd {
 	struct req *cur; /* the request route_request() is handling */
 	FILE *alog; /* --access-log */
 	TAILQ_HEAD(, pubreq) pubs; /* publish requests suspended */
+	TAILQ_HEAD(, conn) streams; /* every stream */
+	int64_t lost_at; /* when stream_check_lost is due next */
 	atomic_bool pub_wake; /* set by httpd_pub_done() */
 	/* For GET /metrics (loop thread only). */
 	uint64_t n_requests, n_streams, n_dropped, bytes_out;
@@ -154,6 +158,7 @@ struct MHD_Response *stream_response(
 void stream_hung_up(struct httpd *, struct conn *, uint32_t events);
 void stream_resume_all(struct httpd *);
 void stream_resume_due(struct httpd *, int64_t now);
+void stream_check_lost(struct httpd *, int64_t now);
 
 /* route.c: libmicrohttpd's request callback (cls: the struct door). */
 enum MHD_Result route_request(void *cls, struct MHD_Connection *mc,

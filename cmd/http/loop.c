@@ -102,6 +102,9 @@ loop_timeout_us(struct httpd *h)
 		t = sooner(t, TAILQ_FIRST(&h->pending)->deadline, now);
 	if (h->accept_at != 0)
 		t = sooner(t, h->accept_at, now);
+	/* Streams that are not suspended may be lost (stream_check_lost). */
+	if (h->src.lost != NULL && (size_t)h->nstreams > h->nheap)
+		t = sooner(t, h->lost_at, now);
 	if (h->wake_due) { /* the rest of the coalescing interval */
 		d = h->woke_at + COALESCE_US - now_us();
 		d = d < 0 ? 0 : d;
@@ -243,6 +246,7 @@ httpd_run(struct httpd *h)
 		loop_accept(h);
 		loop_wakes(h);
 		stream_resume_due(h, now_mono_ms());
+		stream_check_lost(h, now_mono_ms());
 		loop_run_doors(h);
 		if ((h->draining || h->stopping) && h->nstreams == 0)
 			break;

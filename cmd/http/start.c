@@ -177,6 +177,7 @@ httpd_new(const struct httpd_opts *o, const struct httpd_source *src)
 	h->pwait2 = true;
 	TAILQ_INIT(&h->pending);
 	TAILQ_INIT(&h->pubs);
+	TAILQ_INIT(&h->streams);
 	if (h->o.token == NULL && env != NULL && *env != '\0')
 		h->o.token = env;
 	return h;

@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include "http.h"
+#include "msg.h"
 #include "util.h"
 
 static void
@@ -90,6 +91,46 @@ stream_resume_due(struct httpd *h, int64_t now)
 	}
 }
 
+/*
+ * Once a second: the streams whose client is too far behind to be sent
+ * anything more (the source no longer holds its next bytes) are ended.
+ * Those that read are dropped when they ask (stream_read), but a client
+ * that reads nothing keeps its socket full and is never asked: it is
+ * found here, and its socket shut down, which libmicrohttpd sees as the
+ * end of the connection. Suspended streams are caught up: never lost.
+ */
+void
+stream_check_lost(struct httpd *h, int64_t now)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+
+	if (h->src.lost == NULL || now < h->lost_at)
+		return;
+	h->lost_at = now + 1000;
+	TAILQ_FOREACH(c, &h->streams, all)
+	{
+		if (c->suspended || c->dropped || c->gone ||
+		    !h->src.lost(h->src.ctx, c->client))
+			continue;
+		ci = MHD_get_connection_info(
+		    c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL)
+			continue;
+		c->dropped = true;
+		h->n_dropped++;
+		/* A reset when libmicrohttpd closes it: what the socket still
+		 * holds for the client is thrown away, not sent for minutes. */
+		(void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER,
+		    &(struct linger){1, 0}, sizeof(struct linger));
+		msg_warnx(
+		    "%s: disconnected: too far behind, its next events are "
+		    "no longer held (it may resume by id)",
+		    c->req != NULL ? c->req->peer : "a client");
+		(void)shutdown(ci->connect_fd, SHUT_RDWR);
+	}
+}
+
 static ssize_t
 stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -152,6 +193,7 @@ stream_free(void *cls)
 		(void)epoll_ctl(h->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	h->src.close(h->src.ctx, c->client);
 	h->nstreams--;
+	TAILQ_REMOVE(&h->streams, c, all);
 	free(c);
 }
 
@@ -175,6 +217,7 @@ stream_response(struct httpd *h, struct MHD_Connection *mc, void *client)
 	c->mc = mc;
 	c->client = client;
 	c->req = h->cur;
+	TAILQ_INSERT_TAIL(&h->streams, c, all);
 	h->nstreams++;
 	h->n_streams++;
 	r = MHD_create_response_from_callback(
