@@ -227,10 +227,13 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	if (rc == 0 && serve_pub_check(s, ho) == -1)
 		rc = -1;
 	opts_parse_release(&p);
-	if (rc == 0 && s->redis_url == NULL &&
-	    (s->input == IN_NONE || s->stream != NULL)) {
-		msg_errx("%s needs --redis",
-		    s->input == IN_NONE ? "--input none" : "--stream");
+	if (rc == 0 && s->redis_url == NULL && s->input == IN_NONE &&
+	    !ho->publish) {
+		msg_errx("--input none needs --redis or --publish");
+		rc = -1;
+	}
+	if (rc == 0 && s->redis_url == NULL && s->stream != NULL) {
+		msg_errx("--stream needs --redis");
 		rc = -1;
 	}
 	if (rc == 0 && s->input == IN_NONE && s->cmd.argv != NULL) {
@@ -365,7 +368,7 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	if (s->redis != NULL && serve_redis_start(s) == -1)
 		return EXIT_ERROR;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||
-	    (s->input != IN_NONE &&
+	    ((s->input != IN_NONE || s->publish) &&
 		pthread_create(&tid, NULL, serve_input_main, s) != 0)) {
 		msg_errx("cannot start the input thread");
 		return EXIT_ERROR;
@@ -378,7 +381,7 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	(void)!write(s->stopfd, &one, sizeof(one));
 	if (s->redis != NULL) /* a commit waiting for Redis gives up */
 		serve_redis_stop(s);
-	if (s->input != IN_NONE)
+	if (s->input != IN_NONE || s->publish)
 		pthread_join(tid, NULL);
 	return EXIT_OK;
 }

@@ -411,6 +411,10 @@ serve_input_main(void *arg)
 		serve_cmd_run(s);
 		return NULL;
 	}
+	if (s->input == IN_NONE) { /* --publish alone: no end of input */
+		serve_pub_loop(s);
+		return NULL;
+	}
 	if ((buf = malloc(READ_BLOCK)) == NULL) {
 		msg_warnx("out of memory");
 		end_of_input(s, false);

@@ -49,6 +49,18 @@ post() {
 	assert_output "$(printf 'event: tick\nid: %s-1\ndata: {"n":1}\n\nid: x7\ndata: own id\n\nevent: a\nid: %s-3\ndata: 1\ndata: 2\n\nid: %s-4\ndata: last\n' "$E" "$E" "$E")"
 }
 
+@test "publish: --input none: a hub fed by publishers only, that never reads stdin (nor stops in an interactive shell's background)" {
+	serve --publish --input none
+	feed 'from stdin'
+	run post -d 'published'
+	assert_line --index 0 --regexp '^\{"ids":\["[a-z0-9]+-1"\]\}$'
+	run get /events
+	assert_output --regexp '^id: [a-z0-9]+-1'$'\n''data: published$'
+	run sse serve -p 0 --input none </dev/null
+	assert_failure 2
+	assert_output --partial -- '--input none needs --redis or --publish'
+}
+
 @test "publish: a text line that is not UTF-8 is a 400 naming it, and nothing is published" {
 	serve --publish
 	run post -H 'Content-Type: text/plain' --data-binary $'fine\n\xff bad\nafter\n'
