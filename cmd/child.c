@@ -274,6 +274,27 @@ signal_group(pid_t pid, int sig)
 	kill(pid, sig); /* in case it left its group */
 }
 
+/*
+ * Whether anything is left of the command's process group: what it
+ * started (sh -c's command, npm's node) may outlive it. A group's id is
+ * not given to another process while the group has members.
+ */
+static bool
+group_alive(pid_t pid)
+{
+	return kill(-pid, 0) == 0;
+}
+
+/* sig to the group, and to the command itself while it is not reaped. */
+static void
+signal_rest(struct child *c, int sig)
+{
+	if (!c->reaped)
+		signal_group(c->pid, sig);
+	else if (group_alive(c->pid))
+		kill(-c->pid, sig);
+}
+
 static bool
 wants_restart(const struct child *c)
 {
@@ -434,8 +455,8 @@ child_run(struct child *c, int stopfd, const struct child_cb *cb)
 			if (c->err != -1)
 				take(c, cb, &c->err);
 		}
-		if (kill_at >= 0 && !c->reaped && now_mono_ms() >= kill_at) {
-			signal_group(c->pid, SIGKILL);
+		if (kill_at >= 0 && now_mono_ms() >= kill_at) {
+			signal_rest(c, SIGKILL);
 			kill_at = -1;
 		}
 		cb->flush(cb->ctx);
@@ -447,14 +468,16 @@ child_release(struct child *c)
 {
 	int64_t until;
 
-	if (c->pid > 0 && !c->reaped) {
-		signal_group(c->pid, SIGTERM);
+	if (c->pid > 0 && (!c->reaped || group_alive(c->pid))) {
+		signal_rest(c, SIGTERM);
 		until = now_mono_ms() + c->o.kill_after_ms;
-		while (!reap(c) && now_mono_ms() < until)
+		while (
+		    (!reap(c) || group_alive(c->pid)) && now_mono_ms() < until)
 			usleep(10000);
-		if (!c->reaped) {
-			signal_group(c->pid, SIGKILL);
-			while (waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+		if (!c->reaped || group_alive(c->pid)) {
+			signal_rest(c, SIGKILL);
+			while (!c->reaped && waitpid(c->pid, NULL, 0) == -1 &&
+			    errno == EINTR)
 				;
 		}
 	}

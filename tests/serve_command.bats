@@ -179,6 +179,20 @@ print("two")'
 	for pid in $pids; do gone "$pid"; done
 }
 
+@test "serve -- CMD: what the command started and left behind, ignoring SIGTERM and SIGHUP, gets SIGKILL after --kill-after too" {
+	# sh exits at SIGTERM; its child ignores TERM and HUP and stays in the
+	# group: the wrapper case (sh -c, npm start, make)
+	serve_cmd --kill-after 0.3 -- sh -c 'sh -c "trap \"\" TERM HUP; echo \$\$; while :; do sleep 0.1; done" & wait'
+	until_has /events '^data: [0-9]'
+	local pid
+	pid=$(get /events | sed -n 's/^data: \([0-9]*\)$/\1/p')
+	kill -0 "$pid"
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	[ "$WAITED" -eq 0 ]
+	gone "$pid"
+}
+
 @test "serve -- CMD: sse killed by SIGKILL takes the command with it" {
 	serve_cmd -- sh -c 'echo $$; exec sleep 60'
 	until_has /events '^data: [0-9]'
