@@ -143,15 +143,12 @@ void serve_prefix(struct serve *);
  * rebuilds the history (s->seq and s->epoch go on from it); start makes it
  * ready to write (a new segment with a new epoch if asked); write puts the
  * batch (s->pend) on disk before the hub appends it (-1: it failed for
- * good); due is when a sync is due (ms, -1 none), sync does it; close
- * syncs and unlocks. Each returns 0 or an exit status, unless said.
+ * good); close syncs and unlocks. Each returns 0 or an exit status, unless said.
  */
 struct journal;
 int serve_journal_open(struct serve *);
 int serve_journal_start(struct serve *, bool new_epoch);
 int serve_journal_write(struct serve *);
-int64_t serve_journal_due(const struct serve *);
-void serve_journal_sync(struct serve *);
 void serve_journal_close(struct serve *);
 /* --journal-export: the journal as a recording on stdout. */
 int serve_journal_export(const char *dir);

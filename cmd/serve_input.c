@@ -405,7 +405,6 @@ serve_input_main(void *arg)
 	struct pollfd pfd[3];
 	ssize_t n;
 	char *buf;
-	int r;
 
 	if (s->cmd.argv != NULL) {
 		serve_cmd_run(s);
@@ -427,14 +426,11 @@ serve_input_main(void *arg)
 	pfd[2].fd = s->publish ? s->pubfd : -1; /* -1: not watched */
 	pfd[2].events = POLLIN;
 	for (;;) {
-		/* A journal written to but not synced is synced in time. */
-		if ((r = poll(pfd, 3, (int)serve_journal_due(s))) == -1) {
+		if (poll(pfd, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (r == 0)
-			serve_journal_sync(s);
 		if (pfd[1].revents != 0 || s->journal_failed)
 			goto stopped;
 		if (pfd[2].revents != 0)

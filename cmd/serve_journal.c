@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,10 +38,15 @@
 static void
 sync_old(struct journal *j)
 {
-	if (j->oldfd != -1) {
-		(void)fdatasync(j->oldfd);
-		close(j->oldfd);
-		j->oldfd = -1;
+	int fd;
+
+	pthread_mutex_lock(&j->mu);
+	fd = j->oldfd;
+	j->oldfd = -1;
+	pthread_mutex_unlock(&j->mu);
+	if (fd != -1) {
+		(void)fdatasync(fd);
+		close(fd);
 	}
 }
 
@@ -54,7 +60,60 @@ sync_now(struct journal *j)
 	if (j->newname)
 		(void)fsync(j->dirfd);
 	j->dirty = j->newname = false;
-	j->synced_at = now_mono_ms();
+}
+
+/* now + ms on the monotonic clock (cv's). */
+static struct timespec
+mono_at(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
+}
+
+/* --fsync SECS: every SECS, sync what was written meanwhile. */
+static void *
+syncer_main(void *arg)
+{
+	struct serve *s = arg;
+	struct journal *j = s->journal;
+	struct timespec at = mono_at(s->fsync_ms);
+	bool name;
+	int fd, old;
+
+	pthread_mutex_lock(&j->mu);
+	while (!j->quit) {
+		if (pthread_cond_timedwait(&j->cv, &j->mu, &at) != ETIMEDOUT)
+			continue;
+		at = mono_at(s->fsync_ms);
+		fd = j->dirty && j->fd != -1 ? dup(j->fd) : -1;
+		old = j->oldfd;
+		name = j->newname;
+		j->oldfd = -1;
+		j->dirty = j->dirty && fd == -1; /* no descriptor: next time */
+		j->newname = false;
+		pthread_mutex_unlock(&j->mu);
+		if (old != -1) {
+			(void)fdatasync(old);
+			close(old);
+		}
+		if (fd != -1) {
+			(void)fdatasync(fd);
+			close(fd);
+		}
+		if (name)
+			(void)fsync(j->dirfd);
+		pthread_mutex_lock(&j->mu);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
 }
 
 /* Start a new segment whose first event will be N first. */
@@ -83,14 +142,16 @@ seg_start(struct serve *s, struct journal *j, uint64_t first)
 	 * --fsync SECS (the input does not wait for the disk meanwhile).
 	 */
 	sync_old(j);
+	pthread_mutex_lock(&j->mu);
 	if (j->fd != -1 && s->fsync_ms < 0)
 		close(j->fd);
 	else if (j->fd != -1)
 		j->oldfd = j->fd;
 	j->fd = fd;
-	j->size = JOURNAL_HEAD;
 	j->dirty = true;
 	j->newname = s->fsync_ms >= 0;
+	pthread_mutex_unlock(&j->mu);
+	j->size = JOURNAL_HEAD;
 	if (s->fsync_ms == 0)
 		sync_now(j);
 	return 0;
@@ -272,6 +333,7 @@ newest_epoch(struct serve *s, struct journal *j)
 int
 serve_journal_open(struct serve *s)
 {
+	pthread_condattr_t ca;
 	struct journal *j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
@@ -281,6 +343,11 @@ serve_journal_open(struct serve *s)
 	s->journal = j;
 	j->dir = s->journal_dir;
 	j->dirfd = j->lockfd = j->fd = j->oldfd = -1;
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	j->seg_events = s->history / 4 > 0 ? (uint64_t)s->history / 4 : 1;
 	j->seg_bytes =
 	    s->history_bytes / 4 > 65536 ? s->history_bytes / 4 : 65536;
@@ -306,6 +373,8 @@ int
 serve_journal_start(struct serve *s, bool new_epoch)
 {
 	struct journal *j = s->journal;
+	sigset_t all, old;
+	int rc;
 
 	if (new_epoch || j->nsegs == 0) {
 		if (seg_start(s, j, s->seq + 1) == -1)
@@ -314,7 +383,19 @@ serve_journal_start(struct serve *s, bool new_epoch)
 		return EXIT_ERROR;
 	if (mark_open(s, j) == -1)
 		return EXIT_ERROR;
-	j->synced_at = now_mono_ms();
+	if (s->fsync_ms > 0) {
+		/* Signals are the HTTP loop's (its signalfd), never the
+		 * syncer's: it starts with them all blocked. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = pthread_create(&j->syncer, NULL, syncer_main, s);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0) {
+			msg_errx("--journal: cannot start the sync thread");
+			return EXIT_ERROR;
+		}
+		j->syncing = true;
+	}
 	return 0;
 }
 
@@ -421,30 +502,12 @@ serve_journal_write(struct serve *s)
 	j->size += j->out.len;
 	sg->events += s->npend;
 	sg->bytes += bytes;
+	pthread_mutex_lock(&j->mu);
 	j->dirty = true;
-	if (s->fsync_ms == 0 ||
-	    (s->fsync_ms > 0 && now_mono_ms() - j->synced_at >= s->fsync_ms))
+	pthread_mutex_unlock(&j->mu);
+	if (s->fsync_ms == 0)
 		sync_now(j);
 	return 0;
-}
-
-int64_t
-serve_journal_due(const struct serve *s)
-{
-	const struct journal *j = s->journal;
-	int64_t d;
-
-	if (j == NULL || !j->dirty || s->fsync_ms <= 0)
-		return -1;
-	d = j->synced_at + s->fsync_ms - now_mono_ms();
-	return d < 0 ? 0 : d;
-}
-
-void
-serve_journal_sync(struct serve *s)
-{
-	if (s->journal != NULL)
-		sync_now(s->journal);
 }
 
 void
@@ -454,6 +517,13 @@ serve_journal_close(struct serve *s)
 
 	if (j == NULL)
 		return;
+	if (j->syncing) {
+		pthread_mutex_lock(&j->mu);
+		j->quit = true;
+		pthread_cond_signal(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+		pthread_join(j->syncer, NULL);
+	}
 	if (j->fd != -1) {
 		/* Clean: all of it on disk before the marker goes. */
 		j->dirty = true;
@@ -469,6 +539,8 @@ serve_journal_close(struct serve *s)
 		close(j->dirfd);
 	sse_buf_release(&j->out);
 	free(j->segs);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
 	free(j);
 	s->journal = NULL;
 }

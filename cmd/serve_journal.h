@@ -5,6 +5,7 @@
 #ifndef SSE_SERVE_JOURNAL_H
 #define SSE_SERVE_JOURNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,15 @@ struct journal {
 	size_t nsegs, capsegs;
 	uint64_t size; /* bytes of the segment being written */
 	uint64_t seg_events, seg_bytes; /* when to start a new segment */
-	int64_t synced_at; /* monotonic ms of the last sync */
+	/*
+	 * With --fsync SECS a thread of its own syncs every SECS what was
+	 * written (through a dup of fd, so that input never waits for the
+	 * disk); fd, oldfd, dirty and newname are shared with it, under mu.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* quit */
+	pthread_t syncer;
+	bool syncing, quit;
 	bool dirty; /* written since the last sync */
 	struct sse_buf out; /* the records of one batch */
 	char boot[64];
