@@ -373,6 +373,35 @@ earliest(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * What child_run() polls: stopfd (-1 once stopping; its slot's which is
+ * NULL), the caller's extra descriptor, the command's output, its pidfd.
+ */
+static int
+watch_fds(
+    struct child *c, int stopfd, int *extra, struct pollfd *pfd, int **which)
+{
+	int *fds[4] = {extra, &c->out, &c->err, &c->pidfd};
+	int n = 0, i;
+
+	if (stopfd != -1) {
+		pfd[n].fd = stopfd;
+		which[n++] = NULL;
+	}
+	for (i = 0; i < 4; i++) {
+		if (*fds[i] == -1 || (i > 0 && c->pid == 0) ||
+		    (fds[i] == &c->pidfd && c->reaped))
+			continue;
+		pfd[n].fd = *fds[i];
+		which[n++] = fds[i];
+	}
+	for (i = 0; i < n; i++) {
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	return n;
+}
+
 void
 child_run(struct child *c, int stopfd, const struct child_cb *cb)
 {
@@ -401,31 +430,7 @@ child_run(struct child *c, int stopfd, const struct child_cb *cb)
 				restart_at += now_mono_ms();
 			continue;
 		}
-		n = 0;
-		if (!stopping) {
-			pfd[n].fd = stopfd;
-			which[n++] = NULL;
-		}
-		if (extra != -1) {
-			pfd[n].fd = extra;
-			which[n++] = &extra;
-		}
-		if (c->pid != 0 && c->out != -1) {
-			pfd[n].fd = c->out;
-			which[n++] = &c->out;
-		}
-		if (c->pid != 0 && c->err != -1) {
-			pfd[n].fd = c->err;
-			which[n++] = &c->err;
-		}
-		if (c->pid != 0 && !c->reaped && c->pidfd != -1) {
-			pfd[n].fd = c->pidfd;
-			which[n++] = &c->pidfd;
-		}
-		for (i = 0; i < n; i++) {
-			pfd[i].events = POLLIN;
-			pfd[i].revents = 0;
-		}
+		n = watch_fds(c, stopping ? -1 : stopfd, &extra, pfd, which);
 		at = earliest(earliest(kill_at, drain_at), restart_at);
 		if (c->pid != 0 && !c->reaped && c->pidfd == -1)
 			at = earliest(at, now + POLL_NO_PIDFD_MS);

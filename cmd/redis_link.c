@@ -1,5 +1,7 @@
 /*
- * serve's link to a stream in Redis: see redis_link.h. hiredis makes and
+ * serve's link to a stream in Redis (see redis_link.h): its connections,
+ * publishing, and the link's life; the reading thread is redis_read.c.
+ * hiredis makes and
  * parses the protocol; the sockets are non-blocking and every wait is a
  * poll(2) on the socket and on stopfd, with a deadline, so that a server
  * that stops answering is noticed and rlink_stop() ends any wait at once.
@@ -21,20 +23,10 @@
 #include "cmd.h"
 #include "msg.h"
 #include "redis_link.h"
+#include "redis_priv.h"
 #include "redisurl.h"
 #include "rstream.h"
 #include "util.h"
-
-/*
- * Entries per XREAD or XRANGE: up to 4096, but a reply of the largest
- * events stays within 4 times the history's bytes (at least 256 entries).
- */
-#define READ_COUNT_MAX 4096
-#define READ_COUNT_MIN 256
-#define BLOCK_MS 1000 /* XREAD BLOCK */
-#define SLACK_MS 10000 /* an answer later than this: the server is gone */
-#define CHECK_MS 1000 /* the reader reads the epoch record this often */
-#define MARK_TTL "86400" /* a producer's marker key lives a day */
 
 /*
  * The epoch record, read and, when need be, begun in one step.
@@ -59,56 +51,9 @@ static const char check_lua[] =
     "redis.call('SET', KEYS[1], v)\n"
     "return v\n";
 
-struct rconn {
-	redisContext *c;
-	const char *fail_as, *ok_as; /* "read from", "reading from" */
-	bool down; /* said so on stderr */
-	int64_t down_at;
-	unsigned attempt;
-	char why[256];
-};
-
-struct rlink {
-	struct rlink_conf conf;
-	struct redis_url url;
-	char shown[512];
-	char *epoch_key, *mark_key;
-	char maxlen[24];
-	struct rlink_reader r;
-	int stopfd;
-	pthread_t tid;
-	bool started;
-
-	/* the reading thread's (and rlink_open()'s) */
-	struct rconn rd;
-	struct rstream_pos pos;
-	char lastid[48]; /* XREAD after this entry */
-	size_t count; /* entries a read asks for */
-	int64_t checked_at;
-	struct sse_event *evs;
-	char (*labels)[RSTREAM_LABEL_MAX + 1];
-	struct sse_buf last_id; /* of the last event handed over with one */
-	bool warned_foreign;
-
-	/* the publishing thread's */
-	struct rconn pub;
-	struct sse_buf cmds; /* MULTI, the XADDs */
-	size_t nadd;
-	uint64_t batchno;
-	bool unsure; /* the connection failed during EXEC: applied? */
-	char pubid[RSTREAM_EPOCH_LEN + 1];
-	struct rstream_epoch pub_epoch;
-	uint64_t pub_seq; /* the last entry this node added */
-
-	pthread_mutex_t mu;
-	pthread_cond_t read_cv; /* read_seq moved, or stopping */
-	uint64_t read_seq;
-	bool stopping;
-};
-
 /* ---- connections ---- */
 
-static int
+int
 stopped(struct rlink *l)
 {
 	struct pollfd p = {l->stopfd, POLLIN, 0};
@@ -117,7 +62,7 @@ stopped(struct rlink *l)
 }
 
 /* Wait ms unless stopped first: 0, or -2 when stopped. */
-static int
+int
 nap(struct rlink *l, int64_t ms)
 {
 	struct pollfd p = {l->stopfd, POLLIN, 0};
@@ -138,8 +83,8 @@ conn_close(struct rconn *k)
 	k->c = NULL;
 }
 
-static int
-fail(struct rconn *k, const char *why)
+int
+conn_fail(struct rconn *k, const char *why)
 {
 	snprintf(k->why, sizeof(k->why), "%s", why);
 	return -1;
@@ -169,9 +114,9 @@ conn_poll(struct rlink *l, struct rconn *k, bool out, int64_t deadline)
 			    : left > 60000 ? 60000
 					   : left));
 		if (n == -1 && errno != EINTR)
-			return fail(k, strerror(errno));
+			return conn_fail(k, strerror(errno));
 		if (n == 0 && left <= 0)
-			return fail(k, "no answer in time");
+			return conn_fail(k, "no answer in time");
 		if (n <= 0)
 			continue;
 		if (p[1].revents != 0)
@@ -185,7 +130,7 @@ conn_poll(struct rlink *l, struct rconn *k, bool out, int64_t deadline)
  * (k->why set; the caller closes the connection), -2 stopped. Replies
  * read before a failure are freed.
  */
-static int
+int
 conn_replies(
     struct rlink *l, struct rconn *k, redisReply **out, size_t n, int64_t ms)
 {
@@ -196,7 +141,7 @@ conn_replies(
 
 	while (i < n) {
 		if (redisGetReplyFromReader(k->c, &rep) != REDIS_OK) {
-			fail(k, k->c->errstr);
+			conn_fail(k, k->c->errstr);
 			goto bad;
 		}
 		if (rep != NULL) {
@@ -204,7 +149,7 @@ conn_replies(
 			continue;
 		}
 		if (!done && redisBufferWrite(k->c, &done) != REDIS_OK) {
-			fail(k, k->c->errstr);
+			conn_fail(k, k->c->errstr);
 			goto bad;
 		}
 		if ((ev = conn_poll(l, k, !done, deadline)) < 0) {
@@ -214,7 +159,7 @@ conn_replies(
 		}
 		if ((ev & (POLLIN | POLLHUP | POLLERR)) &&
 		    redisBufferRead(k->c) != REDIS_OK) {
-			fail(k, k->c->errstr);
+			conn_fail(k, k->c->errstr);
 			goto bad;
 		}
 	}
@@ -226,18 +171,18 @@ bad:
 }
 
 /* One command, one reply; an error reply is a failure too. */
-static int
+int
 conn_call(struct rlink *l, struct rconn *k, redisReply **out, int argc,
     const char **argv, int64_t ms)
 {
 	int rc;
 
 	if (redisAppendCommandArgv(k->c, argc, argv, NULL) != REDIS_OK)
-		return fail(k, "out of memory");
+		return conn_fail(k, "out of memory");
 	if ((rc = conn_replies(l, k, out, 1, ms)) != 0)
 		return rc;
 	if ((*out)->type == REDIS_REPLY_ERROR) {
-		fail(k, (*out)->str);
+		conn_fail(k, (*out)->str);
 		freeReplyObject(*out);
 		return -1;
 	}
@@ -259,22 +204,22 @@ conn_open(struct rlink *l, struct rconn *k, int64_t ms)
 	    ? redisConnectUnixNonBlock(l->url.path)
 	    : redisConnectNonBlock(l->url.host, l->url.port);
 	if (k->c == NULL)
-		return fail(k, "out of memory");
+		return conn_fail(k, "out of memory");
 	if (k->c->err) {
-		fail(k, k->c->errstr);
+		conn_fail(k, k->c->errstr);
 		conn_close(k);
 		return -1;
 	}
 	if ((ev = conn_poll(l, k, true, deadline)) < 0) {
 		if (ev == -1)
-			fail(k, "timed out connecting");
+			conn_fail(k, "timed out connecting");
 		conn_close(k);
 		return ev;
 	}
 	if (getsockopt(k->c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		fail(k, strerror(err));
+		conn_fail(k, strerror(err));
 		conn_close(k);
 		return -1;
 	}
@@ -302,7 +247,7 @@ conn_open(struct rlink *l, struct rconn *k, int64_t ms)
 }
 
 /* The connection failed: say so once (and how it goes on), close it. */
-static void
+void
 conn_failed(struct rlink *l, struct rconn *k)
 {
 	if (!k->down) {
@@ -319,7 +264,7 @@ conn_failed(struct rlink *l, struct rconn *k)
 }
 
 /* A round trip worked: after a failure, say that it works again. */
-static void
+void
 conn_ok(struct rlink *l, struct rconn *k)
 {
 	if (k->down)
@@ -330,7 +275,7 @@ conn_ok(struct rlink *l, struct rconn *k)
 }
 
 /* Connect again, waiting a backoff between attempts. 0 or -2. */
-static int
+int
 conn_again(struct rlink *l, struct rconn *k)
 {
 	uint32_t rnd = 0;
@@ -352,7 +297,7 @@ conn_again(struct rlink *l, struct rconn *k)
 }
 
 /* Read the epoch record, beginning one when need be (check_lua). */
-static int
+int
 check_epoch(struct rlink *l, struct rconn *k, const char *ours, uint64_t seq,
     struct rstream_epoch *now)
 {
@@ -364,7 +309,7 @@ check_epoch(struct rlink *l, struct rconn *k, const char *ours, uint64_t seq,
 	int rc;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return fail(k, "cannot get random bytes for an epoch");
+		return conn_fail(k, "cannot get random bytes for an epoch");
 	rstream_epoch_make(fresh, rnd);
 	snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)seq);
 	if ((rc = conn_call(l, k, &rep, 8, argv, SLACK_MS)) != 0)
@@ -378,462 +323,6 @@ check_epoch(struct rlink *l, struct rconn *k, const char *ours, uint64_t seq,
 	}
 	freeReplyObject(rep);
 	return 0;
-}
-
-/* ---- reading ---- */
-
-static void
-set_lastid(struct rlink *l, uint64_t ms, uint64_t seq)
-{
-	snprintf(l->lastid, sizeof(l->lastid), "%llu-%llu",
-	    (unsigned long long)ms, (unsigned long long)seq);
-}
-
-static void
-lost(struct rlink *l)
-{
-	sse_buf_addch(&l->last_id, '\0');
-	l->r.lost(l->r.ctx, l->last_id.p);
-	l->last_id.len--;
-}
-
-static void
-reader_epoch(struct rlink *l, const struct rstream_epoch *now)
-{
-	bool first = l->pos.epoch.name[0] == '\0';
-	enum rstream_change ch = rstream_pos_epoch(&l->pos, now);
-
-	if (ch != RSTREAM_SAME && l->r.epoch != NULL)
-		l->r.epoch(l->r.ctx, now->name);
-	switch (ch) {
-	case RSTREAM_SAME:
-		break;
-	case RSTREAM_SWITCH:
-		if (!first)
-			msg_warnx("redis '%s': stream '%s' has a new epoch "
-				  "'%s': ids change",
-			    l->shown, l->conf.key, now->name);
-		break;
-	case RSTREAM_REWIND:
-		msg_warnx("redis '%s': stream '%s' lost events this node "
-			  "had read (a new epoch '%s'): clients are told",
-		    l->shown, l->conf.key, now->name);
-		lost(l);
-		set_lastid(l, 0, l->pos.seq);
-		break;
-	}
-}
-
-/* The event of entry e (id MS-SEQ) into *ev with its id; 0, or -1. */
-static int
-entry_event(struct rlink *l, const redisReply *e, uint64_t ms, uint64_t seq,
-    struct sse_event *ev, char *label)
-{
-	const redisReply *kv = e->element[1];
-	const char *f[64], *why;
-	size_t flen[64], j, nf = 0;
-
-	if (kv->type == REDIS_REPLY_ARRAY)
-		for (j = 0; j < kv->elements && nf < 64; j++) {
-			f[nf] = kv->element[j]->str ? kv->element[j]->str : "";
-			flen[nf++] = kv->element[j]->len;
-		}
-	if (rstream_event(ev, f, flen, nf, &why) == -1) {
-		msg_warnx("redis '%s': stream '%s' entry '%s': %s, skipped",
-		    l->shown, l->conf.key, e->element[0]->str, why);
-		return -1;
-	}
-	if (!ev->has_id && l->conf.ids) {
-		ev->id_len = rstream_label(&l->pos.epoch, ms, seq, label);
-		ev->id = label;
-		ev->has_id = true;
-	}
-	return 0;
-}
-
-/*
- * What entry MS-SEQ means for the reader's place: false to skip it. A gap
- * hands over the n events before it, then the loss signal (*n is 0 then).
- */
-static bool
-entry_step(
-    struct rlink *l, const redisReply *e, uint64_t ms, uint64_t seq, size_t *n)
-{
-	switch (rstream_pos_next(&l->pos, ms, seq)) {
-	case RSTREAM_OLD:
-		return false;
-	case RSTREAM_GAP:
-		if (*n > 0)
-			l->r.events(l->r.ctx, l->evs, *n);
-		*n = 0;
-		msg_warnx("redis '%s': stream '%s' went past events before "
-			  "this node read them: clients are told",
-		    l->shown, l->conf.key);
-		lost(l);
-		break;
-	case RSTREAM_FOREIGN:
-		if (!l->warned_foreign)
-			msg_warnx("redis '%s': stream '%s' has entry '%s' not "
-				  "added by sse (XADD KEY 0-* is): no gap can "
-				  "be seen there",
-			    l->shown, l->conf.key, e->element[0]->str);
-		l->warned_foreign = true;
-		break;
-	case RSTREAM_NEXT:
-		break;
-	}
-	set_lastid(l, ms, seq);
-	return true;
-}
-
-/* Hand the entries of an XREAD or XRANGE reply over, in order. */
-static void
-deliver(struct rlink *l, const redisReply *ents)
-{
-	const redisReply *e;
-	struct sse_event *ev;
-	uint64_t ms, seq;
-	size_t i, n = 0;
-
-	for (i = 0; i < ents->elements; i++) {
-		e = ents->element[i];
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-		    e->element[0]->type != REDIS_REPLY_STRING ||
-		    rstream_id_parse(e->element[0]->str, e->element[0]->len,
-			&ms, &seq) == -1)
-			continue;
-		if (!entry_step(l, e, ms, seq, &n))
-			continue;
-		ev = &l->evs[n];
-		if (entry_event(l, e, ms, seq, ev, l->labels[n]) == -1)
-			continue;
-		if (ev->has_id)
-			sse_buf_set(&l->last_id, ev->id, ev->id_len);
-		n++;
-	}
-	if (n > 0)
-		l->r.events(l->r.ctx, l->evs, n);
-	pthread_mutex_lock(&l->mu);
-	l->read_seq = l->pos.seq;
-	pthread_cond_broadcast(&l->read_cv);
-	pthread_mutex_unlock(&l->mu);
-}
-
-/* The entries of "XREAD ... STREAMS KEY ID": [[KEY, [entries]]]. */
-static const redisReply *
-xread_entries(const redisReply *rep)
-{
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 1 ||
-	    rep->element[0]->type != REDIS_REPLY_ARRAY ||
-	    rep->element[0]->elements != 2 ||
-	    rep->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	return rep->element[0]->element[1];
-}
-
-/* One XREAD round (and the epoch record when it is due). 0, -1, -2. */
-static int
-read_round(struct rlink *l)
-{
-	struct rstream_epoch now;
-	const redisReply *ents;
-	redisReply *rep;
-	char count[16], block[16];
-	const char *argv[] = {"XREAD", "COUNT", count, "BLOCK", block,
-	    "STREAMS", l->conf.key, l->lastid};
-	int rc;
-
-	if (now_mono_ms() - l->checked_at >= CHECK_MS) {
-		if ((rc = check_epoch(
-			 l, &l->rd, l->pos.epoch.name, l->pos.seq, &now)) != 0)
-			return rc;
-		l->checked_at = now_mono_ms();
-		reader_epoch(l, &now);
-	}
-	snprintf(count, sizeof(count), "%zu", l->count);
-	snprintf(block, sizeof(block), "%d", BLOCK_MS);
-	if ((rc = conn_call(l, &l->rd, &rep, 8, argv, BLOCK_MS + SLACK_MS)) !=
-	    0)
-		return rc;
-	conn_ok(l, &l->rd);
-	if (rep->type != REDIS_REPLY_NIL) {
-		if ((ents = xread_entries(rep)) == NULL) {
-			freeReplyObject(rep);
-			return fail(&l->rd, "unexpected XREAD reply");
-		}
-		deliver(l, ents);
-	}
-	freeReplyObject(rep);
-	return 0;
-}
-
-static void *
-reader_main(void *arg)
-{
-	struct rlink *l = arg;
-	int rc;
-
-	for (;;) {
-		if (conn_again(l, &l->rd) == -2)
-			break;
-		if ((rc = read_round(l)) == -2)
-			break;
-		if (rc == -1) {
-			conn_failed(l, &l->rd);
-			l->checked_at = 0; /* first thing once back */
-		}
-	}
-	return NULL;
-}
-
-/* The number of the stream's last entry (0: none, or not 0-N). */
-static int
-stream_top(struct rlink *l, uint64_t *top)
-{
-	const char *argv[] = {"XREVRANGE", l->conf.key, "+", "-", "COUNT", "1"};
-	redisReply *rep;
-	uint64_t ms, seq;
-	int rc;
-
-	*top = 0;
-	if ((rc = conn_call(l, &l->rd, &rep, 6, argv, SLACK_MS)) != 0)
-		return rc;
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
-	    rep->element[0]->type == REDIS_REPLY_ARRAY &&
-	    rep->element[0]->elements == 2 &&
-	    rstream_id_parse(rep->element[0]->element[0]->str,
-		rep->element[0]->element[0]->len, &ms, &seq) == 0 &&
-	    ms == 0)
-		*top = seq;
-	freeReplyObject(rep);
-	return 0;
-}
-
-/* The last conf.history entries, in batches, to r.events. */
-static int
-prefill(struct rlink *l)
-{
-	struct rstream_epoch now;
-	redisReply *rep;
-	uint64_t top;
-	char from[64], count[16];
-	const char *argv[] = {"XRANGE", l->conf.key, from, "+", "COUNT", count};
-	size_t got;
-	int rc;
-
-	if ((rc = check_epoch(l, &l->rd, "", 0, &now)) != 0)
-		return rc;
-	reader_epoch(l, &now);
-	l->checked_at = now_mono_ms();
-	if ((rc = stream_top(l, &top)) != 0)
-		return rc;
-	l->pos.seq = top > l->conf.history ? top - l->conf.history : 0;
-	l->pos.fresh = true;
-	set_lastid(l, 0, l->pos.seq);
-	snprintf(count, sizeof(count), "%zu", l->count);
-	do {
-		snprintf(from, sizeof(from), "(%s", l->lastid);
-		if ((rc = conn_call(l, &l->rd, &rep, 6, argv, SLACK_MS)) != 0)
-			return rc;
-		if (rep->type != REDIS_REPLY_ARRAY) {
-			freeReplyObject(rep);
-			return fail(&l->rd, "unexpected XRANGE reply");
-		}
-		got = rep->elements;
-		deliver(l, rep);
-		freeReplyObject(rep);
-	} while (got == l->count);
-	return 0;
-}
-
-/* ---- publishing ---- */
-
-/* A command in the protocol's own form, appended to b. */
-static int
-resp(struct sse_buf *b, size_t argc, const char *const argv[],
-    const size_t len[])
-{
-	char num[24], *p;
-	size_t i, need = 0, v;
-
-	for (i = 0; i < argc; i++)
-		need += len[i] + 26;
-	if (sse_buf_room(b, need + 24) == -1)
-		return -1;
-	/* printf-free: this runs for every event a producer publishes */
-	for (i = 0; i <= argc; i++) {
-		v = i == 0 ? argc : len[i - 1];
-		p = num + sizeof(num);
-		*--p = '\n';
-		*--p = '\r';
-		do
-			*--p = (char)('0' + v % 10);
-		while ((v /= 10) != 0);
-		*--p = i == 0 ? '*' : '$';
-		memcpy(b->p + b->len, p, (size_t)(num + sizeof(num) - p));
-		b->len += (size_t)(num + sizeof(num) - p);
-		if (i > 0) {
-			memcpy(b->p + b->len, argv[i - 1], len[i - 1]);
-			memcpy(b->p + b->len + len[i - 1], "\r\n", 2);
-			b->len += len[i - 1] + 2;
-		}
-	}
-	return 0;
-}
-
-int
-rlink_add(struct rlink *l, const struct sse_event *ev)
-{
-	const char *argv[6 + RSTREAM_NFIELDS] = {
-	    "XADD", l->conf.key, "MAXLEN", "~", l->maxlen, "0-*"};
-	size_t len[6 + RSTREAM_NFIELDS], i, nf;
-	char num[24];
-	static const char *const multi[] = {"MULTI"};
-	static const size_t multi_len[] = {5};
-	size_t old = l->cmds.len;
-
-	if (l->nadd == 0 && l->cmds.len == 0 &&
-	    resp(&l->cmds, 1, multi, multi_len) == -1)
-		return -1;
-	nf = rstream_fields(ev, argv + 6, len + 6, num);
-	for (i = 0; i < 6; i++)
-		len[i] = strlen(argv[i]);
-	if (resp(&l->cmds, 6 + nf, argv, len) == -1) {
-		l->cmds.len = old;
-		return -1;
-	}
-	l->nadd++;
-	return 0;
-}
-
-/* After a reconnect: the epoch record, and whether the batch is in. */
-static int
-pub_reconnected(struct rlink *l, bool *applied)
-{
-	struct rstream_epoch now;
-	const char *argv[] = {"GET", l->mark_key};
-	redisReply *rep;
-	char want[24];
-	int rc;
-
-	*applied = false;
-	if ((rc = check_epoch(
-		 l, &l->pub, l->pub_epoch.name, l->pub_seq, &now)) != 0)
-		return rc;
-	l->pub_epoch = now;
-	if (!l->unsure)
-		return 0;
-	if ((rc = conn_call(l, &l->pub, &rep, 2, argv, SLACK_MS)) != 0)
-		return rc;
-	snprintf(want, sizeof(want), "%llu", (unsigned long long)l->batchno);
-	*applied =
-	    rep->type == REDIS_REPLY_STRING && strcmp(rep->str, want) == 0;
-	freeReplyObject(rep);
-	l->unsure = false;
-	return 0;
-}
-
-/* The EXEC reply: every XADD's id, or the first error. */
-static int
-pub_result(struct rlink *l, redisReply **reps, size_t n)
-{
-	const redisReply *ex = reps[n - 1], *r;
-	uint64_t ms, seq;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i++)
-		if (reps[i]->type == REDIS_REPLY_ERROR)
-			return fail(&l->pub, reps[i]->str);
-	if (ex->type == REDIS_REPLY_ERROR)
-		return fail(&l->pub, ex->str);
-	if (ex->type != REDIS_REPLY_ARRAY || ex->elements != l->nadd + 1)
-		return fail(&l->pub, "unexpected EXEC reply");
-	for (i = 0; i < l->nadd; i++) {
-		r = ex->element[i];
-		if (r->type == REDIS_REPLY_ERROR)
-			return fail(&l->pub, r->str);
-		if (r->type == REDIS_REPLY_STRING &&
-		    rstream_id_parse(r->str, r->len, &ms, &seq) == 0 &&
-		    ms == 0 && seq > l->pub_seq)
-			l->pub_seq = seq;
-	}
-	return 0;
-}
-
-int
-rlink_commit(struct rlink *l)
-{
-	char no[24];
-	const char *argv[] = {"SET", l->mark_key, no, "EX", MARK_TTL};
-	size_t len[5], i, n, base;
-	static const char *const exec[] = {"EXEC"};
-	static const size_t exec_len[] = {4};
-	redisReply **reps;
-	bool applied;
-	int rc;
-
-	if (l->nadd == 0)
-		return 0;
-	l->batchno++;
-	snprintf(no, sizeof(no), "%llu", (unsigned long long)l->batchno);
-	for (i = 0; i < 5; i++)
-		len[i] = strlen(argv[i]);
-	base = l->cmds.len;
-	if (resp(&l->cmds, 5, argv, len) == -1 ||
-	    resp(&l->cmds, 1, exec, exec_len) == -1 ||
-	    (reps = calloc(l->nadd + 3, sizeof(*reps))) == NULL) {
-		l->cmds.len = base;
-		l->batchno--;
-		msg_warnx("out of memory for a batch of %zu events", l->nadd);
-		return -1;
-	}
-	n = l->nadd + 3; /* MULTI, the XADDs, SET, EXEC */
-	for (;;) {
-		if (conn_again(l, &l->pub) == -2)
-			break;
-		if ((rc = pub_reconnected(l, &applied)) == 0 && applied)
-			goto done;
-		if (rc == 0 &&
-		    redisAppendFormattedCommand(
-			l->pub.c, l->cmds.p, l->cmds.len) != REDIS_OK)
-			rc = fail(&l->pub, "out of memory");
-		if (rc == 0) {
-			rc = conn_replies(l, &l->pub, reps, n, SLACK_MS);
-			if (rc == -1 || rc == -2)
-				l->unsure = true;
-		}
-		if (rc == 0) {
-			rc = pub_result(l, reps, n);
-			for (i = 0; i < n; i++)
-				freeReplyObject(reps[i]);
-			if (rc == 0)
-				goto done;
-		}
-		if (rc == -2)
-			break;
-		conn_failed(l, &l->pub);
-	}
-	free(reps);
-	return -1;
-done:
-	conn_ok(l, &l->pub);
-	free(reps);
-	l->nadd = 0;
-	sse_buf_reset(&l->cmds);
-	return 0;
-}
-
-int
-rlink_wait_read(struct rlink *l)
-{
-	int rc;
-
-	pthread_mutex_lock(&l->mu);
-	while (!l->stopping && l->read_seq < l->pub_seq)
-		pthread_cond_wait(&l->read_cv, &l->mu);
-	rc = l->stopping ? -1 : 0;
-	pthread_mutex_unlock(&l->mu);
-	return rc;
 }
 
 /* ---- the link ---- */
@@ -942,7 +431,7 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 			    l->rd.why, sizeof(l->rd.why), "%s", l->pub.why);
 	}
 	if (rc == 0)
-		rc = prefill(l);
+		rc = rlink_prefill(l);
 	if (rc != 0) {
 		msg_errx("cannot connect to redis '%s': %s", l->shown,
 		    rc == -2 ? "interrupted" : l->rd.why);
@@ -954,7 +443,7 @@ rlink_open(struct rlink **out, const struct rlink_conf *conf,
 int
 rlink_start(struct rlink *l)
 {
-	if (pthread_create(&l->tid, NULL, reader_main, l) != 0) {
+	if (pthread_create(&l->tid, NULL, rlink_reader_main, l) != 0) {
 		msg_errx("cannot start the redis reader");
 		return -1;
 	}

@@ -1,3 +1,7 @@
+/*
+ * Checked option values (over lib/opts.c's checks, printing what they
+ * refuse) and the clocks every command reads: see util.h.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

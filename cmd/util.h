@@ -1,4 +1,4 @@
-/* Checked parsing of option values, shared by every command. */
+/* Checked option values and the clocks, shared by every command. */
 #ifndef SSE_UTIL_H
 #define SSE_UTIL_H
 

@@ -1,3 +1,6 @@
+/*
+ * The growable byte buffer with a hard cap: see buf.h.
+ */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,6 @@
+/*
+ * The event model's one function: an empty message event (see event.h).
+ */
 #include <string.h>
 
 #include "event.h"

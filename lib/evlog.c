@@ -1,3 +1,6 @@
+/*
+ * The event log, serve's history ring of serialized events: see evlog.h.
+ */
 #include <stdlib.h>
 #include <string.h>
 

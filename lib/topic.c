@@ -1,3 +1,6 @@
+/*
+ * Topic names, checked: see topic.h.
+ */
 #include "topic.h"
 
 static bool
