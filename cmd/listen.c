@@ -309,7 +309,11 @@ run(struct listen_opts *o, int out_fd)
 	if (o->last_event_id != NULL &&
 	    sse_parser_set_last_id(&l.parser, o->last_event_id,
 		strlen(o->last_event_id)) != SSE_OK) {
-		msg_errx("--last-event-id: invalid value: too large");
+		if (o->last_event_id == o->state_text)
+			msg_errx("--state: '%s': the event ID is too large",
+			    o->state);
+		else
+			msg_errx("--last-event-id: invalid value: too large");
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -333,7 +337,11 @@ run(struct listen_opts *o, int out_fd)
 		o->record_chunks) == -1)
 		goto out;
 	listen_parser_relay(&l);
-	rc = listen_expect_end(&l, event_loop(&l));
+	/* An empty --expect file is met before anything comes. */
+	if (o->expected != NULL && o->expected->nevents == 0)
+		rc = EXIT_OK;
+	else
+		rc = listen_expect_end(&l, event_loop(&l));
 out:
 	listen_record_finish(&rec, "stopped");
 	sig_release();
@@ -365,6 +373,7 @@ run_to(struct listen_opts *o)
 		msg_err("--output: cannot create '%s'", o->output);
 		return EXIT_ERROR;
 	}
+	o->out.path = o->output;
 	rc = run(o, fd);
 	if (close(fd) == -1 && rc == EXIT_OK) {
 		msg_err("--output: cannot write '%s'", o->output);

@@ -84,7 +84,8 @@ struct listen_opts {
 	bool has_body;
 	bool json;
 	const char *user;
-	const char *bearer;
+	const char *bearer; /* --oauth2-bearer, @FILE read, or SSE_BEARER */
+	char *bearer_text; /* what FILE held, owned */
 	const char *cacert;
 	const char *proxy;
 	const char *user_agent;
@@ -114,6 +115,7 @@ struct listen_opts {
 	bool exec_stop; /* --exec-stop: a failing CMD ends listen */
 	const char *expect; /* --expect FILE */
 	struct sse_recording *expected; /* its events, loaded */
+	bool expect_ids; /* some of them have an id: ids are compared */
 	const char *record; /* --record FILE */
 	bool record_chunks;
 	struct output_opts out;
@@ -135,6 +137,7 @@ struct listen {
 	struct sse_buf vis; /* scratch for listen_show() */
 	bool opened; /* accepted: 200 and an event stream */
 	bool head_ended; /* the blank line that ends a response head came */
+	bool answered; /* some of a response head came */
 	bool http_retry; /* refused, but --retry-on-http-error applies */
 	size_t head_bytes; /* received of this response's head (capped) */
 	bool refused; /* refused: its body is kept for the message (errbody) */
@@ -142,6 +145,7 @@ struct listen {
 	struct sse_buf errbody;
 	struct sse_buf state_id; /* --state: the ID last written */
 	bool state_written;
+	bool state_held; /* --exec failed: --state is not written again */
 	size_t expect_next; /* --expect: the entry the next event must match */
 	size_t expect_count; /* --expect: events matched */
 	int64_t last_byte_ms; /* monotonic: last bytes received */

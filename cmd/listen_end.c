@@ -13,6 +13,9 @@
 #include "msg.h"
 #include "util.h"
 
+/* The first wait of --retry-connect. */
+#define RETRY_CONNECT_FIRST_MS 100
+
 /* ---- reconnection ---------------------------------------------------- */
 
 /*
@@ -26,6 +29,24 @@ reconnect_delay(const struct listen *l)
 {
 	return sse_es_reconnect_delay(l->retry_ms, l->failures,
 	    (uint64_t)l->o->retry_max_ms, (uint64_t)random());
+}
+
+/*
+ * --retry-connect polls for a server that is starting: 0.1 s, doubling up
+ * to the reconnection time (at least 0.1 s), not the backoff meant for a
+ * server that is up.
+ */
+static int64_t
+poll_delay(const struct listen *l)
+{
+	int64_t cap = (int64_t)l->retry_ms, d = RETRY_CONNECT_FIRST_MS;
+	unsigned i;
+
+	if (cap < RETRY_CONNECT_FIRST_MS)
+		cap = RETRY_CONNECT_FIRST_MS;
+	for (i = 1; i < l->failures && d < cap; i++)
+		d *= 2;
+	return listen_min64(d, cap);
 }
 
 /*
@@ -64,22 +85,52 @@ futile(CURLcode cc)
 	}
 }
 
+/* Whether the attempt made a connection (TCP, or a proxy's). */
+static bool
+connected(const struct listen *l)
+{
+	curl_off_t t = 0;
+
+	return l->answered ||
+	    (curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &t) ==
+		    CURLE_OK &&
+		t > 0);
+}
+
 /*
- * Whether the attempt never reached the server: the first connection of a
- * run that cannot be made fails as curl's does (exit 3), unless
+ * Whether the attempt never reached a server that answers: the first
+ * connection of a run that cannot be made, or that gets no answer at all
+ * (nothing, a close at once, a TLS handshake with a plain HTTP port, or
+ * plain HTTP to a TLS one), fails as curl's does (exit 3), unless
  * --retry-connect waits for a server that is starting.
  */
 static bool
 never_connected(const struct listen *l, CURLcode cc)
 {
-	curl_off_t t = 0;
-
-	if (cc == CURLE_COULDNT_CONNECT)
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
 		return true;
-	return cc == CURLE_OPERATION_TIMEDOUT &&
-	    curl_easy_getinfo(l->easy, CURLINFO_CONNECT_TIME_T, &t) ==
-	    CURLE_OK &&
-	    t == 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		return !connected(l);
+	case CURLE_OK:
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+		return !l->answered;
+	default:
+		return false;
+	}
+}
+
+/* How a message names a failed attempt: the connection was not made, it
+ * was made and nothing came back, or something did. */
+static const char *
+attempt_failed(const struct listen *l)
+{
+	if (!connected(l))
+		return "cannot connect to";
+	return l->answered ? "no usable answer from" : "no answer from";
 }
 
 /* The exit status for a futile error. */
@@ -130,8 +181,8 @@ say_reconnect(const struct listen *l, bool ended, const char *why, int64_t ms)
 		msg_warnx("'%s' answered %s; retrying in %g s", url, why,
 		    listen_secs(ms));
 	else
-		msg_warnx("cannot connect to '%s': %s; retrying in %g s", url,
-		    why, listen_secs(ms));
+		msg_warnx("%s '%s': %s; retrying in %g s", attempt_failed(l),
+		    url, why, listen_secs(ms));
 }
 
 /*
@@ -149,6 +200,8 @@ why_ended(
 		snprintf(why, sz, "HTTP status %ld", l->resp.status);
 	else if (cc == CURLE_OK && l->opened)
 		snprintf(why, sz, "stream ended");
+	else if (cc == CURLE_OK && !l->answered)
+		snprintf(why, sz, "connection closed before any answer");
 	else if (cc == CURLE_OK && !l->head_ended)
 		/* Cut before the blank line: no answer, a transport failure. */
 		snprintf(why, sz, "connection closed inside the response head");
@@ -163,8 +216,8 @@ why_ended(
 		snprintf(
 		    why, sz, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		if (!l->ever_opened && futile(cc)) {
-			listen_fail(l, futile_status(cc),
-			    "cannot connect to '%s': %s", o->url, why);
+			listen_fail(l, futile_status(cc), "%s '%s': %s",
+			    attempt_failed(l), o->url, why);
 			return -2;
 		}
 	}
@@ -185,8 +238,8 @@ ends_now(struct listen *l, CURLcode cc, const char *why)
 		/* --retry-connect waits, even with --no-reconnect. */
 		if (o->retry_connect_ms < 0 ||
 		    now_mono_ms() - l->start_ms >= o->retry_connect_ms) {
-			listen_fail(l, EXIT_CONNECT,
-			    "cannot connect to '%s': %s%s", o->url, why,
+			listen_fail(l, EXIT_CONNECT, "%s '%s': %s%s",
+			    attempt_failed(l), o->url, why,
 			    o->retry_connect_ms < 0 ? ""
 						    : " (--retry-connect)");
 			return true;
@@ -199,8 +252,8 @@ ends_now(struct listen *l, CURLcode cc, const char *why)
 			listen_fail(l, EXIT_CONNECT,
 			    "connection to '%s' lost: %s", o->url, why);
 		else
-			listen_fail(l, EXIT_CONNECT,
-			    "cannot connect to '%s': %s", o->url, why);
+			listen_fail(l, EXIT_CONNECT, "%s '%s': %s",
+			    attempt_failed(l), o->url, why);
 		return true;
 	}
 	if (o->max_reconnects >= 0 && l->reconnects >= o->max_reconnects) {
@@ -224,6 +277,8 @@ listen_transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	/* "An incomplete event at a disconnect is discarded", and the last
 	 * event ID string stays for the next request. */
 	sse_parser_end(&l->parser);
+	/* The events received come before what is said about the end. */
+	(void)output_flush(&l->out);
 	if (l->opened)
 		l->ever_opened = true;
 	if (l->refused) {
@@ -246,9 +301,12 @@ listen_transfer_done(struct listen *l, CURLcode cc, const char *errbuf)
 	if (failed)
 		l->failures++;
 	delay = reconnect_delay(l);
-	if (!l->ever_opened && o->retry_connect_ms >= 0)
+	if (!l->ever_opened && o->retry_connect_ms >= 0) {
+		if (never_connected(l, cc))
+			delay = poll_delay(l);
 		delay = listen_min64(
 		    delay, l->start_ms + o->retry_connect_ms - now_mono_ms());
+	}
 	delay = delay < 0 ? 0 : delay;
 	l->reconnects++;
 	say_reconnect(l, cc == CURLE_OK && !failed,

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +21,9 @@
 #include "listen.h"
 #include "msg.h"
 #include "recording.h"
+#include "sig.h"
+#include "utf8.h"
+#include "util.h"
 
 /* The longest data also given in SSE_DATA (the kernel caps one string). */
 #define EXEC_ENV_DATA_MAX (64 * 1024)
@@ -44,6 +50,12 @@ listen_state_load(struct listen_opts *o)
 	if (o->last_event_id == NULL && n > 0) {
 		if (memchr(buf, '\n', n) != NULL || strlen(buf) != n) {
 			msg_errx("--state: '%s' does not hold an event ID",
+			    o->state);
+			return -1;
+		}
+		if (!sse_utf8_valid(buf, n)) {
+			msg_errx("--state: '%s' does not hold an event ID: not "
+				 "valid UTF-8",
 			    o->state);
 			return -1;
 		}
@@ -124,52 +136,198 @@ exec_child(const char *cmd, const struct sse_event *ev, int in)
 	_exit(127);
 }
 
-/* Write the data to the command; a command that does not read is fine. */
+/* A command still running at --timeout (or a signal): SIGTERM to its
+ * process group, then SIGKILL after this long. */
+#define EXEC_KILL_AFTER_MS 1000
+
+/* A run of --exec's command: its process (group), the data still to feed
+ * it, and how it ended. */
+struct exec_run {
+	pid_t pid;
+	int pidfd; /* -1: polled for instead */
+	int in; /* the write end of its standard input; -1 once closed */
+	const char *p; /* data not written yet */
+	size_t len;
+	int64_t kill_ms; /* monotonic: SIGKILL then; -1 before SIGTERM */
+	int status; /* as from waitpid(2) */
+};
+
+/* Write what the command will take now; a command that does not read all
+ * of it is fine (EPIPE). */
 static void
-feed_child(int fd, const char *p, size_t len)
+exec_feed(struct exec_run *x)
 {
 	ssize_t n;
 
-	while (len > 0) {
-		n = write(fd, p, len);
+	while (x->len > 0) {
+		n = write(x->in, x->p, x->len);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
 		if (n <= 0)
-			break; /* EPIPE: it did not want it all */
-		p += n;
-		len -= (size_t)n;
+			break;
+		x->p += n;
+		x->len -= (size_t)n;
 	}
-	close(fd);
+	close(x->in);
+	x->in = -1;
 }
 
-/* Run --exec's command for ev and wait for it: its exit status, or -1. */
 static int
-exec_run(const char *cmd, const struct sse_event *ev)
+exec_start(struct exec_run *x, const char *cmd, const struct sse_event *ev)
 {
-	int fds[2], st;
-	pid_t pid;
+	int fds[2];
 
 	if (pipe(fds) == -1)
 		return -1;
-	if ((pid = fork()) == -1) {
+	if ((x->pid = fork()) == -1) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
 	}
-	if (pid == 0) {
+	if (x->pid == 0) {
+		/* A group of its own: what it starts is stopped with it. */
+		(void)setpgid(0, 0);
 		close(fds[1]);
 		exec_child(cmd, ev, fds[0]);
 	}
+	(void)setpgid(x->pid, x->pid);
 	close(fds[0]);
-	feed_child(fds[1], ev->data, ev->data_len);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return WEXITSTATUS(st);
+	x->in = fds[1];
+	(void)fcntl(x->in, F_SETFL, fcntl(x->in, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(x->in, F_SETFD, FD_CLOEXEC);
+	x->p = ev->data;
+	x->len = ev->data_len;
+	x->kill_ms = -1;
+	x->pidfd = (int)syscall(SYS_pidfd_open, x->pid, 0);
+	return 0;
 }
 
+/* Whether the command has ended (and been reaped). */
+static bool
+exec_reaped(struct exec_run *x)
+{
+	pid_t r;
+
+	while (
+	    (r = waitpid(x->pid, &x->status, WNOHANG)) == -1 && errno == EINTR)
+		;
+	return r == x->pid || (r == -1 && errno == ECHILD);
+}
+
+/* The poll timeout: until the deadline, the SIGKILL, or a tick without a
+ * pidfd. */
+static int
+exec_wait_ms(const struct exec_run *x, int64_t deadline, int64_t now)
+{
+	int64_t t = 60000;
+
+	if (x->kill_ms >= 0)
+		t = x->kill_ms - now;
+	else if (deadline >= 0)
+		t = deadline - now;
+	if (x->pidfd == -1 && t > 20)
+		t = 20;
+	if (t > 60000)
+		t = 60000;
+	return t < 0 ? 0 : (int)t;
+}
+
+/*
+ * Feed the command and wait for its end, but not past --timeout nor a
+ * SIGINT or SIGTERM: then stop it (SIGTERM to its group, SIGKILL a second
+ * later) and say so: 1. 0 when it ended on its own, -1 on error.
+ */
+static int
+exec_wait(struct listen *l, struct exec_run *x)
+{
+	const struct listen_opts *o = l->o;
+	int64_t deadline = -1, now;
+	struct pollfd pfd[3];
+	int n, stopped = 0;
+
+	if (o->out.timeout_ms >= 0)
+		deadline = l->start_ms + o->out.timeout_ms;
+	for (;;) {
+		if (x->in != -1 && x->len == 0) {
+			close(x->in);
+			x->in = -1;
+		}
+		if (exec_reaped(x))
+			break;
+		now = now_mono_ms();
+		if (x->kill_ms < 0 &&
+		    (sig_caught || (deadline >= 0 && now >= deadline))) {
+			stopped = 1;
+			(void)kill(-x->pid, SIGTERM);
+			x->kill_ms = now + EXEC_KILL_AFTER_MS;
+		} else if (x->kill_ms >= 0 && now >= x->kill_ms) {
+			(void)kill(-x->pid, SIGKILL);
+			while (waitpid(x->pid, &x->status, 0) == -1)
+				if (errno != EINTR)
+					break;
+			break;
+		}
+		n = 0;
+		pfd[n].fd = sig_fd();
+		pfd[n++].events = POLLIN;
+		if (x->pidfd != -1) {
+			pfd[n].fd = x->pidfd;
+			pfd[n++].events = POLLIN;
+		}
+		if (x->in != -1) {
+			pfd[n].fd = x->in;
+			pfd[n++].events = POLLOUT;
+		}
+		if (poll(pfd, (nfds_t)n, exec_wait_ms(x, deadline, now)) ==
+			-1 &&
+		    errno != EINTR)
+			return -1;
+		sig_drain();
+		if (x->in != -1)
+			exec_feed(x);
+	}
+	if (x->in != -1)
+		close(x->in);
+	if (x->pidfd != -1)
+		close(x->pidfd);
+	/* Once its leader is gone, what it left behind goes too. */
+	if (stopped)
+		(void)kill(-x->pid, SIGKILL);
+	return stopped;
+}
+
+/* Run --exec's command for ev and wait for it: its exit status, -1 on
+ * error, or -2 when it was stopped (--timeout or a signal: l->stop). */
+static int
+exec_run(struct listen *l, const char *cmd, const struct sse_event *ev)
+{
+	struct exec_run x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	if (exec_start(&x, cmd, ev) == -1)
+		return -1;
+	if ((r = exec_wait(l, &x)) == -1)
+		return -1;
+	if (r == 1) {
+		if (sig_caught)
+			l->stop = 128 + sig_caught;
+		else
+			listen_fail(l, EXIT_TIMEOUT,
+			    "'%s': timed out after %g s (--timeout); --exec: "
+			    "'%s' stopped",
+			    l->o->url, listen_secs(l->o->out.timeout_ms), cmd);
+		return -2;
+	}
+	if (WIFSIGNALED(x.status))
+		return 128 + WTERMSIG(x.status);
+	return WEXITSTATUS(x.status);
+}
+
+/* Run the command for ev: 0 when it succeeded, 1 when it failed (and
+ * listen goes on), -1 when listen ends. */
 static int
 exec_event(struct listen *l, const struct sse_event *ev)
 {
@@ -177,9 +335,11 @@ exec_event(struct listen *l, const struct sse_event *ev)
 
 	/* What was printed comes before what the command prints. */
 	if (output_flush(&l->out) != OUTPUT_CONTINUE)
-		return 0; /* the output ends listen on its own */
-	if ((st = exec_run(l->o->exec, ev)) == 0)
+		return -1; /* the output ends listen on its own */
+	if ((st = exec_run(l, l->o->exec, ev)) == 0)
 		return 0;
+	if (st == -2)
+		return -1;
 	if (st == -1) {
 		listen_fail(l, EXIT_ERROR, "--exec: cannot run '%s': %s",
 		    l->o->exec, strerror(errno));
@@ -191,12 +351,14 @@ exec_event(struct listen *l, const struct sse_event *ev)
 		return -1;
 	}
 	msg_warnx("--exec: '%s' exited %d", l->o->exec, st);
-	return 0;
+	return 1;
 }
 
 int
 listen_expect_load(struct listen_opts *o)
 {
+	struct sse_event ev;
+	size_t i;
 	int rc;
 
 	if ((o->expected = calloc(1, sizeof(*o->expected))) == NULL) {
@@ -209,6 +371,11 @@ listen_expect_load(struct listen_opts *o)
 		o->expected = NULL;
 		return -1;
 	}
+	for (i = 0; i < o->expected->nev && !o->expect_ids; i++)
+		if (o->expected->ev[i].kind == SSE_REC_EVENT) {
+			sse_recording_event(o->expected, i, &ev);
+			o->expect_ids = ev.id_len > 0;
+		}
 	return 0;
 }
 
@@ -242,6 +409,53 @@ same(const char *a, size_t an, const char *b, size_t bn)
 	return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
+/*
+ * The counter of an id of sse serve's form EPOCH-N (EPOCH: up to 32 lower
+ * case letters and digits, N: digits or "end"), whose epoch changes on
+ * every start of a server without a journal; NULL for other ids.
+ */
+static const char *
+serve_counter(const char *id, size_t len, size_t *n)
+{
+	const char *dash = memchr(id, '-', len);
+	size_t i, e;
+
+	if (dash == NULL || (e = (size_t)(dash - id)) == 0 || e > 32 ||
+	    e + 1 == len)
+		return NULL;
+	for (i = 0; i < e; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') ||
+			(id[i] >= '0' && id[i] <= '9')))
+			return NULL;
+	*n = len - e - 1;
+	if (same(dash + 1, *n, "end", 3))
+		return dash + 1;
+	for (i = e + 1; i < len; i++)
+		if (id[i] < '0' || id[i] > '9')
+			return NULL;
+	return dash + 1;
+}
+
+/*
+ * Ids are compared only when the file has some, and two ids of sse serve's
+ * form by their counter, so that a golden file recorded from one run of
+ * sse serve matches the next.
+ */
+static bool
+same_id(const struct listen *l, const struct sse_event *a,
+    const struct sse_event *b)
+{
+	const char *ca, *cb;
+	size_t na, nb;
+
+	if (!l->o->expect_ids)
+		return true;
+	if ((ca = serve_counter(a->id, a->id_len, &na)) != NULL &&
+	    (cb = serve_counter(b->id, b->id_len, &nb)) != NULL)
+		return same(ca, na, cb, nb);
+	return same(a->id, a->id_len, b->id, b->id_len);
+}
+
 /* --expect: ev must be the next event of the file; 1 when all have come. */
 static int
 expect_event(struct listen *l, const struct sse_event *ev)
@@ -261,7 +475,7 @@ expect_event(struct listen *l, const struct sse_event *ev)
 	sse_recording_event(rec, i, &want);
 	if (!same(ev->type, ev->type_len, want.type, want.type_len) ||
 	    !same(ev->data, ev->data_len, want.data, want.data_len) ||
-	    !same(ev->id, ev->id_len, want.id, want.id_len)) {
+	    !same_id(l, ev, &want)) {
 		listen_fail(l, EXIT_EXPECT,
 		    "--expect: event %zu differs from '%s' (- expected, + "
 		    "received)",
@@ -277,6 +491,24 @@ expect_event(struct listen *l, const struct sse_event *ev)
 	return 1;
 }
 
+/* What ended the session before the expected events came. */
+static const char *
+expect_stopped(int rc)
+{
+	switch (rc) {
+	case EXIT_OK:
+		return "the end (of the stream, or -n, --until)";
+	case EXIT_TIMEOUT:
+		return "--timeout";
+	case EXIT_IDLE:
+		return "--idle-timeout";
+	case EXIT_RECONNECTS:
+		return "--max-reconnects";
+	default:
+		return rc >= 128 ? "a signal" : "an error";
+	}
+}
+
 int
 listen_expect_end(struct listen *l, int rc)
 {
@@ -287,22 +519,35 @@ listen_expect_end(struct listen *l, int rc)
 	n = l->o->expected->nevents;
 	if (l->expect_count >= n)
 		return rc;
-	msg_errx("--expect: %zu of the %zu events of '%s' came (exit %d)",
-	    l->expect_count, n, l->o->expect, rc);
+	msg_errx("--expect: %zu of the %zu events of '%s' came before %s "
+		 "(exit %d)",
+	    l->expect_count, n, l->o->expect, expect_stopped(rc), EXIT_EXPECT);
 	return EXIT_EXPECT;
 }
 
+/*
+ * At least once: --state never passes an event whose command did not
+ * succeed, so the next run gets it again. A command that failed (listen
+ * going on without --exec-stop) holds the state where it was for the rest
+ * of the run.
+ */
 int
 listen_after_event(struct listen *l, const struct sse_event *ev, bool printed)
 {
-	int r = 0;
+	int r = 0, x = 0;
 
 	if (l->o->expected != NULL && printed &&
 	    (r = expect_event(l, ev)) == -1)
 		return -1;
-	if (l->o->state != NULL && state_save(l, ev) == -1)
+	if (l->o->exec != NULL && printed && (x = exec_event(l, ev)) == -1)
 		return -1;
-	if (l->o->exec != NULL && printed && exec_event(l, ev) == -1)
+	if (x == 1 && l->o->state != NULL && !l->state_held) {
+		l->state_held = true;
+		msg_warnx("--state: '%s' stays before this event for the rest "
+			  "of the run (--exec failed)",
+		    l->o->state);
+	}
+	if (l->o->state != NULL && !l->state_held && state_save(l, ev) == -1)
 		return -1;
 	return r == 1 ? -1 : 0; /* --expect has all its events */
 }

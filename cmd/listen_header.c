@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -33,6 +34,7 @@ listen_conn_reset(struct listen *l)
 {
 	sse_es_response_reset(&l->resp);
 	new_response(l);
+	l->answered = false;
 }
 
 static const char *
@@ -97,6 +99,25 @@ open_conn(struct listen *l)
 	return true;
 }
 
+/* Whether a refused content type is text/event-stream all the same (its
+ * charset is what is refused). */
+static bool
+is_event_stream(const char *p, size_t n)
+{
+	static const char want[] = "text/event-stream";
+	const size_t wn = sizeof(want) - 1;
+
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	if (n < wn || strncasecmp(p, want, wn) != 0)
+		return false;
+	for (p += wn, n -= wn; n > 0 && (*p == ' ' || *p == '\t'); p++, n--)
+		;
+	return n > 0 && *p == ';';
+}
+
 /* The final header block is in: announce the connection or fail it. */
 static bool
 decide(struct listen *l)
@@ -124,6 +145,11 @@ decide(struct listen *l)
 			    "'%s' answered HTTP status %ld (content type "
 			    "'%.*s'), not 200",
 			    url(l), r->status, ctlen, ct);
+		else if (is_event_stream(r->ctype.p, r->ctype.len))
+			snprintf(l->why, sizeof(l->why),
+			    "'%s' answered content type '%.*s' (HTTP status "
+			    "200): a charset other than utf-8",
+			    url(l), ctlen, ct);
 		else
 			snprintf(l->why, sizeof(l->why),
 			    "'%s' answered content type '%.*s' (HTTP status "
@@ -154,6 +180,7 @@ listen_header_cb(char *buf, size_t size, size_t nitems, void *ctx)
 	const char *v;
 
 	l->last_byte_ms = now_mono_ms();
+	l->answered = true;
 	/* Trailers after the body, if any, change nothing. */
 	if (l->opened)
 		return n;

@@ -37,6 +37,7 @@ listen_opts_release(struct listen_opts *o)
 {
 	output_opts_release(&o->out);
 	free(o->state_text);
+	free(o->bearer_text);
 	if (o->expected != NULL) {
 		sse_recording_release(o->expected);
 		free(o->expected);
@@ -166,11 +167,11 @@ static const struct opts_row listen_rows[] = {
     {OPTS_ROW("exec", 0, OPTS_STR, LO(exec), "CMD"),
 	.help = "run CMD for each printed event, data on its\nstdin, "
 	"SSE_EVENT, SSE_ID, SSE_DATA set"},
+    {OPTS_ROW("exec-stop", 0, OPTS_FLAG, LO(exec_stop), NULL),
+	.help = "exit 1 when CMD fails (default: warn, go on)"},
     {OPTS_ROW("expect", 0, OPTS_STR, LO(expect), "FILE"),
 	.help = "exit 0 once the events of FILE (a recording or\nan SSE "
 	"file) have come, 9 at one that differs"},
-    {OPTS_ROW("exec-stop", 0, OPTS_FLAG, LO(exec_stop), NULL),
-	.help = "exit 1 when CMD fails (default: warn, go on)"},
     {.kind = OPTS_SECTION,
 	.help = "\nRecording (played back by sse replay):"},
     {OPTS_ROW("record", 0, OPTS_STR, LO(record), "FILE"),
@@ -194,7 +195,8 @@ static const struct opts_row listen_rows[] = {
     {OPTS_ROW("user", 'u', OPTS_STR, LO(user), "USER:PASS"),
 	.help = "HTTP basic authentication"},
     {OPTS_ROW("oauth2-bearer", 0, OPTS_STR, LO(bearer), "TOKEN"),
-	.help = "Authorization: Bearer TOKEN", .call = one_line},
+	.help = "Authorization: Bearer TOKEN; @FILE reads it\nfrom "
+	"FILE (default: $SSE_BEARER)", .call = one_line},
     {OPTS_ROW("user-agent", 'A', OPTS_STR, LO(user_agent), "NAME"),
 	.help = "User-Agent header", .call = one_line},
     {OPTS_ROW("insecure", 'k', OPTS_FLAG, LO(insecure), NULL),
@@ -251,6 +253,59 @@ static const struct opts_row listen_rows[] = {
 };
 /* clang-format on */
 
+/*
+ * The bearer token kept out of the command line (and so out of ps): from
+ * --oauth2-bearer @FILE (its first line), or SSE_BEARER when the option is
+ * not given. -1 after a message.
+ */
+static int
+bearer_resolve(struct listen_opts *o)
+{
+	const char *v;
+	char buf[16384];
+	FILE *fp;
+	size_t n;
+
+	if (o->bearer == NULL) {
+		if ((v = getenv("SSE_BEARER")) == NULL || *v == '\0')
+			return 0;
+		if (strpbrk(v, "\r\n") != NULL) {
+			msg_errx(
+			    "SSE_BEARER: contains a line break (CR or LF)");
+			return -1;
+		}
+		o->bearer = v;
+		return 0;
+	}
+	if (o->bearer[0] == '@') {
+		if ((fp = fopen(o->bearer + 1, "r")) == NULL) {
+			msg_err(
+			    "--oauth2-bearer: cannot read '%s'", o->bearer + 1);
+			return -1;
+		}
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[n] = '\0';
+		if (memchr(buf, '\n', n) != NULL)
+			n = (size_t)((char *)memchr(buf, '\n', n) - buf);
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+		buf[n] = '\0';
+		if (n == 0 || strlen(buf) != n) {
+			msg_errx("--oauth2-bearer: '%s' does not hold a token "
+				 "on its first line",
+			    o->bearer + 1);
+			return -1;
+		}
+		if ((o->bearer_text = strdup(buf)) == NULL) {
+			msg_errx("out of memory");
+			return -1;
+		}
+		o->bearer = o->bearer_text;
+	}
+	return 0;
+}
+
 size_t
 listen_opts_help(char *out, size_t outsz)
 {
@@ -289,7 +344,9 @@ listen_opts_parse(struct listen_opts *o, int argc, char **argv)
 	} else if (o->no_reconnect && o->force_reconnect) {
 		msg_errx("--reconnect and --no-reconnect do not go together");
 		rc = -2;
-	} else
+	} else if (bearer_resolve(o) == -1)
+		rc = -1;
+	else
 		o->url = p.operands[0];
 	/* EventSource never sends a body: a request with one is sent once. */
 	o->reconnect = !o->no_reconnect && (!o->has_body || o->force_reconnect);

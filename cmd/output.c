@@ -286,7 +286,10 @@ write_out(struct output *out, const char *p, size_t left)
 			return OUTPUT_CLOSED; /* a signal ends a stuck write */
 		if (errno == EPIPE)
 			return out->state = OUTPUT_CLOSED;
-		msg_err("cannot write to stdout");
+		if (out->opts->path != NULL)
+			msg_err("--output: cannot write '%s'", out->opts->path);
+		else
+			msg_err("cannot write to stdout");
 		return out->state = OUTPUT_FAILED;
 	}
 	return OUTPUT_CONTINUE;

@@ -102,6 +102,7 @@ struct output_opts {
 	const char *color; /* --color: auto (NULL), always or never */
 	bool comments; /* --comments: print comment lines (raw, json, pretty) */
 	int64_t timeout_ms; /* --timeout; -1 means none */
+	const char *path; /* -o FILE, named in write errors; NULL: stdout */
 };
 
 enum output_result {

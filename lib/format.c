@@ -139,6 +139,13 @@ tmpl_placeholder(struct tmpl *t, const char **s, char *err, size_t errlen)
 	}
 	n = (size_t)(close - *s);
 	if (n > 5 && memcmp(*s, "data.", 5) == 0) {
+		if ((*s)[5] == '.' || (*s)[n - 1] == '.' ||
+		    memmem(*s + 5, n - 5, "..", 2) != NULL) {
+			snprintf(err, errlen,
+			    "'{%.*s}': a path has no empty member names",
+			    (int)(n > 200 ? 200 : n), *s);
+			return -1;
+		}
 		/* The path is kept in lit, out of the literal spans' way. */
 		i = t->lit.len;
 		if (sse_buf_add(&t->lit, *s + 5, n - 5) == -1 ||
