@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "serialize.h"
 #include "serve.h"
+#include "util.h"
 
 /* Under mu: keep for the fastest client as it is now. */
 static uint64_t
@@ -65,22 +66,6 @@ keep_cursor(struct serve *s)
 	return s->keep;
 }
 
-/* now + ms on the clock of the condition variable moved. */
-static struct timespec
-stall_at(int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
 /*
  * Under mu: the log is full of what the fastest client still needs. Let
  * the clients have what was appended, and wait until that client has
@@ -96,7 +81,7 @@ wait_for_fastest(struct serve *s)
 	uint64_t q =
 	    (head - s->log.tail) / 4 > 0 ? (head - s->log.tail) / 4 : 1;
 	uint64_t seen = s->takes;
-	struct timespec at = stall_at(s->max_stall_ms);
+	struct timespec at = mono_after(s->max_stall_ms);
 
 	s->want = head - s->fastest > q ? s->fastest + q : head;
 	s->blocked = true;
@@ -107,7 +92,7 @@ wait_for_fastest(struct serve *s)
 		    ETIMEDOUT) {
 			if (s->takes != seen) { /* slow, but they read */
 				seen = s->takes;
-				at = stall_at(s->max_stall_ms);
+				at = mono_after(s->max_stall_ms);
 				continue;
 			}
 			s->stalled = true;

@@ -62,29 +62,13 @@ sync_now(struct journal *j)
 	j->dirty = j->newname = false;
 }
 
-/* now + ms on the monotonic clock (cv's). */
-static struct timespec
-mono_at(int64_t ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	return ts;
-}
-
 /* --fsync SECS: every SECS, sync what was written meanwhile. */
 static void *
 syncer_main(void *arg)
 {
 	struct serve *s = arg;
 	struct journal *j = s->journal;
-	struct timespec at = mono_at(s->fsync_ms);
+	struct timespec at = mono_after(s->fsync_ms);
 	bool name;
 	int fd, old;
 
@@ -92,7 +76,7 @@ syncer_main(void *arg)
 	while (!j->quit) {
 		if (pthread_cond_timedwait(&j->cv, &j->mu, &at) != ETIMEDOUT)
 			continue;
-		at = mono_at(s->fsync_ms);
+		at = mono_after(s->fsync_ms);
 		fd = j->dirty && j->fd != -1 ? dup(j->fd) : -1;
 		old = j->oldfd;
 		name = j->newname;

@@ -58,32 +58,45 @@ opt_size(const char *opt, const char *arg, size_t min, size_t *out)
 	return said(opts_size(arg, min, out, why, sizeof(why)), opt, arg, why);
 }
 
+/* The clock id in units of 1/per of a second (1000: ms, 1000000: us). */
 static int64_t
-clock_ms(clockid_t id)
+clock_in(clockid_t id, int64_t per)
 {
 	struct timespec ts;
 
 	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * per + ts.tv_nsec / (1000000000 / per);
 }
 
 int64_t
 now_mono_ms(void)
 {
-	return clock_ms(CLOCK_MONOTONIC);
+	return clock_in(CLOCK_MONOTONIC, 1000);
 }
 
 int64_t
 now_mono_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return clock_in(CLOCK_MONOTONIC, 1000000);
 }
 
 int64_t
 now_wall_ms(void)
 {
-	return clock_ms(CLOCK_REALTIME);
+	return clock_in(CLOCK_REALTIME, 1000);
+}
+
+struct timespec
+mono_after(int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	return ts;
 }

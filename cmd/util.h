@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * Each returns 0 and sets *out, or -1 after printing
@@ -29,5 +30,10 @@ int opt_double(
 int64_t now_mono_ms(void);
 int64_t now_mono_us(void);
 int64_t now_wall_ms(void);
+/*
+ * now + ms on the monotonic clock, as a pthread_cond_timedwait() deadline
+ * (for a condition variable set to CLOCK_MONOTONIC).
+ */
+struct timespec mono_after(int64_t ms);
 
 #endif

@@ -62,6 +62,15 @@ prom_u64(struct sse_buf *out, const char *name, const char *label,
 }
 
 int
+prom_one(struct sse_buf *out, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	if (prom_family(out, name, type, help) == -1)
+		return -1;
+	return prom_u64(out, name, NULL, NULL, 0, v);
+}
+
+int
 prom_f64(struct sse_buf *out, const char *name, const char *label,
     const char *value, size_t vlen, double v)
 {

@@ -23,6 +23,9 @@ int prom_family(
  */
 int prom_u64(struct sse_buf *out, const char *name, const char *label,
     const char *value, size_t vlen, uint64_t v);
+/* A family of one unlabelled whole-number sample. */
+int prom_one(struct sse_buf *out, const char *name, const char *type,
+    const char *help, uint64_t v);
 int prom_f64(struct sse_buf *out, const char *name, const char *label,
     const char *value, size_t vlen, double v);
 

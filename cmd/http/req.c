@@ -107,20 +107,17 @@ req_log_open(struct httpd *h)
 static void
 metrics(struct httpd *h, struct sse_buf *b)
 {
-	prom_family(b, "sse_clients", "gauge", "Streams connected now.");
-	prom_u64(b, "sse_clients", NULL, NULL, 0, (uint64_t)h->nstreams);
-	prom_family(b, "sse_connections_total", "counter",
-	    "Streams opened since the start.");
-	prom_u64(b, "sse_connections_total", NULL, NULL, 0, h->n_streams);
-	prom_family(b, "sse_requests_total", "counter",
-	    "HTTP requests since the start.");
-	prom_u64(b, "sse_requests_total", NULL, NULL, 0, h->n_requests);
-	prom_family(b, "sse_bytes_out_total", "counter",
-	    "Stream bytes sent (events, keepalives).");
-	prom_u64(b, "sse_bytes_out_total", NULL, NULL, 0, h->bytes_out);
-	prom_family(b, "sse_clients_dropped_total", "counter",
-	    "Streams cut off as too slow (they may resume by id).");
-	prom_u64(b, "sse_clients_dropped_total", NULL, NULL, 0, h->n_dropped);
+	prom_one(b, "sse_clients", "gauge", "Streams connected now.",
+	    (uint64_t)h->nstreams);
+	prom_one(b, "sse_connections_total", "counter",
+	    "Streams opened since the start.", h->n_streams);
+	prom_one(b, "sse_requests_total", "counter",
+	    "HTTP requests since the start.", h->n_requests);
+	prom_one(b, "sse_bytes_out_total", "counter",
+	    "Stream bytes sent (events, keepalives).", h->bytes_out);
+	prom_one(b, "sse_clients_dropped_total", "counter",
+	    "Streams cut off as too slow (they may resume by id).",
+	    h->n_dropped);
 	if (h->src.metrics != NULL)
 		h->src.metrics(h->src.ctx, b);
 }

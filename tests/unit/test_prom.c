@@ -26,6 +26,9 @@ test_prom(void)
 	    "# HELP sse_clients clients now\\\\ and\\nthen\n"
 	    "# TYPE sse_clients gauge\n",
 	    "HELP and TYPE, help escaped");
+	prom_one(&b, "sse_up", "gauge", "one", 7);
+	is_buf(&b, "# HELP sse_up one\n# TYPE sse_up gauge\nsse_up 7\n",
+	    "a family of one sample");
 	prom_u64(&b, "sse_events_total", NULL, NULL, 0, 18446744073709551615u);
 	is_buf(&b, "sse_events_total 18446744073709551615\n",
 	    "a counter with no label, the largest");
