@@ -183,7 +183,9 @@ def main():
             s.sendall((START + "\r\n").encode())
             s.settimeout(0.5)
             try:
-                s.recv(65536)
+                if not s.recv(65536):
+                    print("closed")  # dropped, not kept waiting: a failure
+                    return
                 idle.append(s)
             except socket.timeout:
                 print("waits")

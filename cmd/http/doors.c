@@ -59,8 +59,11 @@ pending_end(struct httpd *h, struct pending *p, struct door *to)
 	free(p);
 }
 
-/* Peek at a pending connection's head: route it, drop it, or wait. */
-void
+/*
+ * Peek at a pending connection's head: route it, drop it, or wait.
+ * Returns whether p was handed on or dropped (and so freed).
+ */
+bool
 door_peek(struct httpd *h, struct pending *p, uint32_t events)
 {
 	char b[SMALL_HEAD + 1];
@@ -83,6 +86,7 @@ door_peek(struct httpd *h, struct pending *p, uint32_t events)
 		pending_end(h, p, &h->door[1]);
 	else if (k == 0)
 		pending_end(h, p, NULL);
+	return k != -2;
 }
 
 static void
@@ -114,7 +118,7 @@ pending_add(
 	TAILQ_INSERT_TAIL(&h->pending, p, link);
 	h->npending++;
 	/* The head often came with the connection: look at once. */
-	door_peek(h, p, 0);
+	(void)door_peek(h, p, 0);
 }
 
 /* Drop the connections whose head is overdue. */
@@ -152,6 +156,7 @@ void
 door_accept(struct httpd *h)
 {
 	struct sockaddr_storage addr;
+	struct pending *p;
 	socklen_t alen;
 	int i, fd;
 
@@ -169,9 +174,13 @@ door_accept(struct httpd *h)
 				/*
 				 * Out of descriptors: a connection that has
 				 * sent nothing yet makes room, the oldest
-				 * first, as beyond MAX_PENDING.
+				 * first, as beyond MAX_PENDING. One whose
+				 * head came since it was last looked at (its
+				 * event not yet taken) is handed on instead.
 				 */
-				pending_end(h, TAILQ_FIRST(&h->pending), NULL);
+				p = TAILQ_FIRST(&h->pending);
+				if (!door_peek(h, p, 0))
+					pending_end(h, p, NULL);
 				continue;
 			}
 			if (errno == EMFILE || errno == ENFILE ||

@@ -188,7 +188,7 @@ bool route_token_ok(struct MHD_Connection *, const char *token, bool query);
 /* doors.c */
 int door_open(struct httpd *, struct door *, bool small, unsigned limit);
 void door_accept(struct httpd *);
-void door_peek(struct httpd *, struct pending *, uint32_t events);
+bool door_peek(struct httpd *, struct pending *, uint32_t events);
 void door_expire(struct httpd *, int64_t now);
 void door_close_all(struct httpd *);
 /* Watch one of our own descriptors (told from streams by address). */
