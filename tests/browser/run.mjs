@@ -50,6 +50,13 @@ async function viewer(page) {
     data: tr.children[3].textContent,
   })));
   const lastId = await page.textContent("#last-id");
+  // An id too long for its column (EPOCH-N) is cut on the left: the end
+  // of its text, where the counter is, lies within the cell.
+  const idEnds = await page.$$eval("#rows td.id", (tds) => tds.map((td) => {
+    const s = td.firstElementChild.getBoundingClientRect();
+    const c = td.getBoundingClientRect();
+    return s.right <= c.right + 1;
+  }));
   await page.screenshot({ path: arg });
   await page.fill("#filter", "beta");
   const shown = await page.$$eval("#rows tr:not([hidden])",
@@ -66,6 +73,8 @@ async function viewer(page) {
     return fail("the text filter did not narrow to beta", out);
   if (!rows.some((r) => r.data.includes('"nested": [\n')))
     return fail("JSON data not pretty-printed", out);
+  if (idEnds.length === 0 || idEnds.includes(false))
+    return fail("an id's counter is cut off in its column", { idEnds, ...out });
   console.log(JSON.stringify({ ok: true, ...out }));
 }
 
