@@ -403,6 +403,11 @@ cmd_listen_exec(int argc, char **argv)
 	default:
 		msg_quiet(o.quiet);
 		msg_verbose(o.quiet ? 0 : o.verbose);
+		if (o.retry_http && o.has_body && !o.reconnect &&
+		    !o.no_reconnect)
+			msg_warnx(
+			    "--retry-on-http-error: a request with a body "
+			    "is sent once; --reconnect sends it again");
 		if ((url = listen_check_url(o.url)) == NULL)
 			rc = EXIT_USAGE;
 		else if (o.output == NULL &&

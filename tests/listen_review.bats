@@ -205,3 +205,14 @@ EOF
 	[ "$(hdr 1 Authorization)" = 'Bearer envtok' ]
 	lsn_fails 2 "--oauth2-bearer: cannot read '$T/nope'" --oauth2-bearer "@$T/nope" "$URL"
 }
+
+@test "32: --retry-on-http-error with a request body says that it needs --reconnect" {
+	serve <<'EOF2'
+status 503 Busy
+EOF2
+	run --separate-stderr lsn --retry-on-http-error --json '{}' "$URL"
+	assert_failure 4
+	[[ $stderr == *"--retry-on-http-error: a request with a body is sent once; --reconnect sends it again"* ]] || fail "$stderr"
+	run --separate-stderr lsn -q --retry-on-http-error --json '{}' "$URL"
+	[[ $stderr != *"--reconnect sends"* ]] || fail "$stderr"
+}
