@@ -92,6 +92,10 @@ opt_fsync(void *base, const struct opts_row *row, const char *arg, char *why,
 	return 0;
 }
 
+/* --fsync not given: every second (with --journal). */
+#define FSYNC_UNSET (-2)
+#define FSYNC_DEFAULT_MS 1000
+
 /* The journal's options go together, and not with Redis. */
 static int
 journal_check(const struct serve *s)
@@ -100,6 +104,8 @@ journal_check(const struct serve *s)
 		msg_errx("--journal: the directory is empty");
 	else if (s->journal_dir == NULL && s->journal_export)
 		msg_errx("--journal-export needs --journal");
+	else if (s->journal_dir == NULL && s->fsync_ms != FSYNC_UNSET)
+		msg_errx("--fsync needs --journal");
 	else if (s->journal_dir != NULL && s->redis_url != NULL)
 		msg_errx("--journal and --redis do not go together (Redis "
 			 "keeps the stream)");
@@ -116,7 +122,8 @@ static const struct opts_row serve_rows[] = {
     {OPTS_ROW("input", 0, OPTS_CALL, 0, "KIND"),
 	.help = "lines (default), sse (stdin is an event\n"
 	    "stream), json (one object a line) or none\n"
-	    "(with --redis: only serve the stream)",
+	    "(with --redis: only serve the stream;\n"
+	    "with --publish: only what is published)",
 	.call = opt_word, .id = 'i'},
     {OPTS_ROW("event", 'e', OPTS_STR, SO(event), "TYPE"),
 	.help = "event type of lines input (default message)",
@@ -246,6 +253,8 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	}
 	if (rc == 0 && journal_check(s) == -1)
 		rc = -1;
+	if (s->fsync_ms == FSYNC_UNSET)
+		s->fsync_ms = FSYNC_DEFAULT_MS;
 	if (rc == 0 && s->max_event + 4096 > s->history_bytes) {
 		msg_errx("--history-bytes must exceed --max-event-size by 4K");
 		rc = -1;
@@ -291,7 +300,7 @@ serve_opts(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	s->history_bytes = 64u << 20;
 	s->backlog = 1000;
 	s->max_stall_ms = 10000;
-	s->fsync_ms = 1000;
+	s->fsync_ms = FSYNC_UNSET;
 	s->stopfd = -1;
 	serve_cmd_defaults(s);
 	s->max_topics = 64;

@@ -110,7 +110,7 @@ seg_start(struct serve *s, struct journal *j, uint64_t first)
 
 	jr_seg_name(first, name);
 	fd = openat(
-	    j->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	    j->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	journal_head_put(head, s->epoch, first);
 	if (fd == -1 ||
 	    write(fd, head, sizeof(head)) != (ssize_t)sizeof(head) ||
@@ -236,7 +236,7 @@ mark_open(struct serve *s, struct journal *j)
 	n = snprintf(line, sizeof(line), "%s %s\n", j->boot,
 	    s->fsync_ms == 0 ? "always" : "other");
 	fd = openat(
-	    j->dirfd, "open", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	    j->dirfd, "open", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, line, (size_t)n) != n) {
 		msg_err("--journal: cannot write '%s'", jr_path(j, "open"));
 		if (fd != -1)
@@ -256,7 +256,8 @@ lock_dir(struct journal *j)
 	char pid[32] = "";
 	ssize_t n;
 
-	if (mkdir(j->dir, 0755) == -1 && errno != EEXIST) {
+	/* Events may need the token to be read: the journal is ours alone. */
+	if (mkdir(j->dir, 0700) == -1 && errno != EEXIST) {
 		msg_err("--journal: cannot make '%s'", j->dir);
 		return -1;
 	}
@@ -266,7 +267,7 @@ lock_dir(struct journal *j)
 		return -1;
 	}
 	j->lockfd =
-	    openat(j->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	    openat(j->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (j->lockfd == -1) {
 		msg_err("--journal: cannot open '%s'", jr_path(j, "lock"));
 		return -1;

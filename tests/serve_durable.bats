@@ -280,4 +280,18 @@ restart() {
 		eval "run sse serve $args </dev/null"
 		[ "$status" -eq 2 ] || fail "serve $args: exit $status: $output"
 	done
+	# --fsync says nothing without a journal to sync: refused, not ignored
+	run sse serve --fsync always </dev/null
+	assert_failure 2
+	assert_output --partial -- '--fsync needs --journal'
+}
+
+@test "serve durable: --journal is the server's alone on disk (0700, files 0600): events may need the token" {
+	umask 022
+	serve --journal "$BATS_TEST_TMPDIR/j"
+	feed_sync a
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/j")" = 700 ]
+	for f in "$BATS_TEST_TMPDIR"/j/*; do
+		[ "$(stat -c %a "$f")" = 600 ] || fail "$f: $(stat -c %a "$f")"
+	done
 }
