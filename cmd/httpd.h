@@ -162,7 +162,7 @@ struct httpd_source {
 	 * names[0..n) (valid names), from /events/NAME or ?topic=; as open.
 	 */
 	void *(*open_topics)(void *ctx, const char *const *names, size_t n,
-	    const char *last_id, int *status);
+	    struct httpd_open *o);
 	/* Optional: the source's own samples for GET /metrics. */
 	void (*metrics)(void *ctx, struct sse_buf *out);
 	/*

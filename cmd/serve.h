@@ -192,10 +192,18 @@ void serve_metrics(void *ctx, struct sse_buf *);
 /* serve_topic.c: the named topics, each a log of its own. */
 int serve_topic_emit(struct serve *, const char *name, size_t len,
     struct sse_event *, char *idbuf, size_t idsz, const char **why);
-void *serve_topics_open(void *ctx, const char *const *names, size_t n,
-    const char *last_id, int *status);
+void *serve_topics_open(
+    void *ctx, const char *const *names, size_t n, struct httpd_open *);
 ssize_t serve_topics_read(struct serve *, void *client, char *, size_t);
-void serve_topics_close(void *client);
+void serve_topics_close(struct serve *, void *client);
+/* A publish request holds the topics it names (NULL: too many) until
+ * it is done, so that none is freed or missing half-way. */
+struct topic *serve_topic_hold(struct serve *, const char *name, size_t);
+void serve_topic_unhold(struct serve *, struct topic *);
+/* Under mu: input ended (serve_hub.c); /metrics' totals (serve_pub.c). */
+void serve_topics_end(struct serve *);
+void serve_topics_sum(
+    struct serve *, uint64_t *in, uint64_t *held, uint64_t *bytes);
 void serve_topics_release(struct serve *);
 void serve_topics_metrics(struct serve *, struct sse_buf *);
 ssize_t serve_src_read(

@@ -150,8 +150,10 @@ hub_append(struct serve *s, const struct sse_buf *batch,
 			msg_warnx("an event of %zu bytes does not fit in "
 				  "--history-bytes, skipped",
 			    pend[i].len);
-	if (end)
+	if (end) {
 		s->ended = true;
+		serve_topics_end(s);
+	}
 	wake = s->waiters || end;
 	s->waiters = false;
 	pthread_mutex_unlock(&s->mu);

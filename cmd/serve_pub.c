@@ -187,6 +187,7 @@ serve_metrics(void *ctx, struct sse_buf *b)
 	in = s->log.next - 1; /* the first is 1 */
 	held = s->log.next - s->log.first;
 	bytes = s->log.head - s->log.tail;
+	serve_topics_sum(s, &in, &held, &bytes); /* from any source */
 	found = s->n_resumed;
 	missed = s->n_lost;
 	published = s->n_published;
@@ -315,29 +316,95 @@ serve_publish(void *ctx, struct httpd_pub *p)
 	return 1;
 }
 
-/* The input thread: emit one request's events, keep their ids in b. */
-static void
+/* Event i's topic: its own, else the request's (NULL: /events). */
+static const char *
+topic_of(struct pubjob *job, size_t i, struct sse_event *ev, size_t *tlen)
+{
+	const char *topic;
+
+	pub_get(&job->parsed, i, ev, &topic, tlen);
+	if (topic == NULL && job->p->topic != NULL) {
+		topic = job->p->topic;
+		*tlen = strlen(topic);
+	}
+	return topic;
+}
+
+/*
+ * The input thread: hold every topic the request names, made if need be,
+ * before any event is published: a topic over --max-topics refuses the
+ * whole request (409, naming its line), and nothing of it is published.
+ * Returns how many of held[] are held, or -1 after answering into b.
+ */
+static long
+hold_topics(
+    struct serve *s, struct pubjob *job, struct topic **held, struct sse_buf *b)
+{
+	struct sse_event ev;
+	const char *topic;
+	char why[128];
+	size_t i, tlen, n = 0;
+
+	for (i = 0; i < job->parsed.n; i++) {
+		if ((topic = topic_of(job, i, &ev, &tlen)) == NULL)
+			continue;
+		if ((held[n] = serve_topic_hold(s, topic, tlen)) != NULL) {
+			n++;
+			continue;
+		}
+		while (n > 0)
+			serve_topic_unhold(s, held[--n]);
+		snprintf(why, sizeof(why),
+		    "too many topics (--max-topics): cannot make '%.*s'",
+		    (int)tlen, topic);
+		sse_buf_addstr(b, "{\"error\":");
+		sse_json_str(b, why, strlen(why));
+		if (job->parsed.ev[i].line > 0)
+			sse_buf_addf(
+			    b, ",\"line\":%lu", job->parsed.ev[i].line);
+		sse_buf_addstr(b, "}\n");
+		return -1;
+	}
+	return (long)n;
+}
+
+/*
+ * The input thread: emit one request's events, keep their ids in b; the
+ * answer's status.
+ */
+static int
 emit_job(struct serve *s, struct pubjob *job, struct sse_buf *b)
 {
 	struct sse_event ev;
 	char idbuf[SERVE_ID_MAX > 72 ? SERVE_ID_MAX : 72];
+	struct topic **held;
 	const char *topic, *why = NULL;
 	size_t tlen;
+	uint64_t done = 0;
+	long nheld;
 	bool own;
 
+	if ((held = calloc(job->parsed.n + 1, sizeof(*held))) == NULL) {
+		sse_buf_addstr(b, "{\"error\":\"out of memory\"}\n");
+		return 503;
+	}
+	if ((nheld = hold_topics(s, job, held, b)) == -1) {
+		free(held);
+		return 409;
+	}
 	sse_buf_addstr(b, "{\"ids\":[");
 	for (size_t i = 0; i < job->parsed.n; i++) {
-		pub_get(&job->parsed, i, &ev, &topic, &tlen);
-		if (topic == NULL && job->p->topic != NULL) {
-			topic = job->p->topic;
-			tlen = strlen(topic);
-		}
-		if (topic != NULL) { /* a topic's own log and ids */
-			if (i > 0)
-				sse_buf_addch(b, ',');
+		if (i > 0)
+			sse_buf_addch(b, ',');
+		if ((topic = topic_of(job, i, &ev, &tlen)) != NULL) {
+			/* a topic's own log and ids */
 			if (serve_topic_emit(s, topic, tlen, &ev, idbuf,
-				sizeof(idbuf), &why) == -1 ||
-			    !ev.has_id)
+				sizeof(idbuf), &why) == -1) {
+				sse_buf_addstr(b, "null");
+				continue;
+			}
+			done++;
+			if (!ev.has_id)
 				sse_buf_addstr(b, "null");
 			else
 				sse_json_str(b, idbuf, strlen(idbuf));
@@ -345,28 +412,25 @@ emit_job(struct serve *s, struct pubjob *job, struct sse_buf *b)
 		}
 		own = ev.has_id;
 		if (serve_input_emit(s, &ev) == -1) {
-			sse_buf_addstr(b, i > 0 ? ",null" : "null");
+			sse_buf_addstr(b, "null");
 			continue;
 		}
-		if (i > 0)
-			sse_buf_addch(b, ',');
-		if (own) {
+		done++;
+		if (own)
 			sse_json_str(b, ev.id, ev.id_len);
-		} else if (s->ids) {
+		else if (s->ids)
 			sse_json_str(b, idbuf, serve_id(s, s->seq, idbuf));
-		} else {
+		else
 			sse_buf_addstr(b, "null");
-		}
 	}
-	sse_buf_addstr(b, "]");
-	if (why != NULL && strncmp(why, "too many", 8) == 0) {
-		sse_buf_addstr(b, ",\"error\":");
-		sse_json_str(b, why, strlen(why));
-	}
-	sse_buf_addstr(b, "}\n");
+	sse_buf_addstr(b, "]}\n");
+	while (nheld > 0)
+		serve_topic_unhold(s, held[--nheld]);
+	free(held);
 	pthread_mutex_lock(&s->mu);
-	s->n_published += job->parsed.n;
+	s->n_published += done;
 	pthread_mutex_unlock(&s->mu);
+	return 200;
 }
 
 /* The input thread: take the queued requests, in order. */
@@ -387,8 +451,7 @@ serve_pub_take(struct serve *s)
 	STAILQ_FOREACH(job, &q, link)
 	{
 		sse_buf_reset(&b);
-		emit_job(s, job, &b);
-		set_answer(job->p, 200, &b);
+		set_answer(job->p, emit_job(s, job, &b), &b);
 	}
 	/* In the log before anyone is answered. */
 	hub_flush(s, false);

@@ -33,6 +33,7 @@ struct topic {
 	char name[SSE_TOPIC_MAX + 1];
 	struct evlog log;
 	uint64_t seq;
+	long holds; /* its subscribers, and publish requests naming it */
 };
 
 struct sub {
@@ -85,6 +86,83 @@ topic_get(struct serve *s, const char *name, size_t len, bool make)
 	s->topics = nt;
 	s->topics[s->ntopics++] = t;
 	return t;
+}
+
+/*
+ * Under mu: one hold on t less. A topic that no one holds and that never
+ * had an event (subscribers made it) is freed: subscribers must not use
+ * up --max-topics. One with events stays, for its history.
+ */
+static void
+topic_unhold(struct serve *s, struct topic *t)
+{
+	size_t i;
+
+	if (--t->holds > 0 || t->log.next > 1)
+		return;
+	for (i = 0; i < s->ntopics && s->topics[i] != t; i++)
+		;
+	if (i == s->ntopics)
+		return;
+	s->topics[i] = s->topics[--s->ntopics];
+	evlog_release(&t->log);
+	free(t);
+}
+
+struct topic *
+serve_topic_hold(struct serve *s, const char *name, size_t len)
+{
+	struct topic *t;
+
+	pthread_mutex_lock(&s->mu);
+	if ((t = topic_get(s, name, len, true)) != NULL)
+		t->holds++;
+	pthread_mutex_unlock(&s->mu);
+	return t;
+}
+
+void
+serve_topic_unhold(struct serve *s, struct topic *t)
+{
+	pthread_mutex_lock(&s->mu);
+	topic_unhold(s, t);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/*
+ * Under mu, input has ended: with --id none, each topic that has events
+ * ends with a bare "id: EPOCH-end", as /events does (serve_input.c), so
+ * that a client that reconnects is answered 204, not sent the backlog
+ * again. With ids, a client's last id already says it has everything.
+ */
+void
+serve_topics_end(struct serve *s)
+{
+	struct sse_buf b = SSE_BUF_INIT;
+	char id[SERVE_ID_MAX];
+	size_t len = serve_id(s, 0, id), id_at = 0;
+
+	if (s->ids || s->ntopics == 0 ||
+	    sse_serialize_id(&b, id, len, &id_at) != SSE_OK) {
+		sse_buf_release(&b);
+		return;
+	}
+	for (size_t i = 0; i < s->ntopics; i++)
+		if (s->topics[i]->log.next > 1)
+			(void)evlog_append(
+			    &s->topics[i]->log, b.p, b.len, b.p + id_at, len);
+	sse_buf_release(&b);
+}
+
+/* Under mu: what the topics add to /metrics' totals. */
+void
+serve_topics_sum(struct serve *s, uint64_t *in, uint64_t *held, uint64_t *bytes)
+{
+	for (size_t i = 0; i < s->ntopics; i++) {
+		*in += s->topics[i]->log.next - 1;
+		*held += evlog_count(&s->topics[i]->log);
+		*bytes += s->topics[i]->log.head - s->topics[i]->log.tail;
+	}
 }
 
 void
@@ -169,65 +247,123 @@ vector_id(const char *v, const char *name, char *id, size_t idsz)
 	return false;
 }
 
+/*
+ * Under mu: where sub i of c starts. Without an id, the backlog. With
+ * one: a single topic's own id; a multi-topic id ("b:7 a:5") names each
+ * topic's place, and a topic it does not name (none of it was sent yet)
+ * starts at the oldest event held. An id that is not held, names none of
+ * the topics, or has a NUL in it (no id we sent) is lost: everything
+ * held, after the loss signal, as on /events. Returns whether lost.
+ */
+static bool
+sub_start(struct serve *s, struct tclient *c, size_t i,
+    const struct httpd_open *op, bool named)
+{
+	struct sub *sb = &c->sub[i];
+	char id[ID_MAX + 1];
+	const char *want = NULL;
+
+	if (op->last_id == NULL || op->last_len == 0) {
+		sb->cursor = evlog_backlog(&sb->t->log, (size_t)s->backlog);
+		return false;
+	}
+	if (c->n == 1)
+		want = op->last_id;
+	else if (vector_id(op->last_id, sb->t->name, id, sizeof(id)))
+		want = id;
+	if (memchr(op->last_id, 0, op->last_len) != NULL ||
+	    (want == NULL && !named) ||
+	    (want != NULL &&
+		evlog_find_id(&sb->t->log, want, strlen(want), &sb->cursor) ==
+		    -1)) {
+		sb->cursor = evlog_backlog(&sb->t->log, SIZE_MAX);
+		return true;
+	}
+	if (want == NULL) { /* not named: nothing of it was sent */
+		sb->cursor = evlog_backlog(&sb->t->log, SIZE_MAX);
+		return false;
+	}
+	snprintf(sb->last, sizeof(sb->last), "%s", want);
+	return false;
+}
+
+/* Whether a multi-topic id names any of c's topics. */
+static bool
+names_any(const struct tclient *c, const char *v)
+{
+	char id[ID_MAX + 1];
+
+	for (size_t i = 0; i < c->n; i++)
+		if (vector_id(v, c->sub[i].t->name, id, sizeof(id)))
+			return true;
+	return false;
+}
+
+/* Under mu: c's topics held so far (the first n), given back. */
+static void
+unhold_subs(struct serve *s, struct tclient *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		topic_unhold(s, c->sub[i].t);
+}
+
 void *
-serve_topics_open(void *ctx, const char *const *names, size_t n,
-    const char *last_id, int *status)
+serve_topics_open(
+    void *ctx, const char *const *names, size_t n, struct httpd_open *op)
 {
 	struct serve *s = ctx;
 	struct tclient *c;
-	struct sub *sb;
-	char id[ID_MAX + 1];
-	const char *want;
-	bool lost = false;
+	bool lost = false, named, caught_up = true;
 	size_t i;
 
-	*status = 400;
+	op->status = 400;
 	if (n == 0 || n > MAX_SUB || (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->kind = CLIENT_TOPICS;
 	c->n = n;
-	sse_buf_init(&c->out, 0);
-	sse_buf_init(&c->event, 0);
 	pthread_mutex_lock(&s->mu);
 	for (i = 0; i < n; i++) {
-		sb = &c->sub[i];
-		if ((sb->t = topic_get(s, names[i], strlen(names[i]), true)) ==
-		    NULL) {
+		if ((c->sub[i].t = topic_get(
+			 s, names[i], strlen(names[i]), true)) == NULL) {
+			unhold_subs(s, c, i);
 			pthread_mutex_unlock(&s->mu);
 			free(c);
-			*status = 503;
+			op->status = 503;
 			return NULL;
 		}
-		want = NULL;
-		if (last_id != NULL && *last_id != '\0') {
-			if (n == 1)
-				want = last_id;
-			else if (vector_id(last_id, names[i], id, sizeof(id)))
-				want = id;
-		}
-		if (want == NULL ||
-		    evlog_find_id(
-			&sb->t->log, want, strlen(want), &sb->cursor) == -1) {
-			/* Unknown: a new client's backlog (no sse-lost). */
-			sb->cursor = evlog_backlog(&sb->t->log,
-			    want == NULL ? (size_t)s->backlog : SIZE_MAX);
-			if (want != NULL) {
-				s->n_lost++;
-				lost = true;
-			}
-		} else {
-			s->n_resumed++;
-		}
-		if (want != NULL)
-			snprintf(sb->last, sizeof(sb->last), "%s", want);
+		c->sub[i].t->holds++;
+	}
+	named = n == 1 ||
+	    (op->last_id != NULL &&
+		memchr(op->last_id, 0, op->last_len) == NULL &&
+		names_any(c, op->last_id));
+	for (i = 0; i < n; i++) {
+		if (sub_start(s, c, i, op, named))
+			lost = true;
+		if (c->sub[i].cursor != evlog_head(&c->sub[i].t->log))
+			caught_up = false;
+	}
+	if (op->last_id != NULL && op->last_len > 0) /* for GET /metrics */
+		lost ? s->n_lost++ : s->n_resumed++;
+	if (s->ended && !lost && caught_up && op->last_id != NULL &&
+	    op->last_len > 0) {
+		/* Everything was sent and input is over: stop reconnecting. */
+		unhold_subs(s, c, n);
+		pthread_mutex_unlock(&s->mu);
+		free(c);
+		op->status = 204;
+		return NULL;
 	}
 	pthread_mutex_unlock(&s->mu);
+	sse_buf_init(&c->out, 0);
+	sse_buf_init(&c->event, 0);
 	sse_buf_init(&c->pre, 0);
 	if (s->retry >= 0)
 		sse_serialize_retry(&c->pre, s->retry);
 	/* As on /events: what came between the id and now is gone. */
+	op->lost = lost;
 	if (lost)
-		sse_serialize_lost(&c->pre, last_id, strlen(last_id));
+		sse_serialize_lost(&c->pre, op->last_id, op->last_len);
 	return c;
 }
 
@@ -372,16 +508,22 @@ serve_topics_read(struct serve *s, void *client, char *buf, size_t max)
 	}
 	pthread_mutex_lock(&s->mu);
 	n = c->n == 1 ? read_one(&c->sub[0], buf, max) : read_many(c, buf, max);
-	if (n == 0)
+	if (n == 0 && s->ended)
+		n = HTTPD_END; /* input is over: as on /events */
+	else if (n == 0)
 		s->waiters = true; /* the next append must wake it */
 	pthread_mutex_unlock(&s->mu);
 	return n;
 }
 
 void
-serve_topics_close(void *client)
+serve_topics_close(struct serve *s, void *client)
 {
 	struct tclient *c = client;
+
+	pthread_mutex_lock(&s->mu);
+	unhold_subs(s, c, c->n);
+	pthread_mutex_unlock(&s->mu);
 
 	sse_buf_release(&c->out);
 	sse_buf_release(&c->event);
@@ -403,7 +545,7 @@ void
 serve_src_close(void *ctx, void *client)
 {
 	if (*(int *)client == CLIENT_TOPICS)
-		serve_topics_close(client);
+		serve_topics_close(ctx, client);
 	else
 		hub_close(ctx, client);
 }

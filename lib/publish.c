@@ -137,6 +137,7 @@ add(struct pub *p, unsigned long line, const struct sse_event *ev,
 	e->topic_len = topic != NULL ? topic_len : 0;
 	e->has_id = ev->has_id;
 	e->retry = ev->retry;
+	e->line = line;
 	if (sse_buf_add(&p->arena, ev->type, ev->type_len) == -1 ||
 	    sse_buf_add(&p->arena, ev->data, ev->data_len) == -1 ||
 	    sse_buf_add(&p->arena, ev->id, e->id_len) == -1 ||

@@ -58,6 +58,7 @@ struct pub_event {
 	size_t topic_off, topic_len; /* topic_len 0: the request's topic */
 	bool has_id;
 	int64_t retry;
+	unsigned long line; /* the body's line it came from; 0: SSE body */
 };
 
 struct pub {

@@ -68,8 +68,9 @@ pub() { curl -sf --max-time 5 "$@"; }
 	assert_output 400
 	pub -d x "http://127.0.0.1:$PORT/events/one" >/dev/null
 	pub -d x "http://127.0.0.1:$PORT/events/two" >/dev/null
-	run pub -d x "http://127.0.0.1:$PORT/events/three"
-	assert_output '{"ids":[null],"error":"too many topics (--max-topics)"}'
+	run curl -s -w ' %{http_code}' --max-time 2 -d x "http://127.0.0.1:$PORT/events/three"
+	assert_output "{\"error\":\"too many topics (--max-topics): cannot make 'three'\",\"line\":1}
+ 409"
 	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/events/four"
 	assert_output 503
 }
@@ -121,4 +122,112 @@ pub() { curl -sf --max-time 5 "$@"; }
 	wait_port "$port"
 	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/events/x"
 	assert_output 404
+}
+
+@test "topics: an id of none of the topics, or with a NUL, gets sse-lost; one naming some resumes them (#17)" {
+	serve --publish
+	pub -d a1 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	pub -d b1 "http://127.0.0.1:$PORT/events/b" >/dev/null
+	local id
+	for id in 'zz:1' 'garbage'; do
+		run get -D - -H "Last-Event-ID: $id" '/events?topic=a&topic=b'
+		assert_line 'event: sse-lost'
+		assert_line --partial 'Last-Event-ID: earliest'
+		assert_line 'data: a1'
+		assert_line 'data: b1'
+	done
+	run get -H 'Last-Event-ID: a:999 b:1' '/events?topic=a&topic=b'
+	assert_line 'event: sse-lost'
+	assert_line 'data: a1'
+	refute_line 'data: b1'
+	run get '/events/a?lastEventId=1%00evil'
+	assert_line 'event: sse-lost'
+	assert_line 'data: a1'
+	# b not named: nothing of it was sent yet, so all of it, no signal
+	run get -H 'Last-Event-ID: a:1' '/events?topic=a&topic=b'
+	assert_output "$(printf 'id: b:1 a:1\ndata: b1\n')"
+}
+
+@test "topics: their streams end at the end of input, and a client with everything gets 204 (#22)" {
+	serve --input json
+	feed '{"topic":"a","data":"a1"}' '{"topic":"b","data":"b1"}' '{"topic":"a","data":"a2"}'
+	until_has /events/a 'a2'
+	bg_get "$BATS_TEST_TMPDIR/one" -H 'Last-Event-ID: 2' /events/a
+	local one=$BG_PID
+	bg_get "$BATS_TEST_TMPDIR/two" '/events?topic=a&topic=b'
+	local two=$BG_PID
+	sleep 0.3
+	end_input
+	wait_exit "$one"
+	[ "$WAITED" -eq 0 ] # ended, not timed out
+	wait_exit "$two"
+	[ "$WAITED" -eq 0 ]
+	run grep -c '^data: ' "$BATS_TEST_TMPDIR/two"
+	assert_output 3
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Last-Event-ID: 2' "http://127.0.0.1:$PORT/events/a"
+	assert_output 204
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Last-Event-ID: a:2 b:1' "http://127.0.0.1:$PORT/events?topic=a&topic=b"
+	assert_output 204
+	run sse listen -f '{data}\n' "http://127.0.0.1:$PORT/events/a"
+	assert_success
+	assert_output "$(printf 'a1\na2')"
+}
+
+@test "topics: with --id none, the end of input ends a topic too: no backlog again on reconnect (#22)" {
+	serve --input json --id none
+	feed '{"topic":"a","data":"a1"}' '{"topic":"a","data":"a2"}'
+	until_has /events/a 'a2'
+	end_input
+	run timeout 10 sse listen -f '{data}\n' --retry-delay 0.1 "http://127.0.0.1:$PORT/events/a"
+	assert_success
+	assert_output "$(printf 'a1\na2')"
+}
+
+@test "topics: a topic named twice is followed once (#16)" {
+	serve --publish
+	pub -d a1 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	run get '/events?topic=a&topic=a'
+	assert_output "$(printf 'id: 1\ndata: a1\n')"
+	run get '/events/a?topic=a&topic=b'
+	assert_output "$(printf 'id: a:1\ndata: a1\n')"
+}
+
+@test "topics: a publish over --max-topics is refused whole, naming the line; /metrics counts topic events (#18)" {
+	serve --publish --max-topics 2
+	pub -d x "http://127.0.0.1:$PORT/events/a" >/dev/null
+	pub -d x "http://127.0.0.1:$PORT/events/b" >/dev/null
+	run curl -s -w ' %{http_code}' --max-time 2 -H 'Content-Type: application/json' --data-binary \
+		$'{"topic":"a","data":"1"}\n{"topic":"zzz","data":"2"}\n{"topic":"b","data":"3"}' \
+		"http://127.0.0.1:$PORT/events"
+	assert_output "{\"error\":\"too many topics (--max-topics): cannot make 'zzz'\",\"line\":2}
+ 409"
+	run get /events/a
+	assert_output "$(printf 'id: 1\ndata: x\n')"
+	run get /events/b
+	assert_output "$(printf 'id: 1\ndata: x\n')"
+	pub -d m "http://127.0.0.1:$PORT/events" >/dev/null
+	run sh -c "curl -sf --max-time 2 http://127.0.0.1:$PORT/metrics | /usr/bin/python3 '$TESTS_DIR/prom_check.py'"
+	assert_success
+	assert_line 'sse_events_in_total{} 3 counter'
+	assert_line 'sse_events_published_total{} 3 counter'
+	assert_line 'sse_history_events{} 3 gauge'
+}
+
+@test "topics: subscribers cannot use up --max-topics: an empty topic goes with its last subscriber (#20)" {
+	serve --publish --max-topics 3
+	local t
+	for t in x y z; do
+		curl -s -m 0.3 "http://127.0.0.1:$PORT/events/$t" || true
+	done
+	local tries=50
+	until curl -sf --max-time 2 "http://127.0.0.1:$PORT/metrics" | grep -qx 'sse_topics 0'; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || break
+		sleep 0.1
+	done
+	run pub -d hello "http://127.0.0.1:$PORT/events/build"
+	assert_output '{"ids":["1"]}'
+	# a topic with events stays, followed or not
+	run curl -sf --max-time 2 "http://127.0.0.1:$PORT/metrics"
+	assert_line 'sse_topics 1'
 }

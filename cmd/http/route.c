@@ -260,10 +260,14 @@ topic_arg(
 	(void)kind;
 	if (strcmp(key, "topic") != 0)
 		return MHD_YES;
+	value = value != NULL ? value : "";
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i], value) == 0)
+			return MHD_YES; /* named twice: followed once */
 	if (t->n == TOPICS_MAX)
 		t->too_many = true;
 	else
-		t->v[t->n++] = value != NULL ? value : "";
+		t->v[t->n++] = value;
 	return MHD_YES;
 }
 
@@ -275,6 +279,7 @@ open_stream(struct httpd *h, struct MHD_Connection *mc, const char *url,
 	int *status = &op->status;
 	struct topics t = {.n = 0};
 	const char *bad;
+	void *client;
 	size_t i;
 
 	if (url[7] == '/')
@@ -299,7 +304,10 @@ open_stream(struct httpd *h, struct MHD_Connection *mc, const char *url,
 			return NULL;
 		}
 	*why = "cannot follow that topic (--max-topics)\n";
-	return h->src.open_topics(h->src.ctx, t.v, t.n, op->last_id, status);
+	if ((client = h->src.open_topics(h->src.ctx, t.v, t.n, op)) == NULL &&
+	    *status == MHD_HTTP_NO_CONTENT)
+		*why = "";
+	return client;
 }
 
 static enum MHD_Result
