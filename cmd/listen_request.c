@@ -2,6 +2,7 @@
  * sse listen: the request. Options become curl_easy_setopt() calls once;
  * the header list is rebuilt for each attempt, since Last-Event-ID changes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,19 +140,30 @@ on_closesocket(void *ctx, curl_socket_t fd)
  * -vv: libcurl's trace, each line made safe for a terminal. The response
  * headers are left to the header callback, which shows them with -v.
  */
-/* A request header whose value is a secret: never shown, even with -vv. */
+/*
+ * A request header whose value is a secret: never shown, even with -vv.
+ * Besides Authorization and Cookie, the API keys of -H (X-Api-Key,
+ * X-Auth-Token, ...) by a word in their name.
+ */
 static bool
 secret(const char *p, size_t n)
 {
-	static const char *const names[] = {
-	    "authorization:", "proxy-authorization:", "cookie:"};
+	static const char *const words[] = {
+	    "auth", "cookie", "key", "token", "secret", "session", "pass"};
+	const char *colon = memchr(p, ':', n);
+	char name[128];
 	size_t i, k;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		k = strlen(names[i]);
-		if (n >= k && strncasecmp(p, names[i], k) == 0)
+	/* Not the request line: a header's name has no space. */
+	if (colon == NULL || (k = (size_t)(colon - p)) >= sizeof(name) ||
+	    memchr(p, ' ', k) != NULL)
+		return false;
+	for (i = 0; i < k; i++)
+		name[i] = (char)tolower((unsigned char)p[i]);
+	name[k] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(name, words[i]) != NULL)
 			return true;
-	}
 	return false;
 }
 

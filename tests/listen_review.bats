@@ -216,3 +216,16 @@ EOF2
 	run --separate-stderr lsn -q --retry-on-http-error --json '{}' "$URL"
 	[[ $stderr != *"--reconnect sends"* ]] || fail "$stderr"
 }
+
+@test "19: -vv never shows an API key header either (X-Api-Key, X-Auth-Token)" {
+	serve <<'EOF2'
+send "data: x\n\n"
+EOF2
+	run --separate-stderr lsn -vv --no-reconnect -f data -H 'X-Api-Key: KEY1' \
+		-H 'X-Auth-Token: KEY2' -H 'X-Plain: shown' "${URL}keys:1"
+	assert_success
+	[[ $stderr == *"X-Api-Key: <redacted>"* && $stderr == *"X-Auth-Token: <redacted>"* ]] || fail "$stderr"
+	[[ $stderr == *"X-Plain: shown"* && $stderr == *"GET /keys:1 HTTP"* ]] || fail "$stderr"
+	[[ $stderr != *KEY1* && $stderr != *KEY2* ]] || fail "a secret shown: $stderr"
+	[ "$(hdr 1 X-Api-Key)" = KEY1 ]
+}
