@@ -38,6 +38,21 @@ gone() {
 	done
 }
 
+# cmd_pids: the pids the command printed as its first event's data.
+cmd_pids() {
+	until_has /events '^data: [0-9]'
+	get /events | sed -n 's/^data: \([0-9 ]*\)$/\1/p' | head -1
+}
+
+# term_all_gone PID...: SIGTERM to sse, which exits 0, and every PID is gone.
+term_all_gone() {
+	local pid
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	[ "$WAITED" -eq 0 ]
+	for pid in "$@"; do gone "$pid"; done
+}
+
 @test "serve -- CMD: its stdout lines are events, its exit the last one" {
 	serve_cmd --exit-on-eof -- sh -c 'sleep 0.5; printf "one\ntwo\nno end"'
 	bg_get "$BATS_TEST_TMPDIR/a" /events
@@ -158,39 +173,28 @@ print("two")'
 
 @test "serve -- CMD: SIGTERM to sse stops the command by SIGTERM" {
 	serve_cmd -- sh -c 'echo $$; exec sleep 60'
-	until_has /events '^data: [0-9]'
 	local pid
-	pid=$(get /events | sed -n 's/^data: \([0-9]*\)$/\1/p')
+	pid=$(cmd_pids)
 	kill -0 "$pid"
-	kill -TERM "$SRV"
-	wait_exit "$SRV"
-	[ "$WAITED" -eq 0 ]
-	gone "$pid"
+	term_all_gone "$pid"
 }
 
 @test "serve -- CMD: a command that ignores SIGTERM gets SIGKILL after --kill-after, its children too" {
 	serve_cmd --kill-after 0.3 -- sh -c 'trap "" TERM; sleep 60 & echo $$ $!; wait'
-	until_has /events '^data: [0-9]'
 	local pids
-	pids=$(get /events | sed -n 's/^data: \([0-9 ]*\)$/\1/p')
-	kill -TERM "$SRV"
-	wait_exit "$SRV"
-	[ "$WAITED" -eq 0 ]
-	for pid in $pids; do gone "$pid"; done
+	pids=$(cmd_pids)
+	# shellcheck disable=SC2086 # two pids
+	term_all_gone $pids
 }
 
 @test "serve -- CMD: what the command started and left behind, ignoring SIGTERM and SIGHUP, gets SIGKILL after --kill-after too" {
 	# sh exits at SIGTERM; its child ignores TERM and HUP and stays in the
 	# group: the wrapper case (sh -c, npm start, make)
 	serve_cmd --kill-after 0.3 -- sh -c 'sh -c "trap \"\" TERM HUP; echo \$\$; while :; do sleep 0.1; done" & wait'
-	until_has /events '^data: [0-9]'
 	local pid
-	pid=$(get /events | sed -n 's/^data: \([0-9]*\)$/\1/p')
+	pid=$(cmd_pids)
 	kill -0 "$pid"
-	kill -TERM "$SRV"
-	wait_exit "$SRV"
-	[ "$WAITED" -eq 0 ]
-	gone "$pid"
+	term_all_gone "$pid"
 }
 
 @test "serve -- CMD: sse killed by SIGKILL takes the command with it" {
