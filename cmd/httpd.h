@@ -180,6 +180,12 @@ struct httpd_source {
 	const char *also_method, *also_path;
 	const char *const *also_headers;
 	size_t also_nheaders;
+	/*
+	 * httpd_start() prints nothing: the caller calls httpd_announce()
+	 * once it has what else it needs (serve's command started), so a
+	 * server about to fail is never announced.
+	 */
+	bool announce_later;
 };
 
 struct httpd;
@@ -192,6 +198,8 @@ struct httpd;
  */
 int httpd_start(
     struct httpd **, const struct httpd_opts *, const struct httpd_source *);
+/* The "sse: serving" lines, with the source's announce_later. */
+void httpd_announce(struct httpd *);
 /*
  * Run the loop until SIGINT or SIGTERM (call with both blocked in every
  * thread, e.g. httpd_block_signals() before starting threads), or until

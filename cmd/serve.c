@@ -357,7 +357,8 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 	    .open_topics = serve_topics_open,
 	    .publish = ho->publish ? serve_publish : NULL,
 	    .metrics = serve_metrics,
-	    .lost = hub_lost};
+	    .lost = hub_lost,
+	    .announce_later = s->cmd.argv != NULL};
 	pthread_t tid;
 	uint64_t one = 1;
 	int rc;
@@ -372,8 +373,12 @@ serve_run(struct serve *s, const struct httpd_opts *ho)
 		return rc;
 	if ((rc = httpd_start(&s->h, ho, &src)) != 0)
 		return rc;
-	if (s->cmd.argv != NULL && serve_cmd_start(s) == -1)
-		return EXIT_ERROR;
+	/* The URL only for a server that runs: the command first. */
+	if (s->cmd.argv != NULL) {
+		if (serve_cmd_start(s) == -1)
+			return EXIT_ERROR;
+		httpd_announce(s->h);
+	}
 	if (s->redis != NULL && serve_redis_start(s) == -1)
 		return EXIT_ERROR;
 	if ((s->stopfd = eventfd(0, EFD_CLOEXEC)) == -1 ||

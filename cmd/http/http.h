@@ -139,6 +139,7 @@ struct httpd {
 	TAILQ_HEAD(, pubreq) pubs; /* publish requests suspended */
 	TAILQ_HEAD(, conn) streams; /* every stream */
 	int64_t lost_at; /* when stream_check_lost is due next */
+	char url[128]; /* "http://HOST:PORT/", as announced */
 	atomic_bool pub_wake; /* set by httpd_pub_done() */
 	/* For GET /metrics (loop thread only). */
 	uint64_t n_requests, n_streams, n_dropped, bytes_out;

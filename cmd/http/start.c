@@ -212,6 +212,13 @@ say_how(struct httpd *h, const char *url)
 		    url);
 }
 
+void
+httpd_announce(struct httpd *h)
+{
+	fprintf(stderr, "sse: serving %s\n", h->url);
+	say_how(h, h->url);
+}
+
 int
 httpd_start(struct httpd **out, const struct httpd_opts *o,
     const struct httpd_source *src)
@@ -250,8 +257,9 @@ httpd_start(struct httpd **out, const struct httpd_opts *o,
 		    h->tls ? " (check the TLS certificate and key)" : "");
 		goto fail;
 	}
-	fprintf(stderr, "sse: serving %s\n", url);
-	say_how(h, url);
+	snprintf(h->url, sizeof(h->url), "%s", url);
+	if (!src->announce_later)
+		httpd_announce(h);
 	*out = h;
 	return 0;
 fail:
