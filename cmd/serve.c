@@ -188,6 +188,7 @@ serve_opts_help(char *out, size_t outsz)
 	    {serve_topic_rows, serve_topic_nrows, NULL},
 	    {httpd_rows, httpd_nrows, NULL},
 	    {serve_pub_rows, serve_pub_nrows, NULL},
+	    {serve_secret_rows, serve_secret_nrows, NULL},
 	    OPTS_TABLE(help_rows, NULL),
 	};
 	size_t i, n = 0;
@@ -211,6 +212,7 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	    {serve_topic_rows, serve_topic_nrows, s},
 	    {httpd_rows, httpd_nrows, ho},
 	    {serve_pub_rows, serve_pub_nrows, ho},
+	    {serve_secret_rows, serve_secret_nrows, s},
 	    OPTS_TABLE(help_rows, s),
 	};
 	struct opts_parse p;

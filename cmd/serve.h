@@ -70,6 +70,8 @@ struct serve {
 	int64_t fsync_ms; /* --fsync: 0 always, -1 never, else a period */
 	bool journal_export; /* --journal-export */
 	char pubtok[256]; /* --publish-token-file's token */
+	const char *token_file, *metrics_token_file;
+	char subtok[256], mettok[256]; /* their tokens */
 
 	/* shared with the HTTP thread, under mu */
 	pthread_mutex_t mu;
@@ -181,6 +183,8 @@ void serve_cmd_release(struct serve *);
 /* serve_pub.c: POST /events (--publish), and the hub's metrics. */
 extern const struct opts_row serve_pub_rows[];
 extern const size_t serve_pub_nrows;
+extern const struct opts_row serve_secret_rows[]; /* base: struct serve */
+extern const size_t serve_secret_nrows;
 int serve_pub_check(struct serve *, struct httpd_opts *);
 int serve_pub_init(struct serve *);
 void serve_pub_release(struct serve *);

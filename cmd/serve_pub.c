@@ -47,6 +47,7 @@ nonempty(void *base, const struct opts_row *row, const char *arg, char *why,
 }
 
 #define HO(f) offsetof(struct httpd_opts, f)
+#define SO(f) offsetof(struct serve, f)
 
 /* clang-format off */
 const struct opts_row serve_pub_rows[] = {
@@ -69,22 +70,34 @@ const struct opts_row serve_pub_rows[] = {
 	    "(- for stdout)", .call = nonempty},
     {OPTS_ROW("metrics-token", 0, OPTS_STR, HO(metrics_token), "TOKEN"),
 	.help = "GET /metrics and /healthz need this token\n"
-	    "(default: --token)", .call = nonempty},
+	    "(default: $SSE_METRICS_TOKEN, else --token)",
+	.call = nonempty},
+};
+
+/* Tokens off the command line (in struct serve, read after parsing). */
+const struct opts_row serve_secret_rows[] = {
+    {OPTS_ROW("metrics-token-file", 0, OPTS_STR, SO(metrics_token_file),
+	"FILE"),
+	.help = "the metrics token: FILE's first line"},
+    {OPTS_ROW("token-file", 0, OPTS_STR, SO(token_file), "FILE"),
+	.help = "the token (--token): FILE's first line"},
 };
 /* clang-format on */
 
 const size_t serve_pub_nrows =
     sizeof(serve_pub_rows) / sizeof(serve_pub_rows[0]);
+const size_t serve_secret_nrows =
+    sizeof(serve_secret_rows) / sizeof(serve_secret_rows[0]);
 
 /* The first line of path into buf; -1 after saying why. */
 static int
-read_token(const char *path, char *buf, size_t sz)
+read_token(const char *opt, const char *path, char *buf, size_t sz)
 {
 	FILE *fp;
 	size_t n;
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		msg_err("--publish-token-file: cannot open '%s'", path);
+		msg_err("%s: cannot open '%s'", opt, path);
 		return -1;
 	}
 	if (fgets(buf, (int)sz, fp) == NULL)
@@ -93,7 +106,7 @@ read_token(const char *path, char *buf, size_t sz)
 	n = strcspn(buf, "\r\n");
 	buf[n] = '\0';
 	if (n == 0) {
-		msg_errx("--publish-token-file: no token in '%s'", path);
+		msg_errx("%s: no token in '%s'", opt, path);
 		return -1;
 	}
 	return 0;
@@ -104,17 +117,48 @@ read_token(const char *path, char *buf, size_t sz)
  * rules: publishing with a subscriber token needs its own token, which a
  * subscriber's cannot be. 0, or -1 after saying why.
  */
+/*
+ * A token from option opt's file into buf, for *tok: an option and a
+ * file for the same token are one too many. 0, or -1 after saying why.
+ */
+static int
+token_from_file(
+    const char *opt, const char *path, char *buf, size_t sz, const char **tok)
+{
+	if (path == NULL)
+		return 0;
+	if (*tok != NULL) {
+		msg_errx("%s: the token is given twice (%.*s too)", opt,
+		    (int)(strlen(opt) - 5), opt);
+		return -1;
+	}
+	if (read_token(opt, path, buf, sz) == -1)
+		return -1;
+	*tok = buf;
+	return 0;
+}
+
 int
 serve_pub_check(struct serve *s, struct httpd_opts *ho)
 {
-	const char *env = getenv("SSE_PUBLISH_TOKEN"), *sub = ho->token;
+	const char *env = getenv("SSE_PUBLISH_TOKEN"), *sub;
+	const char *menv = getenv("SSE_METRICS_TOKEN");
 
+	/* Secrets off the command line: files, or the environment. */
+	if (token_from_file("--token-file", s->token_file, s->subtok,
+		sizeof(s->subtok), &ho->token) == -1 ||
+	    token_from_file("--metrics-token-file", s->metrics_token_file,
+		s->mettok, sizeof(s->mettok), &ho->metrics_token) == -1)
+		return -1;
+	if (ho->metrics_token == NULL && menv != NULL && *menv != '\0')
+		ho->metrics_token = menv;
+	sub = ho->token;
 	if (sub == NULL && getenv("SSE_TOKEN") != NULL &&
 	    *getenv("SSE_TOKEN") != '\0')
 		sub = getenv("SSE_TOKEN");
 	if (ho->publish_token_file != NULL) {
-		if (read_token(ho->publish_token_file, s->pubtok,
-			sizeof(s->pubtok)) == -1)
+		if (read_token("--publish-token-file", ho->publish_token_file,
+			s->pubtok, sizeof(s->pubtok)) == -1)
 			return -1;
 		ho->publish_token = s->pubtok;
 	}

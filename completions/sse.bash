@@ -4,7 +4,7 @@
 # Each command's options, as its --help lists them (tests/docs.bats checks).
 _sse_opts_main='-h --help -V --version'
 _sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --compressed --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size --record --record-chunks -v --verbose -q --quiet --reconnect --retry-connect --match --until-match --until-data -o --output -i --include -m --max-time -N --no-buffer -L --location -s --silent --comments --state --exec --exec-stop --color --expect'
-_sse_opts_serve='-h --help --input -e --event --id --retry --max-event-size --end-event --exit-on-eof --max-stall --history --history-bytes --backlog --stderr --restart --restart-delay --kill-after --max-topics --redis --stream --journal --fsync --journal-export -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --publish --publish-token --publish-token-file --max-publish-size --access-log --metrics-token'
+_sse_opts_serve='-h --help --input -e --event --id --retry --max-event-size --end-event --exit-on-eof --max-stall --history --history-bytes --backlog --stderr --restart --restart-delay --kill-after --max-topics --redis --stream --journal --fsync --journal-export -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --publish --publish-token --publish-token-file --max-publish-size --access-log --metrics-token --metrics-token-file --token-file'
 _sse_opts_replay='-h --help --speed --no-delay --max-gap --rate --loop --from-id --exact --stall --stall-after -f --format -e --event -n --max-events --until --timeout --serve -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --disconnect-after --fail-first --status --retry --match --until-match --until-data --color'
 
 # Completes the value of an option; returns 1 when prev takes no value.
@@ -50,7 +50,8 @@ _sse_value() {
 	serve:--restart-delay | serve:--kill-after | serve:--publish-token | \
 		serve:--max-topics | \
 		serve:--max-publish-size | serve:--metrics-token) ;;
-	serve:--publish-token-file | serve:--access-log)
+	serve:--publish-token-file | serve:--access-log | \
+		serve:--token-file | serve:--metrics-token-file)
 		COMPREPLY=($(compgen -f -- "$cur")) ;;
 	serve:--tls-cert | serve:--tls-key)
 		COMPREPLY=($(compgen -f -- "$cur")) ;;

@@ -99,6 +99,8 @@ complete -c sse -n "__fish_seen_subcommand_from serve" -l publish-token-file -r 
 complete -c sse -n "__fish_seen_subcommand_from serve" -l max-publish-size -x -d 'largest POST body'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l access-log -r -F -d 'a JSON line for each request to FILE'
 complete -c sse -n "__fish_seen_subcommand_from serve" -l metrics-token -x -d 'token that /metrics and /healthz need'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l metrics-token-file -r -F -d 'file whose first line is the metrics token'
+complete -c sse -n "__fish_seen_subcommand_from serve" -l token-file -r -F -d 'file whose first line is the token'
 
 # replay
 complete -c sse -n "__fish_seen_subcommand_from replay" -s h -l help -d 'show help and exit'

@@ -44,3 +44,50 @@ example() {
 	refute_output --partial 'serving'
 	refute_output --partial 'events at'
 }
+
+# code [CURL ARGS...] PATH: the HTTP status of a request to the server.
+code() {
+	local path=${*: -1}
+	curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${@:1:$#-1}" "http://127.0.0.1:$PORT$path" || true
+}
+
+# srv ARGS...: `sse serve -p 0 ARGS` (stdin kept open); sets PORT.
+srv() {
+	start_bg bash -c "sleep 60 | sse serve -p 0 $* 2>'$T/err'"
+	wait_file "$T/err" 'sse: serving' || fail "$(cat "$T/err")"
+	PORT=$(sed -n 's|^sse: serving http://127.0.0.1:\([0-9]*\)/$|\1|p' "$T/err")
+}
+
+@test "serve: --token-file, --metrics-token-file and \$SSE_METRICS_TOKEN: no token on the command line (#19)" {
+	printf 'sub-secret\n' >"$T/tok"
+	printf 'scrape-secret\r\n' >"$T/mtok"
+	srv --token-file "$T/tok" --metrics-token-file "$T/mtok"
+	run code /events
+	assert_output 401
+	run code -H 'Authorization: Bearer sub-secret' /events
+	assert_output 200
+	run code -H 'Authorization: Bearer sub-secret' /metrics
+	assert_output 401
+	run code -H 'Authorization: Bearer scrape-secret' /metrics
+	assert_output 200
+	run code -H 'Authorization: Bearer scrape-secret' /events
+	assert_output 401
+	refute [ -n "$(grep -l secret "$T/err")" ] # never printed
+	stop_bg
+	SSE_METRICS_TOKEN=env-scrape srv --token-file "$T/tok"
+	run code -H 'Authorization: Bearer env-scrape' /metrics
+	assert_output 200
+	run code -H 'Authorization: Bearer env-scrape' /events
+	assert_output 401
+}
+
+@test "serve: --token-file: a missing or empty file, or the token given twice, is a usage error (#19)" {
+	run -2 sse serve -p 0 --token-file "$T/none" </dev/null
+	assert_output --partial "--token-file: cannot open '$T/none'"
+	: >"$T/empty"
+	run -2 sse serve -p 0 --metrics-token-file "$T/empty" </dev/null
+	assert_output --partial "--metrics-token-file: no token in '$T/empty'"
+	printf 'x\n' >"$T/tok"
+	run -2 sse serve -p 0 --token y --token-file "$T/tok" </dev/null
+	assert_output --partial '--token-file: the token is given twice (--token too)'
+}
