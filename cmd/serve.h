@@ -200,6 +200,8 @@ void *serve_topics_open(
     void *ctx, const char *const *names, size_t n, struct httpd_open *);
 ssize_t serve_topics_read(struct serve *, void *client, char *, size_t);
 void serve_topics_close(struct serve *, void *client);
+/* Whether a topic client fell out of a topic's history (as hub_lost). */
+bool serve_topics_lost(struct serve *, void *client);
 /* A publish request holds the topics it names (NULL: too many) until
  * it is done, so that none is freed or missing half-way. */
 struct topic *serve_topic_hold(struct serve *, const char *name, size_t);

@@ -334,7 +334,6 @@ sent_events(struct serve *s, const struct client *c)
 /*
  * httpd asks this of a client it has not asked to read for a while (its
  * socket is full): whether it fell out of the history, as read would find.
- * A client of topics answers for itself when it reads.
  */
 bool
 hub_lost(void *ctx, void *client)
@@ -344,7 +343,7 @@ hub_lost(void *ctx, void *client)
 	bool lost;
 
 	if (c->kind == CLIENT_TOPICS)
-		return false;
+		return serve_topics_lost(s, client);
 	pthread_mutex_lock(&s->mu);
 	lost = c->cursor < s->log.tail;
 	pthread_mutex_unlock(&s->mu);

@@ -516,6 +516,19 @@ serve_topics_read(struct serve *s, void *client, char *buf, size_t max)
 	return n;
 }
 
+bool
+serve_topics_lost(struct serve *s, void *client)
+{
+	struct tclient *c = client;
+	bool lost = false;
+
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < c->n && !lost; i++)
+		lost = c->sub[i].cursor < c->sub[i].t->log.tail;
+	pthread_mutex_unlock(&s->mu);
+	return lost;
+}
+
 void
 serve_topics_close(struct serve *s, void *client)
 {

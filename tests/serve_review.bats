@@ -48,12 +48,13 @@ example() {
 # code [CURL ARGS...] PATH: the HTTP status of a request to the server.
 code() {
 	local path=${*: -1}
-	curl -s -o /dev/null -w '%{http_code}' --max-time 1 "${@:1:$#-1}" "http://127.0.0.1:$PORT$path" || true
+	curl -s -o /dev/null -w '%{http_code}' --max-time 3 "${@:1:$#-1}" "http://127.0.0.1:$PORT$path" || true
 }
 
-# srv ARGS...: `sse serve -p 0 ARGS` (stdin kept open); sets PORT.
+# srv ARGS...: `sse serve -p 0 ARGS` (stdin kept open); sets PORT. A
+# stream starts with --retry, so its head is sent at once.
 srv() {
-	start_bg bash -c "sleep 60 | sse serve -p 0 $* 2>'$T/err'"
+	start_bg bash -c "sleep 60 | sse serve -p 0 --retry 100 $* 2>'$T/err'"
 	wait_file "$T/err" 'sse: serving' || fail "$(cat "$T/err")"
 	PORT=$(sed -n 's|^sse: serving http://127.0.0.1:\([0-9]*\)/$|\1|p' "$T/err")
 }

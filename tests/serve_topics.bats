@@ -231,3 +231,18 @@ pub() { curl -sf --max-time 5 "$@"; }
 	run curl -sf --max-time 2 "http://127.0.0.1:$PORT/metrics"
 	assert_line 'sse_topics 1'
 }
+
+@test "topics: a subscriber that reads nothing is disconnected once it falls out of the topic's history, and that is logged (#24)" {
+	serve --input json --history 100
+	start_bg python3 "$TESTS_DIR/stuck_client.py" "$PORT" /events/a >"$BATS_TEST_TMPDIR/stuck"
+	wait_file "$BATS_TEST_TMPDIR/stuck" sent
+	feed '{"topic":"a","data":"first"}'
+	until_has /events/a first
+	# 20,000 events of 1 KB: 200 times the topic's history
+	python3 -c 'import sys; sys.stdout.write(("{\"topic\":\"a\",\"data\":\"" + "x" * 1000 + "\"}\n") * 20000)' >&8
+	feed '{"topic":"a","data":"last"}'
+	until_has /events/a last
+	wait_file "$ERR" 'too far behind' 100 || fail "$(cat "$ERR")"
+	run curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics"
+	assert_line --regexp '^sse_clients_dropped_total(\{\})? [1-9]'
+}

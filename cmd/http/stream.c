@@ -159,8 +159,12 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (n == HTTPD_END)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	if (n == HTTPD_ABORT)
+	if (n == HTTPD_ABORT) {
 		h->n_dropped++;
+		msg_warnx("%s: disconnected: too far behind, its next events "
+			  "are no longer held (it may resume by id)",
+		    c->req != NULL ? c->req->peer : "a client");
+	}
 	if (n != HTTPD_WAIT)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (h->stopping || atomic_load(&h->drain))
