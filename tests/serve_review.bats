@@ -54,6 +54,7 @@ code() {
 # srv ARGS...: `sse serve -p 0 ARGS` (stdin kept open); sets PORT. A
 # stream starts with --retry, so its head is sent at once.
 srv() {
+	: >"$T/err" # not the last server's line
 	start_bg bash -c "sleep 60 | sse serve -p 0 --retry 100 $* 2>'$T/err'"
 	wait_file "$T/err" 'sse: serving' || fail "$(cat "$T/err")"
 	PORT=$(sed -n 's|^sse: serving http://127.0.0.1:\([0-9]*\)/$|\1|p' "$T/err")
@@ -66,6 +67,7 @@ srv() {
 	run code /events
 	assert_output 401
 	run code -H 'Authorization: Bearer sub-secret' /events
+	[ "$output" = 200 ] || fail "$(cat "$T/err")"
 	assert_output 200
 	run code -H 'Authorization: Bearer sub-secret' /metrics
 	assert_output 401
