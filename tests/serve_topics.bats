@@ -246,3 +246,13 @@ pub() { curl -sf --max-time 5 "$@"; }
 	run curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics"
 	assert_line --regexp '^sse_clients_dropped_total(\{\})? [1-9]'
 }
+
+@test "topics: a JSON line's own topic wins over the path's, as sse-serve(1) says (#23)" {
+	serve --publish
+	run pub -H 'Content-Type: application/json' -d '{"topic":"b","data":"x"}' "http://127.0.0.1:$PORT/events/a"
+	assert_output '{"ids":["1"]}'
+	run get /events/b
+	assert_output "$(printf 'id: 1\ndata: x\n')"
+	run get /events/a
+	assert_output ''
+}
