@@ -331,6 +331,16 @@ end_run(
 		if (*delay < c->o.restart_delay_ms)
 			*delay = c->o.restart_delay_ms;
 	}
+	/*
+	 * What the command started may outlive it in its group (sh -c's
+	 * command, npm's node): it goes with the run, SIGKILL following at
+	 * the next start or at the end (child_release).
+	 */
+	if (group_alive(c->pid)) {
+		c->left = c->pid;
+		if (!stopping)
+			kill(-c->left, SIGTERM);
+	}
 	c->pid = 0;
 	cb->exited(cb->ctx, &e);
 	cb->flush(cb->ctx);
@@ -343,6 +353,9 @@ restart(struct child *c, const struct child_cb *cb, int64_t *delay)
 {
 	int64_t in;
 
+	if (c->left > 0 && group_alive(c->left))
+		kill(-c->left, SIGKILL);
+	c->left = 0;
 	if (child_start(c) == 0)
 		return -1;
 	msg_warnx("%s", c->why);
@@ -471,21 +484,27 @@ child_run(struct child *c, int stopfd, const struct child_cb *cb)
 void
 child_release(struct child *c)
 {
+	pid_t g = c->pid > 0 ? c->pid : c->left; /* the run, or its leftovers */
 	int64_t until;
 
-	if (c->pid > 0 && (!c->reaped || group_alive(c->pid))) {
-		signal_rest(c, SIGTERM);
+	if (g > 0 && ((c->pid > 0 && !c->reaped) || group_alive(g))) {
+		if (c->pid > 0)
+			signal_rest(c, SIGTERM);
+		else
+			kill(-g, SIGTERM);
 		until = now_mono_ms() + c->o.kill_after_ms;
-		while (
-		    (!reap(c) || group_alive(c->pid)) && now_mono_ms() < until)
+		while (((c->pid > 0 && !reap(c)) || group_alive(g)) &&
+		    now_mono_ms() < until)
 			usleep(10000);
-		if (!c->reaped || group_alive(c->pid)) {
+		if (c->pid > 0)
 			signal_rest(c, SIGKILL);
-			while (!c->reaped && waitpid(c->pid, NULL, 0) == -1 &&
-			    errno == EINTR)
-				;
-		}
+		else if (group_alive(g))
+			kill(-g, SIGKILL);
+		while (c->pid > 0 && !c->reaped &&
+		    waitpid(c->pid, NULL, 0) == -1 && errno == EINTR)
+			;
 	}
+	c->left = 0;
 	close_fd(&c->out);
 	close_fd(&c->err);
 	close_fd(&c->pidfd);

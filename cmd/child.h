@@ -62,6 +62,7 @@ struct child_cb {
 struct child {
 	struct child_opts o;
 	pid_t pid; /* 0: no run going on */
+	pid_t left; /* the last run's group, when something outlived it */
 	int out, err, pidfd;
 	int status;
 	bool reaped;

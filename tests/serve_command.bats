@@ -190,7 +190,7 @@ print("two")'
 @test "serve -- CMD: what the command started and left behind, ignoring SIGTERM and SIGHUP, gets SIGKILL after --kill-after too" {
 	# sh exits at SIGTERM; its child ignores TERM and HUP and stays in the
 	# group: the wrapper case (sh -c, npm start, make)
-	serve_cmd --kill-after 0.3 -- sh -c 'sh -c "trap \"\" TERM HUP; echo \$\$; while :; do sleep 0.1; done" & wait'
+	serve_cmd --kill-after 1 -- sh -c 'sh -c "trap \"\" TERM HUP; echo \$\$; while :; do sleep 0.1; done"; echo done'
 	local pid
 	pid=$(cmd_pids)
 	kill -0 "$pid"
