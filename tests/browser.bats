@@ -91,11 +91,12 @@ setup() {
 	[ "$(jq -r '.[3].id' <<<"$rows")" = "$id4" ]
 	[ "$(jq -r '.lastId' <<<"$output")" = "$id4" ]
 	jq -e '.[3].data | contains("\"<img src=x onerror=window.pwned=5>\": \"</span><script>window.pwned=6</script>\"")' <<<"$rows"
-	# No element came from event content: time, type (td+span), id, and
-	# the data cell (td+pre), plus the JSON colouring spans in row 4.
-	[ "$(jq -r '.[0].elements' <<<"$rows")" -eq 6 ]
-	[ "$(jq -r '.[2].elements' <<<"$rows")" -eq 6 ]
-	[ "$(jq -r '.[3].elements' <<<"$rows")" -eq 8 ]
+	# No element came from event content: time, type (td+span), id
+	# (td+span), and the data cell (td+pre), plus the JSON colouring spans
+	# in row 4.
+	[ "$(jq -r '.[0].elements' <<<"$rows")" -eq 7 ]
+	[ "$(jq -r '.[2].elements' <<<"$rows")" -eq 7 ]
+	[ "$(jq -r '.[3].elements' <<<"$rows")" -eq 9 ]
 }
 
 @test "browser: the viewer shows ANSI colours in data as styles, other control characters escaped" {
