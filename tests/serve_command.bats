@@ -15,16 +15,7 @@ setup() {
 serve_cmd() {
 	: >"$ERR"
 	sse serve -p 0 "$@" </dev/null 2>"$ERR" &
-	SRV=$!
-	BG_PIDS+=("$SRV")
-	wait_file "$ERR" 'sse: serving' || {
-		cat "$ERR" >&2
-		return 1
-	}
-	URL=$(sed -n 's/^sse: serving \(.*\)$/\1/p' "$ERR")
-	PORT=${URL##*:}
-	PORT=${PORT%/}
-	E=$(sed -n 's/^sse: serve: epoch \([0-9A-Za-z_]*\):.*/\1/p' "$ERR")
+	served $!
 }
 
 # gone PID: wait (bounded) until PID is no more (a zombie counts as gone).

@@ -18,7 +18,13 @@ serve() {
 	# Not start_bg: a background job's stdin is /dev/null unless the
 	# command itself redirects it.
 	sse serve -p 0 "$@" <"$IN" 2>"$ERR" 8>&- &
-	SRV=$!
+	served $!
+}
+
+# served PID: the server just started as PID (in BG_PIDS from now on):
+# wait until it prints its URL; sets SRV, URL, PORT and E.
+served() {
+	SRV=$1
 	BG_PIDS+=("$SRV")
 	wait_file "$ERR" 'sse: serving' || {
 		cat "$ERR" >&2
