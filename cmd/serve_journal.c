@@ -13,7 +13,11 @@
  * did not stop cleanly; if that was before a reboot and it did not sync
  * every batch, the journal's tail may be lost though clients saw it, so
  * the stream takes a new epoch rather than name other events with ids
- * they have.
+ * they have. "written" holds the number of the last event written (in
+ * the page cache after each batch: it outlives a crash of the process,
+ * and a crash of the machine is the case above): a journal that ends
+ * before it lost its newest segment, or part of it, since, and is
+ * refused rather than have its ids used again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -249,6 +253,47 @@ mark_open(struct serve *s, struct journal *j)
 	return 0;
 }
 
+/* "written": the number of the last event written, fixed width. */
+static void
+mark_written(struct journal *j, uint64_t n)
+{
+	char line[24];
+
+	snprintf(line, sizeof(line), "%020llu\n", (unsigned long long)n);
+	if (j->writtenfd != -1 &&
+	    pwrite(j->writtenfd, line, 21, 0) != 21) { /* only a check lost */
+	}
+}
+
+/*
+ * The journal must hold every event "written" says was: one that ends
+ * before lost its tail (a newest segment deleted or cut) after it was
+ * written, and its numbers would be used again for other events.
+ */
+static int
+check_written(struct serve *s, struct journal *j)
+{
+	char line[32];
+	unsigned long long n;
+	ssize_t k;
+
+	j->writtenfd =
+	    openat(j->dirfd, "written", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (j->writtenfd == -1) {
+		msg_err("--journal: cannot open '%s'", jr_path(j, "written"));
+		return -1;
+	}
+	k = pread(j->writtenfd, line, sizeof(line) - 1, 0);
+	line[k > 0 ? k : 0] = '\0';
+	if (s->journal_lost || sscanf(line, "%llu", &n) != 1 || n <= s->seq)
+		return 0;
+	msg_errx("--journal: '%s' ends at event %llu, but events up to %llu "
+		 "were written: its newest segment was deleted or cut; move "
+		 "the directory aside to start a new stream",
+	    j->dir, (unsigned long long)s->seq, n);
+	return -1;
+}
+
 /* Lock the directory (made if need be) against a second server. */
 static int
 lock_dir(struct journal *j)
@@ -327,7 +372,7 @@ serve_journal_open(struct serve *s)
 	}
 	s->journal = j;
 	j->dir = s->journal_dir;
-	j->dirfd = j->lockfd = j->fd = j->oldfd = -1;
+	j->dirfd = j->lockfd = j->fd = j->oldfd = j->writtenfd = -1;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -349,7 +394,7 @@ serve_journal_open(struct serve *s)
 	s->journal_lost = tail_may_be_lost(j);
 	if (newest_epoch(s, j) == 0)
 		serve_prefix(s);
-	if (jr_rebuild(s, j) == -1)
+	if (jr_rebuild(s, j) == -1 || check_written(s, j) == -1)
 		return EXIT_ERROR;
 	return 0;
 }
@@ -368,6 +413,7 @@ serve_journal_start(struct serve *s, bool new_epoch)
 		return EXIT_ERROR;
 	if (mark_open(s, j) == -1)
 		return EXIT_ERROR;
+	mark_written(j, s->seq); /* a new epoch may start from another */
 	if (s->fsync_ms > 0) {
 		/* Signals are the HTTP loop's (its signalfd), never the
 		 * syncer's: it starts with them all blocked. */
@@ -485,6 +531,7 @@ serve_journal_write(struct serve *s)
 	    write_retry(s, j, name) == -1)
 		return -1;
 	j->size += j->out.len;
+	mark_written(j, s->pend[s->npend - 1].n);
 	sg->events += s->npend;
 	sg->bytes += bytes;
 	pthread_mutex_lock(&j->mu);
@@ -518,6 +565,8 @@ serve_journal_close(struct serve *s)
 		if (unlinkat(j->dirfd, "open", 0) == 0)
 			(void)fsync(j->dirfd);
 	}
+	if (j->writtenfd != -1)
+		close(j->writtenfd);
 	if (j->lockfd != -1)
 		close(j->lockfd);
 	if (j->dirfd != -1)

@@ -25,6 +25,7 @@ struct seg {
 struct journal {
 	const char *dir;
 	int dirfd, lockfd, fd; /* fd: the segment being written */
+	int writtenfd; /* "written": the last event number written, or -1 */
 	int oldfd; /* the one before, not synced yet (--fsync SECS), or -1 */
 	bool newname; /* a segment was made since the directory's sync */
 	struct seg *segs; /* oldest first; the last is being written */

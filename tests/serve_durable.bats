@@ -227,6 +227,32 @@ restart() {
 	assert_line --index 0 'event: sse-lost'
 }
 
+@test "serve durable: --journal whose newest segment was deleted or cut is refused (exit 1), never its ids used again" {
+	local J=$BATS_TEST_TMPDIR/j newest
+	serve --journal "$J" --history 20 --backlog 0
+	local i
+	for i in $(seq 1 30); do feed "e$i"; done
+	until_has "/events?lastEventId=$E-29" 'data: e30'
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	newest=$(ls "$J"/*.ssej | tail -1)
+	cp "$newest" "$BATS_TEST_TMPDIR/kept"
+	rm "$newest"
+	run timeout 10 sse serve -p 0 --journal "$J" --history 20 </dev/null
+	assert_failure 1
+	assert_output --partial "but events up to 30 were written"
+	# emptied rather than deleted: the same
+	: >"$newest"
+	run timeout 10 sse serve -p 0 --journal "$J" --history 20 </dev/null
+	assert_failure 1
+	assert_output --partial "but events up to 30 were written"
+	# whole again, it goes on where it was
+	cp "$BATS_TEST_TMPDIR/kept" "$newest"
+	restart --journal "$J" --history 20
+	run get "/events?lastEventId=$E-29"
+	assert_line --index 0 "id: $E-30"
+}
+
 @test "serve durable: --journal: after an unclean stop before a reboot, the stream takes a new epoch" {
 	local J=$BATS_TEST_TMPDIR/j
 	serve --journal "$J"
