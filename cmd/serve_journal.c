@@ -109,6 +109,7 @@ static int
 seg_start(struct serve *s, struct journal *j, uint64_t first)
 {
 	unsigned char head[JOURNAL_HEAD];
+	struct journal_head h = {JOURNAL_VERSION, first, ""};
 	char name[32];
 	int fd;
 
@@ -140,6 +141,8 @@ seg_start(struct serve *s, struct journal *j, uint64_t first)
 	j->newname = s->fsync_ms >= 0;
 	pthread_mutex_unlock(&j->mu);
 	j->size = JOURNAL_HEAD;
+	snprintf(h.epoch, sizeof(h.epoch), "%s", s->epoch);
+	journal_at_init(&j->at, &h); /* what its records imply */
 	if (s->fsync_ms == 0)
 		sync_now(j);
 	return 0;
@@ -519,8 +522,10 @@ serve_journal_write(struct serve *s)
 		r.has_id = s->pend[i].has_id;
 		r.id_off = s->pend[i].id_off - s->pend[i].off;
 		r.id_len = s->pend[i].id_len;
-		if (journal_rec_put(&j->out, &r) != SSE_OK) {
-			msg_errx("--journal: out of memory");
+		if (journal_rec_put(&j->out, &j->at, &r) != SSE_OK) {
+			msg_errx("--journal: cannot make the record of event "
+				 "%llu (out of memory)",
+			    (unsigned long long)r.n);
 			return -1;
 		}
 		bytes += r.len;

@@ -43,6 +43,7 @@ struct journal {
 	bool syncing, quit;
 	bool dirty; /* written since the last sync */
 	struct sse_buf out; /* the records of one batch */
+	struct journal_at at; /* where the segment being written stands */
 	char boot[64];
 };
 
@@ -54,7 +55,8 @@ struct scan {
 	struct journal *j;
 	const char *name; /* the segment's file name */
 	bool last; /* the newest segment: a torn tail may end it */
-	uint64_t next; /* N the next record must have */
+	struct journal_at at; /* where the segment being read stands */
+	struct sse_buf ev; /* an event whose id the record implied */
 	size_t good; /* bytes of the file up to the last whole record */
 };
 

@@ -131,15 +131,10 @@ corrupt(const struct scan *sc, size_t off, const char *why)
 static bool
 torn(const char *b, size_t off, size_t n)
 {
-	size_t body, i;
+	long long k = journal_rec_size(b + off, n - off);
+	size_t i;
 
-	if (n - off < 8)
-		return true;
-	body = (size_t)(unsigned char)b[off] |
-	    (size_t)(unsigned char)b[off + 1] << 8 |
-	    (size_t)(unsigned char)b[off + 2] << 16 |
-	    (size_t)(unsigned char)b[off + 3] << 24;
-	if (off + 8 + body >= n)
+	if (k == -2 || (k > 0 && (size_t)k >= n - off))
 		return true;
 	for (i = off; i < n && b[i] == 0; i++)
 		;
@@ -172,7 +167,8 @@ scan_records(struct scan *sc, struct seg *sg, const char *b, size_t n)
 	long long k;
 
 	while (off < n) {
-		k = journal_rec_get(b + off, n - off, &r, &why);
+		k = journal_rec_get(
+		    &sc->at, b + off, n - off, &r, &sc->ev, &why);
 		if (k < 0 && sc->last && torn(b, off, n)) {
 			msg_warnx("--journal: '%s' ends with a torn record "
 				  "(offset %zu, a crash while writing): "
@@ -184,14 +180,22 @@ scan_records(struct scan *sc, struct seg *sg, const char *b, size_t n)
 			return corrupt(sc, off, "a record is cut short");
 		if (k == -1)
 			return corrupt(sc, off, why);
-		if (r.n != sc->next)
-			return corrupt(sc, off, "events out of order");
 		sc->each(sc, &r, sg);
-		sc->next++;
 		off += (size_t)k;
 	}
 	sc->good = off;
 	return 0;
+}
+
+/* A segment in another format version: say so, not "corrupt". */
+static int
+other_version(const struct scan *sc, const struct journal_head *h)
+{
+	msg_errx("--journal: '%s' is in journal format %u, which this sse "
+		 "does not read (it reads format %d): export it with the sse "
+		 "that wrote it (--journal-export)",
+	    jr_path(sc->j, sc->name), (unsigned)h->version, JOURNAL_VERSION);
+	return -1;
 }
 
 /* Read segment i; its header's epoch into epoch. */
@@ -213,48 +217,57 @@ scan_segment(struct scan *sc, size_t i, char *epoch)
 		return -1;
 	}
 	if (n < JOURNAL_HEAD && sc->last) { /* a crash as it began */
-		free(b);
-		sc->good = 0;
+		free(b); /* where the segment before ended stands */
 		return 1;
 	}
-	if (journal_head_get((unsigned char *)b, n, &h, &why) == -1 ||
-	    (h.first != sg->first &&
-		(why = "its name is not its first event")) ||
-	    (i > 0 && h.first != sc->next &&
-		(why = "events are missing before it"))) {
-		free(b);
-		return corrupt(sc, 0, why);
+	rc = journal_head_get((unsigned char *)b, n, &h, &why);
+	if (rc == 0 && h.first != sg->first) {
+		why = "its name is not its first event";
+		rc = -1;
+	} else if (rc == 0 && i > 0 && h.first != sc->at.next) {
+		why = "events are missing before it";
+		rc = -1;
 	}
-	sc->next = h.first;
-	memcpy(epoch, h.epoch, sizeof(h.epoch));
-	rc = scan_records(sc, sg, b, n);
+	if (rc == 0) {
+		journal_at_init(&sc->at, &h);
+		memcpy(epoch, h.epoch, sizeof(h.epoch));
+		rc = scan_records(sc, sg, b, n);
+	} else
+		rc = rc == -2 ? other_version(sc, &h) : corrupt(sc, 0, why);
 	free(b);
 	return rc;
 }
 
 /*
  * Rebuild the history from the segments; the last one is cut after its
- * last whole record (a torn tail dropped). Sets s->seq and s->epoch.
+ * last whole record (a torn tail dropped). Sets s->seq and s->epoch, and
+ * where writing goes on (j->size, j->at).
  */
 int
 jr_rebuild(struct serve *s, struct journal *j)
 {
-	struct scan sc = {rebuild_one, s, NULL, j, NULL, false, 1, 0};
+	struct scan sc = {.each = rebuild_one,
+	    .s = s,
+	    .j = j,
+	    .at = {.next = 1},
+	    .ev = SSE_BUF_INIT};
 	char epoch[JOURNAL_EPOCH_MAX + 1] = "", name[32];
 	size_t i;
 	int rc = 0;
 
 	for (i = 0; i < j->nsegs && rc == 0; i++)
 		rc = scan_segment(&sc, i, epoch);
+	sse_buf_release(&sc.ev);
 	if (rc == -1)
 		return -1;
 	if (rc == 1) { /* the newest segment has not even a header */
 		jr_seg_name(j->segs[--j->nsegs].first, name);
 		(void)unlinkat(j->dirfd, name, 0);
-	} else if (j->nsegs > 0) {
-		j->size = sc.good; /* where writing goes on */
 	}
-	s->seq = sc.next - 1;
+	/* The newest whole segment goes on after its last whole record. */
+	j->size = sc.good;
+	j->at = sc.at;
+	s->seq = sc.at.next - 1;
 	if (epoch[0] != '\0') {
 		memcpy(s->epoch, epoch, sizeof(epoch));
 		s->epoch_len = strlen(epoch);
@@ -316,7 +329,11 @@ serve_journal_export(const char *dir)
 {
 	struct journal j;
 	struct sse_buf out = SSE_BUF_INIT;
-	struct scan sc = {export_one, NULL, &out, &j, NULL, false, 1, 0};
+	struct scan sc = {.each = export_one,
+	    .out = &out,
+	    .j = &j,
+	    .at = {.next = 1},
+	    .ev = SSE_BUF_INIT};
 	char epoch[JOURNAL_EPOCH_MAX + 1];
 	size_t i;
 	int rc = 0;
@@ -340,6 +357,7 @@ serve_journal_export(const char *dir)
 		rc = EXIT_ERROR;
 	}
 	sse_buf_release(&out);
+	sse_buf_release(&sc.ev);
 	free(j.segs);
 	if (j.dirfd != -1)
 		close(j.dirfd);

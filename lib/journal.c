@@ -289,6 +289,14 @@ crc_hw_run(uint32_t crc, const unsigned char *b, size_t n)
 		c = __builtin_ia32_crc32di(c, w);
 	}
 	crc = (uint32_t)c;
+	if (n >= 4) { /* the tail in 3 steps at most, not 7 */
+		uint32_t v;
+
+		memcpy(&v, b, 4);
+		crc = __builtin_ia32_crc32si(crc, v);
+		b += 4;
+		n -= 4;
+	}
 	for (; n > 0; n--)
 		crc = __builtin_ia32_crc32qi(crc, *b++);
 	return crc;
@@ -377,8 +385,13 @@ journal_head_get(
 		*why = "not a journal segment";
 		return -1;
 	}
-	if (get32(b + 8) != JOURNAL_VERSION || get32(b + 12) != JOURNAL_HEAD) {
-		*why = "a journal version this sse does not read";
+	h->version = get32(b + 8);
+	if (h->version != JOURNAL_VERSION) {
+		*why = "a journal format version this sse does not read";
+		return -2;
+	}
+	if (get32(b + 12) != JOURNAL_HEAD) {
+		*why = "the segment header's size is wrong";
 		return -1;
 	}
 	if (get32(b + 56) != journal_crc32c(0, b, 56)) {
@@ -410,61 +423,276 @@ journal_head_get(
 	return 0;
 }
 
-int
-journal_rec_put(struct sse_buf *out, const struct journal_rec *r)
+/* The id serve gives event N: EPOCH-N, in at->id. */
+static void
+at_id(struct journal_at *at, uint64_t n)
 {
-	size_t body = JOURNAL_REC_HEAD - 8 + r->len;
-	unsigned char *w;
+	char num[21], *p = num + sizeof(num);
+	size_t k;
 
+	memcpy(at->id, at->epoch, at->epoch_len);
+	at->id[at->epoch_len] = '-';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	k = (size_t)(num + sizeof(num) - p);
+	memcpy(at->id + at->epoch_len + 1, p, k);
+	at->id_len = at->epoch_len + 1 + k;
+}
+
+/* The next record: N + 1, in at->id too, counted in decimal. */
+static void
+at_next(struct journal_at *at)
+{
+	size_t i = at->id_len;
+
+	if (++at->next == 0) { /* 2^64: not an id serve gives */
+		at->id_len = 0;
+		return;
+	}
+	while (i > at->epoch_len + 1 && at->id[i - 1] == '9')
+		at->id[--i] = '0';
+	if (i > at->epoch_len + 1) {
+		at->id[i - 1]++;
+		return;
+	}
+	at_id(at, at->next); /* 99 to 100: one digit more */
+}
+
+/* Is id[0..len) EPOCH-N of the next record? */
+static bool
+is_our_id(const struct journal_at *at, const char *id, size_t len)
+{
+	return at->epoch_len > 0 && len == at->id_len &&
+	    memcmp(id, at->id, len) == 0;
+}
+
+void
+journal_at_init(struct journal_at *at, const struct journal_head *h)
+{
+	memcpy(at->epoch, h->epoch, sizeof(at->epoch));
+	at->epoch_len = strlen(at->epoch);
+	at->next = h->first;
+	at->time_ms = 0;
+	at_id(at, at->next);
+}
+
+enum {
+	ID_NONE = 0,
+	ID_OURS = 1, /* EPOCH-N, implied */
+	ID_OTHER = 2,
+	ID_MASK = 3,
+	HAS_STEP = 4,
+};
+
+/* LEB128: at most 10 bytes. */
+static size_t
+varint_put(unsigned char *w, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		w[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	w[n++] = (unsigned char)v;
+	return n;
+}
+
+/*
+ * A varint at b[0..n) in its shortest form, of at most max bytes: its
+ * size, -2 when b ends inside it, -1 when it is longer or not shortest.
+ */
+static int
+varint_get(const unsigned char *b, size_t n, size_t max, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < n && i < max; i++) {
+		x |= (uint64_t)(b[i] & 0x7f) << (7 * i);
+		if ((b[i] & 0x80) == 0) {
+			/* no zero last byte but for 0 itself; and 64 bits */
+			if ((i > 0 && b[i] == 0) || (i == 9 && b[i] > 1))
+				return -1;
+			*v = x;
+			return (int)i + 1;
+		}
+	}
+	return i == max ? -1 : -2;
+}
+
+#define LEN_MAX 5 /* bytes of a varint up to JOURNAL_REC_MAX */
+#define HEAD_MAX (1 + 3 * 10) /* flags, step, id place */
+
+int
+journal_rec_put(
+    struct sse_buf *out, struct journal_at *at, const struct journal_rec *r)
+{
+	unsigned char head[HEAD_MAX], *w, *p;
+	size_t hn = 1, body, skip = 0, i;
+	uint64_t step = (uint64_t)r->time_ms - (uint64_t)at->time_ms;
+
+	if (r->n != at->next ||
+	    (r->has_id &&
+		(r->id_off > r->len || r->id_len > r->len - r->id_off)))
+		return SSE_ERR_INVALID;
+	head[0] = ID_NONE;
+	if (step != 0) {
+		head[0] |= HAS_STEP;
+		/* zigzag: small steps back or forth, few bytes */
+		hn += varint_put(
+		    head + hn, step << 1 ^ (uint64_t)((int64_t)step >> 63));
+	}
+	if (r->has_id) {
+		if (is_our_id(at, r->bytes + r->id_off, r->id_len)) {
+			head[0] |= ID_OURS;
+			skip = r->id_len;
+		} else
+			head[0] |= ID_OTHER;
+		hn += varint_put(head + hn, r->id_off);
+		if (skip == 0)
+			hn += varint_put(head + hn, r->id_len);
+	}
+	body = hn + r->len - skip;
 	if (body > JOURNAL_REC_MAX ||
-	    sse_buf_room(out, JOURNAL_REC_HEAD + r->len) == -1)
+	    sse_buf_room(out, 4 + LEN_MAX + body) == -1)
 		return SSE_ERR_TOO_BIG;
 	w = (unsigned char *)out->p + out->len;
-	put32(w, (uint32_t)body);
-	put64(w + 8, r->n);
-	put64(w + 16, (uint64_t)r->time_ms);
-	put32(w + 24, r->has_id ? (uint32_t)r->id_off : JOURNAL_NO_ID);
-	put32(w + 28, r->has_id ? (uint32_t)r->id_len : 0);
-	memcpy(w + JOURNAL_REC_HEAD, r->bytes, r->len);
-	put32(w + 4, journal_crc32c(journal_crc32c(0, w, 4), w + 8, body));
-	out->len += JOURNAL_REC_HEAD + r->len;
+	p = w + 4;
+	p += varint_put(p, body);
+	for (i = 0; i < hn; i++)
+		*p++ = head[i];
+	if (skip == 0) {
+		memcpy(p, r->bytes, r->len);
+	} else {
+		memcpy(p, r->bytes, r->id_off);
+		memcpy(p + r->id_off, r->bytes + r->id_off + skip,
+		    r->len - r->id_off - skip);
+	}
+	p += r->len - skip;
+	put32(w, journal_crc32c(0, w + 4, (size_t)(p - w - 4)));
+	out->len += (size_t)(p - w);
+	at_next(at);
+	at->time_ms = r->time_ms;
 	return SSE_OK;
 }
 
 long long
-journal_rec_get(
-    const char *b, size_t n, struct journal_rec *r, const char **why)
+journal_rec_size(const char *b, size_t n)
+{
+	uint64_t body;
+	int k;
+
+	if (n < 4)
+		return -2;
+	k = varint_get((const unsigned char *)b + 4, n - 4, LEN_MAX, &body);
+	if (k < 0)
+		return k;
+	if (body == 0 || body > JOURNAL_REC_MAX)
+		return -1;
+	return (long long)(4 + (uint64_t)k + body);
+}
+
+/* The body's head (flags, step, id place): its size, or -1 and *why. */
+static int
+head_get(const unsigned char *u, size_t n, uint64_t *step, uint64_t *off,
+    uint64_t *len, const char **why)
+{
+	size_t h = 1;
+	int k;
+
+	*step = *off = *len = 0;
+	if ((u[0] & ~(ID_MASK | HAS_STEP)) != 0 || (u[0] & ID_MASK) == 3) {
+		*why = "a record's flags are unknown";
+		return -1;
+	}
+	if (u[0] & HAS_STEP) {
+		if ((k = varint_get(u + h, n - h, 10, step)) < 0 || *step == 0)
+			goto bad;
+		h += (size_t)k;
+	}
+	if ((u[0] & ID_MASK) != ID_NONE) {
+		if ((k = varint_get(u + h, n - h, 10, off)) < 0)
+			goto bad;
+		h += (size_t)k;
+	}
+	if ((u[0] & ID_MASK) == ID_OTHER) {
+		if ((k = varint_get(u + h, n - h, 10, len)) < 0)
+			goto bad;
+		h += (size_t)k;
+	}
+	return (int)h;
+bad:
+	*why = "a record's head is not one";
+	return -1;
+}
+
+long long
+journal_rec_get(struct journal_at *at, const char *b, size_t n,
+    struct journal_rec *r, struct sse_buf *ev, const char **why)
 {
 	const unsigned char *u = (const unsigned char *)b;
-	size_t body;
-	uint32_t id_off;
+	uint64_t body, step, off, len, zz;
+	size_t idn = 0;
+	int ln, hn;
 
-	if (n < 8)
+	if (n < 4 || (ln = varint_get(u + 4, n - 4, LEN_MAX, &body)) == -2)
 		return -2;
-	body = get32(u);
-	if (body < JOURNAL_REC_HEAD - 8 || body > JOURNAL_REC_MAX) {
+	if (ln < 0 || body == 0 || body > JOURNAL_REC_MAX) {
 		*why = "a record's length is impossible";
 		return -1;
 	}
-	if (n - 8 < body)
+	if (n - 4 - (size_t)ln < body)
 		return -2;
-	if (get32(u + 4) !=
-	    journal_crc32c(journal_crc32c(0, u, 4), u + 8, body)) {
+	if (get32(u) != journal_crc32c(0, u + 4, (size_t)ln + (size_t)body)) {
 		*why = "a record's checksum is wrong";
 		return -1;
 	}
-	r->n = get64(u + 8);
-	r->time_ms = (int64_t)get64(u + 16);
-	id_off = get32(u + 24);
-	r->id_len = get32(u + 28);
-	r->bytes = b + JOURNAL_REC_HEAD;
-	r->len = body - (JOURNAL_REC_HEAD - 8);
-	r->has_id = id_off != JOURNAL_NO_ID;
-	r->id_off = r->has_id ? id_off : 0;
-	if (r->has_id &&
-	    (r->id_off > r->len || r->id_len > r->len - r->id_off)) {
+	u += 4 + ln;
+	if ((hn = head_get(u, (size_t)body, &step, &off, &len, why)) < 0)
+		return -1;
+	zz = step >> 1 ^ (0 - (step & 1)); /* zigzag back */
+	r->n = at->next;
+	r->time_ms = (int64_t)((uint64_t)at->time_ms + zz);
+	r->bytes = (const char *)u + hn;
+	r->len = (size_t)body - (size_t)hn;
+	r->has_id = (u[0] & ID_MASK) != ID_NONE;
+	r->id_off = (size_t)off;
+	r->id_len = (size_t)len;
+	if (r->has_id && r->id_off > r->len) {
 		*why = "a record's id lies outside its event";
 		return -1;
 	}
-	return (long long)(8 + body);
+	if ((u[0] & ID_MASK) == ID_OTHER) {
+		if (r->id_len > r->len - r->id_off) {
+			*why = "a record's id lies outside its event";
+			return -1;
+		}
+		if (is_our_id(at, r->bytes + r->id_off, r->id_len)) {
+			*why = "a record's id is not in its form";
+			return -1;
+		}
+	} else if ((u[0] & ID_MASK) == ID_OURS) {
+		if (at->epoch_len == 0) {
+			*why = "a record's id is not in its form";
+			return -1;
+		}
+		/* EPOCH-N back in its place, in ev */
+		idn = at->id_len;
+		sse_buf_reset(ev);
+		if (sse_buf_add(ev, r->bytes, r->id_off) == -1 ||
+		    sse_buf_add(ev, at->id, idn) == -1 ||
+		    sse_buf_add(ev, r->bytes + r->id_off, r->len - r->id_off) ==
+			-1) {
+			*why = "out of memory";
+			return -1;
+		}
+		r->bytes = ev->p;
+		r->len = ev->len;
+		r->id_len = idn;
+	}
+	at_next(at);
+	at->time_ms = r->time_ms;
+	return 4 + (long long)ln + (long long)body;
 }

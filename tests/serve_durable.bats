@@ -151,8 +151,9 @@ restart() {
 	[ ! -e "$J/open" ] # it said it stopped
 	local seg
 	seg=$(ls "$J"/*.ssej)
-	# a record whose length says 200 bytes, of which 5 were written
-	printf '\310\000\000\000\001\002\003\004abcde' >>"$seg"
+	# a record (a CRC, then a varint length) that says 200 bytes, of
+	# which 5 came
+	printf '\001\002\003\004\310\001abcde' >>"$seg"
 	restart --journal "$J"
 	run cat "$ERR"
 	assert_line --regexp "^sse: serve: --journal: '.*\\.ssej' ends with a torn record \\(offset [0-9]+, a crash while writing\\): dropped\$"
@@ -170,11 +171,43 @@ restart() {
 	wait_exit "$SRV"
 	local seg
 	seg=$(ls "$J"/*.ssej)
-	# flip a byte in the first record's event (it starts at 64 + 32)
-	printf 'X' | dd of="$seg" bs=1 seek=100 conv=notrunc 2>/dev/null
+	# flip a byte in the first record (at 64: a CRC, a length, flags, a
+	# time, the id's place, then the event, "id: \ndata: aaaa\n\n")
+	printf 'X' | dd of="$seg" bs=1 seek=80 conv=notrunc 2>/dev/null
 	run sse serve -p 0 --journal "$J" </dev/null
 	assert_failure 1
 	assert_output "sse: serve: --journal: '$seg' is corrupt at offset 64: a record's checksum is wrong"
+}
+
+@test "serve durable: --journal in another format version is refused, saying so, exit 1" {
+	local J=$BATS_TEST_TMPDIR/j seg
+	serve --journal "$J"
+	feed_sync a
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	seg=$(ls "$J"/*.ssej)
+	# format 1's header: the version is the u32 at offset 8
+	printf '\001' | dd of="$seg" bs=1 seek=8 conv=notrunc 2>/dev/null
+	run sse serve -p 0 --journal "$J" </dev/null
+	assert_failure 1
+	assert_output "sse: serve: --journal: '$seg' is in journal format 1, which this sse does not read (it reads format 2): export it with the sse that wrote it (--journal-export)"
+}
+
+@test "serve durable: --journal: a newest segment cut before its header is dropped, the one before goes on whole" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J"
+	feed_sync a b
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	# a crash just as segment 3 was made: part of its header
+	printf 'SSEJRNL\n' >"$J/00000000000000000003.ssej"
+	restart --journal "$J"
+	feed_sync c
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	restart --journal "$J"
+	run get /events
+	assert_output "$(printf 'id: %s-1\ndata: a\n\nid: %s-2\ndata: b\n\nid: %s-3\ndata: c\n' "$E" "$E" "$E")"
 }
 
 @test "serve durable: --journal: a second server on the same journal is refused" {
