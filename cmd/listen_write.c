@@ -92,8 +92,8 @@ on_run(void *ctx, const char *raw, size_t len, size_t n)
 	size_t id_len;
 
 	id = sse_parser_last_id(&l->parser, &id_len);
-	return output_said(
-	    l, output_events_raw(&l->out, raw, len, n, id, id_len));
+	return output_said(l,
+	    output_events_raw(&l->out, raw, len, n, id, id_len, l->chunk_ms));
 }
 
 /* "If the field value consists of only ASCII digits, then interpret the

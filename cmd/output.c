@@ -467,7 +467,7 @@ output_block(struct output *out, const char *type, size_t len)
 
 enum output_result
 output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
-    const char *id, size_t id_len)
+    const char *id, size_t id_len, int64_t unix_ms)
 {
 	enum output_result r;
 	size_t taken;
@@ -483,7 +483,7 @@ output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
 		    (r = write_buf(out)) != OUTPUT_CONTINUE)
 			return r;
 		if (sse_format_run(&out->fmt, &out->buf, raw, len, id, id_len,
-			OUTPUT_BATCH, &taken) != 0) {
+			unix_ms, OUTPUT_BATCH, &taken) != 0) {
 			msg_errx(
 			    "cannot format %zu events of %zu bytes", n, len);
 			return out->state = OUTPUT_FAILED;

@@ -14,6 +14,7 @@
 #include "format_impl.h"
 #include "json.h"
 #include "parser.h"
+#include "record.h"
 #include "scan.h"
 #include "serialize.h"
 
@@ -240,6 +241,7 @@ sse_format_init(
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
+	f->t_sec = INT64_MIN;
 	if (errlen > 0)
 		err[0] = '\0';
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -270,9 +272,60 @@ sse_format_release(struct sse_format *f)
 	f->tmpl = NULL;
 }
 
+#define TIME_KEY ",\"time\":\""
+
+/*
+ * The json format's time member for unix_ms, its LF included
+ * (f->tmember, f->t_len): the second's text is sse_rec_time()'s, made
+ * once a second; the milliseconds are written into it when they change.
+ * A time before 1970 is written as 1970 began, as sse_rec_time() does.
+ * The second's text allocates (once a second).
+ */
+static void
+json_time(struct sse_format *f, int64_t unix_ms)
+{
+	/* Out of memory, or a time gmtime(3) cannot take: the epoch. */
+	const char *txt = "1970-01-01T00:00:00.000Z";
+	size_t tlen = 24;
+	struct sse_buf b;
+	int64_t sec, ms;
+	char *w;
+
+	if (unix_ms == f->t_ms && f->t_sec != INT64_MIN)
+		return;
+	f->t_ms = unix_ms;
+	if (unix_ms < 0)
+		unix_ms = 0;
+	sec = unix_ms / 1000;
+	ms = unix_ms % 1000;
+	if (sec != f->t_sec) {
+		/* "...SS.mmmZ": the text up to the dot is the second's. */
+		sse_buf_init(&b, 0);
+		if (sse_rec_time(&b, sec * 1000) == 0 &&
+		    b.len + sizeof(TIME_KEY) + 3 <= sizeof(f->tmember)) {
+			txt = b.p;
+			tlen = b.len;
+		}
+		w = f->tmember;
+		memcpy(w, TIME_KEY, sizeof(TIME_KEY) - 1);
+		w += sizeof(TIME_KEY) - 1;
+		memcpy(w, txt, tlen);
+		memcpy(w + tlen, "\"}\n", 3);
+		f->t_len = (size_t)(w + tlen + 3 - f->tmember);
+		f->t_sec = sec;
+		sse_buf_release(&b);
+	}
+	/* The milliseconds: the three digits before Z"}\n. */
+	w = f->tmember + f->t_len - 7;
+	w[0] = (char)('0' + ms / 100);
+	w[1] = (char)('0' + ms / 10 % 10);
+	w[2] = (char)('0' + ms % 10);
+}
+
 /* The json format's object, one string at a time, near the buffer's cap. */
 static int
-add_json_tight(struct sse_buf *out, const struct sse_event *ev, bool nl)
+add_json_tight(struct sse_buf *out, const struct sse_event *ev,
+    const struct sse_format *f, bool nl)
 {
 	if (sse_buf_add(out, "{\"event\":", 9) == -1 ||
 	    sse_json_str(out, ev->type, ev->type_len) == -1 ||
@@ -280,8 +333,7 @@ add_json_tight(struct sse_buf *out, const struct sse_event *ev, bool nl)
 	    sse_json_str(out, ev->data, ev->data_len) == -1 ||
 	    sse_buf_add(out, ",\"id\":", 6) == -1 ||
 	    sse_json_str(out, ev->id, ev->id_len) == -1 ||
-	    sse_buf_addch(out, '}') == -1 ||
-	    (nl && sse_buf_addch(out, '\n') == -1))
+	    sse_buf_add(out, f->tmember, f->t_len - !nl) == -1)
 		return -1;
 	return 0;
 }
@@ -289,19 +341,23 @@ add_json_tight(struct sse_buf *out, const struct sse_event *ev, bool nl)
 #define JSON_MESSAGE "{\"event\":\"message\",\"data\":"
 
 /*
- * {"event":..,"data":..,"id":..}, then LF when nl: room for the worst case
- * is asked for once, then the strings are written with no checks.
+ * {"event":..,"data":..,"id":..,"time":..}, then LF when nl, the time
+ * member as json_time() made it: room for the worst case is asked for
+ * once, then the strings are written with no checks.
  */
 static inline int
-add_json(struct sse_buf *out, const struct sse_event *ev, bool nl)
+add_json(struct sse_buf *out, const struct sse_event *ev,
+    const struct sse_format *f, bool nl)
 {
 	size_t n = ev->type_len + ev->data_len + ev->id_len;
 	char *w;
 
-	/* Three strings' room (n counts 6 bytes each), 25 bytes around them. */
-	if (n > (SIZE_MAX - 128) / 6 ||
-	    sse_buf_room(out, SSE_JSON_ROOM(n) + 64) == -1)
-		return add_json_tight(out, ev, nl);
+	/* Three strings' room (n counts 6 bytes each), 23 bytes around
+	 * them, the time member. */
+	if (n > (SIZE_MAX - 256) / 6 ||
+	    sse_buf_room(out, SSE_JSON_ROOM(n) + 32 + SSE_FORMAT_TIME_MAX) ==
+		-1)
+		return add_json_tight(out, ev, f, nl);
 	w = out->p + out->len;
 	/* The most common type and id: known text, nothing to look at. */
 	if (ev->type_len == 7 && memcmp(ev->type, "message", 7) == 0) {
@@ -315,34 +371,29 @@ add_json(struct sse_buf *out, const struct sse_event *ev, bool nl)
 	}
 	w = sse_json_put(w, ev->data, ev->data_len);
 	if (ev->id_len == 0) {
-		memcpy(w, ",\"id\":\"\"}", 9);
-		w += 9;
+		memcpy(w, ",\"id\":\"\"", 8);
+		w += 8;
 	} else {
 		memcpy(w, ",\"id\":", 6);
 		w = sse_json_put(w + 6, ev->id, ev->id_len);
-		*w++ = '}';
 	}
-	if (nl)
-		*w++ = '\n';
-	out->len = (size_t)(w - out->p);
+	/* Copied whole (it fits the room asked for); LF or not. */
+	memcpy(w, f->tmember, SSE_FORMAT_TIME_MAX);
+	out->len = (size_t)(w - out->p) + f->t_len - !nl;
 	return 0;
 }
 
-/* ISO 8601, UTC, milliseconds: 2024-05-01T12:34:56.789Z */
+/* {time}: the json format's time text (ISO 8601, UTC, milliseconds). */
 static int
-add_time(struct sse_buf *out, int64_t unix_ms)
+add_time(struct sse_buf *out, struct sse_format *f, int64_t unix_ms)
 {
-	struct tm tm;
-	int ms;
-
-	sse__split_time(unix_ms, false, &tm, &ms);
-	return sse_buf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, ms);
+	json_time(f, unix_ms);
+	return sse_buf_add(out, f->tmember + sizeof(TIME_KEY) - 1,
+	    f->t_len - (sizeof(TIME_KEY) - 1) - 3);
 }
 
 static int
-add_template(struct sse_buf *out, const struct sse_format *f,
+add_template(struct sse_buf *out, struct sse_format *f,
     const struct sse_event *ev, int64_t unix_ms)
 {
 	const struct tmpl *t = f->tmpl;
@@ -366,10 +417,11 @@ add_template(struct sse_buf *out, const struct sse_format *f,
 			rc = sse_buf_add(out, ev->id, ev->id_len);
 			break;
 		case OP_TIME:
-			rc = add_time(out, unix_ms);
+			rc = add_time(out, f, unix_ms);
 			break;
 		case OP_JSON:
-			rc = add_json(out, ev, false);
+			json_time(f, unix_ms);
+			rc = add_json(out, ev, f, false);
 			break;
 		case OP_PATH:
 			if (f->path_fn != NULL)
@@ -382,7 +434,7 @@ add_template(struct sse_buf *out, const struct sse_format *f,
 }
 
 int
-sse_format_event(const struct sse_format *f, struct sse_buf *out,
+sse_format_event(struct sse_format *f, struct sse_buf *out,
     const struct sse_event *ev, int64_t unix_ms)
 {
 	size_t old = out->len;
@@ -393,7 +445,8 @@ sse_format_event(const struct sse_format *f, struct sse_buf *out,
 		rc = sse_serialize(out, ev, NULL);
 		break;
 	case SSE_FMT_JSON:
-		rc = add_json(out, ev, true) == -1;
+		json_time(f, unix_ms);
+		rc = add_json(out, ev, f, true) == -1;
 		break;
 	case SSE_FMT_DATA:
 	case SSE_FMT_DATA0:
@@ -441,7 +494,7 @@ run_event(const struct sse_format *f, struct sse_buf *out,
 	char *w;
 
 	if (f->kind == SSE_FMT_JSON)
-		return add_json(out, ev, true);
+		return add_json(out, ev, f, true);
 	if (n <= 32 && lim - ev->data >= 32 && sse_buf_room(out, 33) == 0) {
 		w = out->p + out->len;
 		memcpy(w, ev->data, 32);
@@ -461,8 +514,9 @@ run_event(const struct sse_format *f, struct sse_buf *out,
  * its line ends, 64 bytes at a time (scan.h), not parsed again.
  */
 int
-sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
-    size_t len, const char *id, size_t id_len, size_t until, size_t *taken)
+sse_format_run(struct sse_format *f, struct sse_buf *out, const char *raw,
+    size_t len, const char *id, size_t id_len, int64_t unix_ms, size_t until,
+    size_t *taken)
 {
 	const char *s = raw, *end = raw + len, *eol;
 	size_t old = out->len;
@@ -479,6 +533,8 @@ sse_format_run(const struct sse_format *f, struct sse_buf *out, const char *raw,
 		*taken = len;
 		return SSE_OK;
 	}
+	if (f->kind == SSE_FMT_JSON)
+		json_time(f, unix_ms);
 	sse_event_init(&ev);
 	ev.id = id;
 	ev.id_len = id_len;

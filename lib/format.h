@@ -3,8 +3,10 @@
  * is written to stdout.
  *
  *   raw     canonical text/event-stream (the serializer's bytes)
- *   json    one JSON object a line: {"event":..,"data":..,"id":..}; id is
- *           the last event ID, as MessageEvent.lastEventId reports it
+ *   json    one JSON object a line: {"event":..,"data":..,"id":..,"time":..};
+ *           id is the last event ID, as MessageEvent.lastEventId reports
+ *           it, time when the event was received (RFC 3339, UTC,
+ *           milliseconds, as sse_rec_time() writes it)
  *   data    the data alone, then LF
  *   data0   the data alone, then NUL (multi-line data stays unambiguous)
  *   pretty  for people: time, type, id and data; ANSI colour when asked
@@ -45,12 +47,23 @@ enum sse_format_kind {
 typedef int (*sse_format_path_fn)(void *ctx, const char *path, size_t plen,
     const struct sse_event *ev, struct sse_buf *out);
 
+/* The json format's time member, the longest: ,"time":"...Z"} and LF. */
+#define SSE_FORMAT_TIME_MAX 48
+
 struct sse_format {
 	enum sse_format_kind kind;
 	bool color; /* pretty: ANSI colours; the caller decides */
 	void *tmpl; /* compiled template, owned */
 	sse_format_path_fn path_fn; /* {data.PATH}; NULL: they print nothing */
 	void *path_ctx;
+	/*
+	 * The time member of the last time formatted: events received in one
+	 * read share it, and a second's text is formatted once (the
+	 * milliseconds are written into it as they change).
+	 */
+	int64_t t_ms, t_sec; /* what tmember holds; t_sec INT64_MIN: nothing */
+	size_t t_len; /* tmember's length, its LF included */
+	char tmember[SSE_FORMAT_TIME_MAX];
 };
 
 /*
@@ -60,24 +73,27 @@ struct sse_format {
 int sse_format_init(
     struct sse_format *, const char *spec, char *err, size_t errlen);
 void sse_format_release(struct sse_format *);
-/* Append ev formatted to out; unix_ms is when it was received. */
-int sse_format_event(const struct sse_format *, struct sse_buf *out,
+/*
+ * Append ev formatted to out; unix_ms is when it was received (the format
+ * keeps the text of the last time it wrote, hence not const).
+ */
+int sse_format_event(struct sse_format *, struct sse_buf *out,
     const struct sse_event *ev, int64_t unix_ms);
 /*
  * Append the events of a run (len bytes, as sse_parser_set_run() hands
  * them over: all "data: D\n\n", or all "id: I\n" "data: D\n\n")
  * formatted as sse_format_event() formats each of them: type "message",
  * data D, and as id I, or for "data: D" events the last event ID before
- * the run (id, id_len). until > 0: stop after the event that brings out to
- * until bytes or more, so that the caller may write them out and go on
- * from there (each event may repeat a long last event ID: a run's output
- * is not bounded by its size). *taken: the bytes of raw done with. Raw,
- * json, data and data0 (the formats that need no clock); SSE_ERR_INVALID
- * for the others or for bytes not of that shape, SSE_ERR_TOO_BIG at out's
+ * the run (id, id_len), all received at unix_ms. until > 0: stop after
+ * the event that brings out to until bytes or more, so that the caller
+ * may write them out and go on from there (each event may repeat a long
+ * last event ID: a run's output is not bounded by its size). *taken: the
+ * bytes of raw done with. Raw, json, data and data0; SSE_ERR_INVALID for
+ * the others or for bytes not of that shape, SSE_ERR_TOO_BIG at out's
  * cap, and then out is as it was and *taken 0.
  */
-int sse_format_run(const struct sse_format *, struct sse_buf *out,
-    const char *raw, size_t len, const char *id, size_t id_len, size_t until,
+int sse_format_run(struct sse_format *, struct sse_buf *out, const char *raw,
+    size_t len, const char *id, size_t id_len, int64_t unix_ms, size_t until,
     size_t *taken);
 /* Whether sse_format_run() takes this format. */
 bool sse_format_runs(const struct sse_format *);

@@ -126,3 +126,29 @@ stop_bg() {
 teardown() {
 	stop_bg
 }
+
+# untimed: stdin's `-f json` lines with their receive time member, which
+# must be the last and of the exact shape ("time" in RFC 3339, UTC,
+# milliseconds), taken out, so that every other byte can be compared
+# exactly; other lines ({"comment":..}, text) pass as they are. Fails on
+# an event line without such a member.
+untimed() {
+	local l re='^(\{"event":.*),"time":"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z"\}$'
+	while IFS= read -r l || [ -n "$l" ]; do
+		if [[ $l == '{"event":'* ]]; then
+			[[ $l =~ $re ]] || {
+				echo "untimed: no time member as the last: $l" >&2
+				return 1
+			}
+			l="${BASH_REMATCH[1]}}"
+		fi
+		printf '%s\n' "$l"
+	done
+}
+
+# untime_output: after `run ... -f json`, $output and $lines untimed.
+untime_output() {
+	output=$(untimed <<<"$output") || fail "not json lines with a time: $output"
+	# shellcheck disable=SC2034 # bats' $lines, read by assert_line
+	mapfile -t lines <<<"$output"
+}

@@ -199,6 +199,22 @@ lsn_prints() {
 	assert_output "$1"
 }
 
+# lsn_json OUTPUT ARGS...: as lsn_prints, for -f json: each event's time
+# member checked and taken out first (untimed).
+lsn_json() {
+	run --separate-stderr lsn "${@:2}"
+	[ "$status" = 0 ] || fail "exit $status, stdout: $output; stderr: $stderr"
+	untime_output
+	assert_output "$1"
+}
+
+# untimed_if FORMAT FILE: FILE untimed in place when FORMAT is json.
+untimed_if() {
+	[ "$1" = json ] || return 0
+	untimed <"$2" >"$2.untimed" || fail "$2: json lines without a time"
+	mv "$2.untimed" "$2"
+}
+
 # lsn_fails STATUS MESSAGE ARGS...: sse listen ARGS exits STATUS and says
 # MESSAGE (a substring) on stderr.
 lsn_fails() {

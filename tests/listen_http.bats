@@ -290,7 +290,7 @@ header Content-Encoding: gzip
 framing close
 send $(zipped gzip "id: 1\ndata: asked\n\n")
 EOF
-	lsn_prints '{"event":"message","data":"asked","id":"1"}' --no-reconnect --compressed -f json "$URL"
+	lsn_json '{"event":"message","data":"asked","id":"1"}' --no-reconnect --compressed -f json "$URL"
 	[[ $(hdr 1 Accept-Encoding) == *gzip* ]]
 	[[ $(hdr 1 Accept-Encoding) == *deflate* ]]
 	lsn_prints asked --no-reconnect -H 'Accept-Encoding: gzip' -f data "$URL"

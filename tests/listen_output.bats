@@ -29,11 +29,49 @@ EOF
 	for fmt in json data data0; do
 		lsn --no-reconnect -f "$fmt" "$URL" >"$T/listen.$fmt"
 		sse replay --no-delay -f "$fmt" "$T/stream.sse" >"$T/replay.$fmt"
+		untimed_if "$fmt" "$T/listen.$fmt"
+		untimed_if "$fmt" "$T/replay.$fmt"
 		cmp "$T/listen.$fmt" "$T/replay.$fmt"
 	done
 	grep -qxF '{"event":"message","data":"after id","id":"7"}' "$T/listen.json"
 	grep -qxF '{"event":"message","data":"\"q\"","id":"7"}' "$T/listen.json"
 	[ "$(wc -l <"$T/listen.json")" = 12 ]
+}
+
+@test "format: -f json objects end with the receive time: in the run's wall-clock window, shared by the events of one read (listen), the time written out (replay)" {
+	serve <<'EOF'
+send "data: a\n\nid: 1\ndata: b\n\nevent: t\ndata: c\n\n"
+sleep 0.4
+send "data: d\n\n"
+EOF
+	printf '%s\n' '{"format":"sse-recording","version":1,"start":"2001-02-03T04:05:06.789Z"}' \
+		'{"t":0,"data":"x"}' '{"t":400,"data":"y"}' >"$T/rec.jsonl"
+	local t0 t1
+	t0=$(date +%s%3N)
+	lsn --no-reconnect -f json "$URL" >"$T/listen.json"
+	sse replay -f json "$T/rec.jsonl" >"$T/replay.json"
+	t1=$(date +%s%3N)
+	run python3 - "$t0" "$t1" "$T/listen.json" "$T/replay.json" <<'PY'
+import datetime, json, sys
+t0, t1 = int(sys.argv[1]), int(sys.argv[2])
+def times(path):
+    out = []
+    for line in open(path, encoding="utf-8"):
+        e = json.loads(line)
+        assert list(e) == ["event", "data", "id", "time"], line
+        d = datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        ms = round(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+        assert t0 <= ms <= t1, (t0, ms, t1, line)
+        out.append(ms)
+    return out
+a, b, c, d = times(sys.argv[3])
+assert a == b == c, "one read, one time: %r" % [a, b, c]
+assert d - a >= 350, "the second read's time: %r" % [a, d]
+x, y = times(sys.argv[4])
+assert y - x >= 350, "replay: the time written out: %r" % [x, y]
+print("ok")
+PY
+	assert_output ok
 }
 
 @test "format: json, data and data0 of a stream read in random pieces match a WHATWG reference (tests/sse_ref.py), runs or not" {
@@ -44,9 +82,11 @@ EOF
 		serve <"$T/$seed/script"
 		for fmt in json data data0; do
 			lsn --no-reconnect -f "$fmt" "$URL" >"$T/got.$fmt"
+			untimed_if "$fmt" "$T/got.$fmt"
 			cmp "$T/$seed/want.$fmt" "$T/got.$fmt"
 			# -n turns the runs off: events one by one
 			lsn --no-reconnect -n 100000 -f "$fmt" "$URL" >"$T/got.$fmt"
+			untimed_if "$fmt" "$T/got.$fmt"
 			cmp "$T/$seed/want.$fmt" "$T/got.$fmt"
 		done
 		[ "$(wc -l <"$T/$seed/want.json")" -gt 200 ]

@@ -271,7 +271,7 @@ EOF2
 send ": keep\ndata: one\n\n"
 EOF2
 	lsn_prints $': keep\ndata: one' -f raw --comments --no-reconnect "$URL"
-	lsn_prints $'{"comment":" keep"}\n{"event":"message","data":"one","id":""}' -f json --comments --no-reconnect "$URL"
+	lsn_json $'{"comment":" keep"}\n{"event":"message","data":"one","id":""}' -f json --comments --no-reconnect "$URL"
 	lsn_prints one -f data --comments --no-reconnect "$URL"
 }
 

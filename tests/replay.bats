@@ -112,6 +112,7 @@ serve_replay() {
 	printf '\xef\xbb\xbf: comment\r\nretry: 100\r\nid: 7\r\nevent: add\r\ndata: {"a":1}\r\n\r\ndata: x\r\ndata: y\r\n\r\ndata: incomplete' >"$T/curl.sse"
 	run sse replay -f json "$T/curl.sse"
 	assert_success
+	untime_output
 	assert_output "$(printf '%s\n' '{"event":"add","data":"{\"a\":1}","id":"7"}' '{"event":"message","data":"x\ny","id":"7"}')"
 	run sse replay -f raw - <"$T/curl.sse"
 	assert_success
@@ -171,6 +172,7 @@ serve_replay() {
 @test "replay: the output options of listen: -f json, -e, -n, --until" {
 	run sse replay --no-delay -f json "$T/timed.jsonl"
 	assert_success
+	untime_output
 	assert_line --index 1 '{"event":"tick","data":"300","id":"2"}'
 	run sse replay --no-delay -f data -e tick "$T/timed.jsonl"
 	assert_output "$(printf '300\n1000')"
@@ -283,6 +285,7 @@ H='{"format":"sse-recording","version":1}\n'
 	printf '%b' "$H"'\n{"t":1,"data":"a","extra":[1]}\n   \n{"t":2,"chunk":"data: a\\n\\n"}\n{"t":2,"foo":1}\n{"t":3,"event":"e"}' >"$T/ok.jsonl"
 	run sse replay --no-delay -f json "$T/ok.jsonl"
 	assert_success
+	untime_output
 	assert_output "$(printf '%s\n' '{"event":"message","data":"a","id":""}' '{"event":"e","data":"","id":""}')"
 }
 
@@ -372,6 +375,7 @@ H='{"format":"sse-recording","version":1}\n'
 	serve_replay --no-delay --loop=3 --disconnect-after 2 --retry 50 "$T/loop.jsonl"
 	run --separate-stderr timeout 20 sse listen -f json "$URL"
 	assert_success
+	untime_output
 	assert_output "$(printf '%s\n' \
 		'{"event":"message","data":"1","id":"a"}' \
 		'{"event":"ev","data":"2","id":"b"}' \
@@ -479,6 +483,7 @@ send "id: 4\ndata: 1100\ndata: two lines\n\n"'
 @test "listen --record: records a stream with its timing; replay gives the same events" {
 	listen_record -f json <<<"$TIMED_SCRIPT"
 	assert_success
+	untime_output
 	local live=$output
 	# the recording: a header, open, events with offsets, close
 	run jq -c 'select(.format) | [.format, .version, .url]' "$T/r.jsonl"
@@ -497,6 +502,7 @@ send "id: 4\ndata: 1100\ndata: two lines\n\n"'
 	# replayed: the same events as listen printed, at the same offsets
 	run sse replay -f json "$T/r.jsonl"
 	assert_success
+	untime_output
 	assert_equal "$output" "$live"
 	# played at the recorded offsets (of the first line of each event)
 	run tests/stamp.py sse replay -f '{data}\n' "$T/r.jsonl"
@@ -509,12 +515,13 @@ send "id: 4\ndata: 1100\ndata: two lines\n\n"'
 
 @test "listen --record, replay --serve, listen: the events go through unchanged" {
 	listen_record -f json <<<"$TIMED_SCRIPT"
+	untime_output
 	local live=$output
 	serve_replay "$T/r.jsonl"
 	# sse listen stops when the server answers 204 (it has everything)
 	run --separate-stderr timeout 10 tests/stamp.py sse listen -f json "$URL"
 	assert_success
-	assert_equal "$(cut -f2 <<<"$output")" "$live"
+	assert_equal "$(cut -f2 <<<"$output" | untimed)" "$live"
 	cut -f1 <<<"$output" | paste - <(printf '0\n300\n800\n1100\n') | check_offsets 1
 }
 

@@ -15,11 +15,15 @@
 #include "format.h"
 #include "json.h"
 #include "parser.h"
+#include "record.h"
 #include "utf8.h"
 #include "jsoncheck.h"
 #include "rnd.h"
 #include "evmake.h"
 #include "tap.h"
+
+/* A receive time: 2026-12-09T01:02:03.456Z. */
+#define T0 1796778123456LL
 
 /* The json format's string, one byte (or UTF-8 sequence) at a time. */
 static void
@@ -188,12 +192,13 @@ json_objects(void)
 			     d++) {
 				ev = ev_str(types[t], tricky[d], ids[i]);
 				sse_buf_reset(&fast);
-				if (sse_format_event(&f, &fast, &ev, 0) != 0) {
+				if (sse_format_event(&f, &fast, &ev, T0) != 0) {
 					bad++;
 					continue;
 				}
 				sse_buf_init(&tight, fast.len);
-				if (sse_format_event(&f, &tight, &ev, 0) != 0 ||
+				if (sse_format_event(&f, &tight, &ev, T0) !=
+					0 ||
 				    tight.len != fast.len ||
 				    memcmp(tight.p, fast.p, fast.len) != 0 ||
 				    !json_line_valid(fast.p, fast.len))
@@ -206,7 +211,7 @@ json_objects(void)
 	    bad);
 	sse_buf_init(&tight, 20);
 	ev = ev_str("message", "x", "");
-	ok(sse_format_event(&f, &tight, &ev, 0) == SSE_ERR_TOO_BIG &&
+	ok(sse_format_event(&f, &tight, &ev, T0) == SSE_ERR_TOO_BIG &&
 		tight.len == 0,
 	    "json object past the cap: too big, buffer unchanged");
 	sse_buf_release(&tight);
@@ -221,6 +226,7 @@ struct sink {
 	struct sse_buf out;
 	int err;
 	bool split;
+	int64_t now; /* when the bytes being fed were received */
 };
 
 static int
@@ -228,7 +234,7 @@ on_event(void *ctx, const struct sse_event *ev)
 {
 	struct sink *k = ctx;
 
-	if (sse_format_event(&k->f, &k->out, ev, 0) != 0)
+	if (sse_format_event(&k->f, &k->out, ev, k->now) != 0)
 		k->err++;
 	return 0;
 }
@@ -249,8 +255,8 @@ on_run(void *ctx, const char *raw, size_t len, size_t n)
 	do {
 		if (k->split)
 			until = k->out.len + 1 + rnd_below(120);
-		if (sse_format_run(&k->f, &k->out, raw, len, id, idlen, until,
-			&taken) != 0 ||
+		if (sse_format_run(&k->f, &k->out, raw, len, id, idlen, k->now,
+			until, &taken) != 0 ||
 		    taken == 0) {
 			k->err++;
 			return 0;
@@ -266,6 +272,7 @@ sink_run(struct sink *k, const char *fmt, bool runs, const char *s, size_t len,
     bool chunked)
 {
 	struct sse_parser_cb cb = {on_event, NULL, NULL, k};
+	uint64_t cut; /* the reads' sizes: the same with runs and without */
 	size_t i, n;
 
 	sse_parser_init(&k->p, &cb, 0);
@@ -273,12 +280,18 @@ sink_run(struct sink *k, const char *fmt, bool runs, const char *s, size_t len,
 	sse_buf_init(&k->out, 0);
 	k->err = 0;
 	k->split = rnd() % 2 == 0;
+	cut = rnd64() | 1;
 	if (runs)
 		sse_parser_set_run(&k->p, on_run);
 	for (i = 0; i < len; i += n) {
-		n = chunked ? 1 + rnd_below(40) : len;
+		cut ^= cut << 13;
+		cut ^= cut >> 7;
+		cut ^= cut << 17;
+		n = chunked ? 1 + (size_t)(cut % 40) : len;
 		if (n > len - i)
 			n = len - i;
+		/* Each read its own time, seconds apart now and then. */
+		k->now = T0 + (int64_t)i * 37;
 		if (sse_parser_feed(&k->p, s + i, n) != SSE_OK)
 			k->err++;
 	}
@@ -375,6 +388,10 @@ runs(void)
 	sse_buf_release(&s);
 }
 
+#define ONE_A                                                                  \
+	"{\"event\":\"message\",\"data\":\"a\",\"id\":\"i\","                  \
+	"\"time\":\"2026-12-09T01:02:03.456Z\"}\n"
+
 static void
 run_errors(void)
 {
@@ -384,37 +401,87 @@ run_errors(void)
 
 	sse_format_init(&f, "json", NULL, 0);
 	sse_buf_addstr(&out, "kept");
-	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n", 17, "", 0, 0,
+	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n", 17, "", 0, T0, 0,
 	       &taken) == SSE_ERR_INVALID &&
 		out.len == 4 && taken == 0,
 	    "run cut short: invalid, buffer unchanged");
-	ok(sse_format_run(&f, &out, "data: a\n\nx", 10, "", 0, 0, &taken) ==
+	ok(sse_format_run(&f, &out, "data: a\n\nx", 10, "", 0, T0, 0, &taken) ==
 		    SSE_ERR_INVALID &&
 		out.len == 4 && taken == 0,
 	    "run with bytes of another shape: invalid, buffer unchanged");
-	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n\n", 18, "i", 1, 5,
+	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n\n", 18, "i", 1, T0, 5,
 	       &taken) == SSE_OK &&
-		taken == 9 &&
-		out.len ==
-		    4 +
-			sizeof("{\"event\":\"message\",\"data\":\"a\","
-			       "\"id\":\"i\"}\n") -
-			1,
+		taken == 9 && out.len == 4 + sizeof(ONE_A) - 1 &&
+		memcmp(out.p + 4, ONE_A, sizeof(ONE_A) - 1) == 0,
 	    "until: one event past the mark, then it stops");
-	sse_buf_init(&small, 40);
-	ok(sse_format_run(&f, &small, "data: a\n\ndata: b\n\n", 18, "", 0, 0,
-	       &taken) == SSE_ERR_TOO_BIG &&
+	sse_buf_init(&small, 80);
+	ok(sse_format_run(&f, &small, "data: a\n\ndata: b\n\n", 18, "", 0, T0,
+	       0, &taken) == SSE_ERR_TOO_BIG &&
 		small.len == 0 && taken == 0,
 	    "run past the cap: too big, buffer unchanged");
 	sse_buf_release(&small);
 	sse_format_release(&f);
 	sse_format_init(&f, "pretty", NULL, 0);
 	ok(!sse_format_runs(&f) &&
-		sse_format_run(&f, &out, "data: a\n\n", 9, "", 0, 0, &taken) ==
-		    SSE_ERR_INVALID,
+		sse_format_run(&f, &out, "data: a\n\n", 9, "", 0, T0, 0,
+		    &taken) == SSE_ERR_INVALID,
 	    "pretty takes no runs");
 	sse_format_release(&f);
 	sse_buf_release(&out);
+}
+
+/*
+ * The json format's time member and {time}, kept from one event to the
+ * next, against sse_rec_time() for each time: the same millisecond, the
+ * next ones, a new second, back in time, before 1970, a five-digit year.
+ */
+static void
+times(void)
+{
+	static const int64_t ts[] = {T0, T0, T0 + 1, T0 + 543, T0 + 544,
+	    T0 + 1000, T0 + 999, T0 - 86400000, 0, 999, -1, -1001,
+	    253402300799999LL, 253402300800000LL, T0};
+	struct sse_format f, tf;
+	struct sse_buf out = SSE_BUF_INIT, want = SSE_BUF_INIT;
+	struct sse_event ev = ev_str("message", "x", "");
+	size_t i, pre, tl;
+	int bad = 0;
+
+	sse_format_init(&f, "json", NULL, 0);
+	sse_format_init(&tf, "{time}|{json}", NULL, 0);
+	for (i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
+		sse_buf_reset(&want);
+		sse_buf_addstr(&want,
+		    "{\"event\":\"message\",\"data\":\"x\","
+		    "\"id\":\"\",\"time\":\"");
+		pre = want.len;
+		sse_rec_time(&want, ts[i]);
+		sse_buf_addstr(&want, "\"}\n");
+		sse_buf_reset(&out);
+		if (sse_format_event(&f, &out, &ev, ts[i]) != SSE_OK ||
+		    out.len != want.len ||
+		    memcmp(out.p, want.p, out.len) != 0) {
+			printf("# %lld: '%.*s'\n", (long long)ts[i],
+			    (int)out.len, out.p);
+			bad++;
+		}
+		/* {time}|{json}: the same time, no LF. */
+		tl = want.len - pre - 3;
+		sse_buf_reset(&out);
+		if (sse_format_event(&tf, &out, &ev, ts[i]) != SSE_OK ||
+		    out.len != tl + want.len ||
+		    memcmp(out.p, want.p + pre, tl) != 0 || out.p[tl] != '|' ||
+		    memcmp(out.p + tl + 1, want.p, want.len - 1) != 0)
+			bad++;
+	}
+	ok(bad == 0,
+	    "json time member and {time} as sse_rec_time() writes "
+	    "them, from one time to the next (%d differ)",
+	    bad);
+	sse_format_release(&f);
+	sse_format_release(&tf);
+	sse_buf_release(&out);
+	sse_buf_release(&want);
 }
 
 int
@@ -425,5 +492,6 @@ main(void)
 	json_objects();
 	runs();
 	run_errors();
+	times();
 	return done_testing();
 }

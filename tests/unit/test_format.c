@@ -20,6 +20,8 @@
 
 /* 2024-05-01T12:34:56.789Z */
 #define T0 INT64_C(1714566896789)
+/* The json format's time member for T0, its LF included. */
+#define T0_JSON ",\"time\":\"2024-05-01T12:34:56.789Z\"}\n"
 
 static struct sse_buf out;
 
@@ -260,22 +262,22 @@ main(void)
 
 	/* json */
 	FMT_IS("json", &ev,
-	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"42\"}\n",
+	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"42\"" T0_JSON,
 	    "json: one object a line");
 	FMT_IS("json", &multi,
 	    "{\"event\":\"message\",\"data\":\"line one\\nline "
-	    "two\",\"id\":\"\"}\n",
+	    "two\",\"id\":\"\"" T0_JSON,
 	    "json: default type, LF escaped, empty id");
 	FMT_IS("json", &hostile,
 	    "{\"event\":\"a\\u001b]0;x\\u0007\",\"data\":\"\\u001b["
 	    "2J\\r\xC2\x9B"
-	    "1m\\tok\",\"id\":\"\\u0001\"}\n",
+	    "1m\\tok\",\"id\":\"\\u0001\"" T0_JSON,
 	    "json: controls escaped");
 	ev.id = "7";
 	ev.id_len = 1;
 	ev.has_id = false;
 	FMT_IS("json", &ev,
-	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"7\"}\n",
+	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"7\"" T0_JSON,
 	    "json: id is the last event ID even when this event had no id "
 	    "field");
 	ev = ev_str("update", "hello", "42");
@@ -371,7 +373,8 @@ main(void)
 	FMT_IS("[{time}]", &ev, "[2024-05-01T12:34:56.789Z]",
 	    "template: {time} is ISO 8601 UTC with milliseconds");
 	FMT_IS("{json}", &ev,
-	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"42\"}",
+	    "{\"event\":\"update\",\"data\":\"hello\",\"id\":\"42\","
+	    "\"time\":\"2024-05-01T12:34:56.789Z\"}",
 	    "template: {json} is the json format's object, no LF");
 	FMT_IS("{id}|", &multi, "|", "template: empty id");
 	FMT_IS(
