@@ -46,8 +46,12 @@
  * shape around the limit.
  */
 #define SMALL_HEAD 3328
-/* The other door's pool: heads up to about 32 KB (more gets 431). */
-#define LARGE_POOL (32 * 1024)
+/*
+ * The other door's pool: heads up to about 60 KB, or 16 KB of cookies
+ * (more gets 431). libmicrohttpd maps pools over 32 KiB on their own, so
+ * the pages a stream leaves untouched cost nothing (door_wrote).
+ */
+#define LARGE_POOL (64 * 1024)
 #define HEAD_MS 30000 /* a new connection's time to send its head */
 #define MAX_PENDING 1024 /* connections still sending their head */
 /*
@@ -76,6 +80,8 @@ struct conn {
 	bool ka_due;
 	bool sent; /* bytes went out since the last suspension */
 	bool dropped; /* disconnected as lost (stream_check_lost) */
+	bool trimmed; /* its send buffer was given back once (door_wrote) */
+	size_t wrote; /* the most written at once since then */
 	TAILQ_ENTRY(conn) all; /* h->streams */
 	struct req *req;
 };
@@ -190,6 +196,7 @@ bool route_token_ok(struct MHD_Connection *, const char *token, bool query);
 int door_open(struct httpd *, struct door *, bool small, unsigned limit);
 void door_accept(struct httpd *);
 bool door_peek(struct httpd *, struct pending *, uint32_t events);
+void door_wrote(struct conn *, char *buf, size_t max, ssize_t n);
 void door_expire(struct httpd *, int64_t now);
 void door_close_all(struct httpd *);
 /* Watch one of our own descriptors (told from streams by address). */

@@ -150,6 +150,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	} else {
 		n = h->src.read(h->src.ctx, c->client, buf, max, &deadline);
 	}
+	door_wrote(c, buf, max, n);
 	if (n > 0) {
 		c->sent = true;
 		h->bytes_out += (uint64_t)n;
