@@ -187,13 +187,15 @@ uninstall:
 	    $(DESTDIR)$(ZSHCOMPDIR)/_sse $(DESTDIR)$(FISHCOMPDIR)/sse.fish
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$${m#man/}; done
 
-# A source tarball of HEAD from git, sse-VERSION.tar.gz in DISTDIR, with a
-# VERSION file that says which version it is once out of git.
+# A source tarball of HEAD from git, sse-VERSION.tar.gz in DISTDIR (made if
+# need be), with a VERSION file that says which version it is once out of git.
 DIST = sse-$(patsubst %-dirty,%,$(VERSION))
 dist:
 	@git diff-index --quiet HEAD -- || \
 	    echo "make dist: uncommitted changes are not in $(DIST).tar.gz" >&2
 	@mkdir -p $(BUILD)/dist
+	@mkdir -p '$(DISTDIR)' 2>/dev/null || { \
+	    echo "make dist: cannot create DISTDIR '$(DISTDIR)'" >&2; exit 1; }
 	echo '$(patsubst %-dirty,%,$(VERSION))' >$(BUILD)/dist/VERSION
 	git archive --format=tar.gz --prefix=$(DIST)/ \
 	    --add-file=$(BUILD)/dist/VERSION -o $(DISTDIR)/$(DIST).tar.gz HEAD

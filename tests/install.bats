@@ -101,3 +101,17 @@ sections() {
 	run "$d/sse-$v/tools/version" 9.9.9
 	assert_output "$v"
 }
+
+@test "dist: a DISTDIR that does not exist is made; one that cannot be is named" {
+	command -v git >/dev/null && git -C "$ROOT_DIR" rev-parse HEAD >/dev/null 2>&1 ||
+		skip "not a git checkout"
+	local d=$BATS_TEST_TMPDIR
+	run mk dist DISTDIR="$d/new/dir"
+	assert_success
+	compgen -G "$d/new/dir/sse-*.tar.gz" >/dev/null || fail "$(ls -R "$d/new")"
+	: >"$d/file"
+	run mk dist DISTDIR="$d/file/dir"
+	assert_failure
+	assert_line "make dist: cannot create DISTDIR '$d/file/dir'"
+	refute_output --partial fatal:
+}
