@@ -264,9 +264,8 @@ parse(struct serve *s, struct httpd_opts *ho, int argc, char **argv)
 	return rc;
 }
 
-/* A new life of the stream: a random epoch. */
-static void
-serve_epoch(struct serve *s)
+void
+serve_epoch_new(char out[RSTREAM_EPOCH_LEN + 1])
 {
 	unsigned char rnd[RSTREAM_EPOCH_LEN];
 	size_t i;
@@ -274,7 +273,14 @@ serve_epoch(struct serve *s)
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		for (i = 0; i < sizeof(rnd); i++) /* no entropy: time */
 			rnd[i] = (unsigned char)(now_wall_ms() >> (i * 5));
-	rstream_epoch_make(s->epoch, rnd);
+	rstream_epoch_make(out, rnd);
+}
+
+/* A new life of the stream: a random epoch. */
+static void
+serve_epoch(struct serve *s)
+{
+	serve_epoch_new(s->epoch);
 	s->epoch_len = strlen(s->epoch);
 }
 

@@ -100,6 +100,9 @@ struct serve {
 	struct topic **topics;
 	size_t ntopics;
 	long long max_topics;
+	/* Their ids' epoch: new in every process (they live in its memory
+	 * alone), never the main stream's; "" until the first topic. */
+	char topic_epoch[RSTREAM_EPOCH_LEN + 1];
 	/* for GET /metrics */
 	uint64_t n_published, n_resumed, n_lost, n_out;
 	/* publish requests: the HTTP thread queues, the input thread takes */
@@ -139,6 +142,8 @@ struct serve {
 
 /* serve.c: the history indexes ids "EPOCH-N" by N (before appends). */
 void serve_prefix(struct serve *);
+/* serve.c: a new random epoch (a life of a stream). */
+void serve_epoch_new(char out[RSTREAM_EPOCH_LEN + 1]);
 
 /*
  * serve_journal.c, with --journal DIR: open locks the directory and
@@ -155,9 +160,11 @@ void serve_journal_close(struct serve *);
 /* --journal-export: the journal as a recording on stdout. */
 int serve_journal_export(const char *dir);
 
-/* serve_input.c: "EPOCH-N" (or "EPOCH-end" for N 0) into out, its length. */
+/* serve_input.c: "EPOCH-N" (or "EPOCH-end" for N 0) into out, its length:
+ * of the main stream, or of any epoch (the topics'). */
 #define SERVE_ID_MAX (RSTREAM_EPOCH_MAX + 24)
 size_t serve_id(const struct serve *, uint64_t n, char *out);
+size_t serve_id_in(const char *epoch, size_t len, uint64_t n, char *out);
 /* serve_input.c: the input thread (arg: the struct serve). */
 void *serve_input_main(void *arg);
 /* Set up and free the input thread's own state. */

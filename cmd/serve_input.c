@@ -53,21 +53,27 @@ reserve_pend(struct serve *s)
 }
 
 size_t
-serve_id(const struct serve *s, uint64_t n, char *out)
+serve_id_in(const char *epoch, size_t len, uint64_t n, char *out)
 {
 	char num[24], *p = num + sizeof(num);
 
-	memcpy(out, s->epoch, s->epoch_len);
-	out[s->epoch_len] = '-';
+	memcpy(out, epoch, len);
+	out[len] = '-';
 	if (n == 0) {
-		memcpy(out + s->epoch_len + 1, "end", 3);
-		return s->epoch_len + 4;
+		memcpy(out + len + 1, "end", 3);
+		return len + 4;
 	}
 	do
 		*--p = (char)('0' + n % 10);
 	while ((n /= 10) != 0);
-	memcpy(out + s->epoch_len + 1, p, (size_t)(num + sizeof(num) - p));
-	return s->epoch_len + 1 + (size_t)(num + sizeof(num) - p);
+	memcpy(out + len + 1, p, (size_t)(num + sizeof(num) - p));
+	return len + 1 + (size_t)(num + sizeof(num) - p);
+}
+
+size_t
+serve_id(const struct serve *s, uint64_t n, char *out)
+{
+	return serve_id_in(s->epoch, s->epoch_len, n, out);
 }
 
 /*

@@ -1,7 +1,13 @@
 /*
  * Topics: GET /events/NAME, GET /events?topic=a&topic=b, POST
  * /events/NAME, and "topic" in JSON input. Each topic has its own event
- * log: its own ids (1, 2, 3 ... per topic), history, backlog and resume.
+ * log: its own ids, history, backlog and resume. Its ids are "EPOCH-N",
+ * N counting its events, EPOCH the topics' (s->topic_epoch): topics live
+ * in this process's memory alone (no journal, not shared through Redis),
+ * so their epoch is new in every process, never the main stream's, and
+ * an id of another life (a restart, another node) is never taken for one
+ * of this one's: the log's prefix lookup (evlog_set_prefix(), as the main
+ * stream's) finds no such event, and the client gets the loss signal.
  * /events alone is the hub's stream, as before (serve_hub.c); a topic's
  * log never holds input back (no flow control): a client too far behind
  * is dropped and resumes by id. Their number is bounded (--max-topics); a
@@ -9,9 +15,9 @@
  *
  * One connection may follow several topics. Its events are those of each
  * topic as they come, and each one's id names every topic's position,
- * the event's own first: "b:7 a:5" is event 7 of topic b, with topic a
- * at 5. A browser sends that back as Last-Event-ID, and every topic
- * resumes where it was.
+ * the event's own first: "b:E-7 a:E-5" is event 7 of topic b, with topic
+ * a at 5 (lib/topic.h). A browser sends that back as Last-Event-ID, and
+ * every topic resumes where it was.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -24,6 +30,7 @@
 #include "serialize.h"
 #include "serve.h"
 #include "topic.h"
+#include "msg.h"
 
 #define TOPIC_EVENTS 10000 /* each topic's history, at most */
 #define MAX_SUB 16 /* topics on one connection */
@@ -55,11 +62,25 @@ struct tclient {
 	size_t pre_off;
 };
 
+/* Under mu, before the first topic: their epoch, this process's own. */
+static void
+topic_epoch(struct serve *s)
+{
+	serve_epoch_new(s->topic_epoch);
+	/* Another than the main stream's (only a clock for entropy could
+	 * give it twice): an id of one is never found in the other. */
+	if (strcmp(s->topic_epoch, s->epoch) == 0)
+		s->topic_epoch[0] = s->topic_epoch[0] == 'z' ? 'y' : 'z';
+	msg_debug(1, "topics: epoch %s, ids %s-1 on in each", s->topic_epoch,
+	    s->topic_epoch);
+}
+
 /* Under mu: the topic, made if need be (NULL: too many, or no memory). */
 static struct topic *
 topic_get(struct serve *s, const char *name, size_t len, bool make)
 {
 	struct topic **nt, *t;
+	char prefix[RSTREAM_EPOCH_LEN + 1];
 	size_t i, bytes = s->history_bytes / 16;
 
 	for (i = 0; i < s->ntopics; i++)
@@ -82,6 +103,12 @@ topic_get(struct serve *s, const char *name, size_t len, bool make)
 		free(t);
 		return NULL;
 	}
+	if (s->topic_epoch[0] == '\0')
+		topic_epoch(s);
+	/* Its own ids, EPOCH-N, are found by N (as the main stream's). */
+	memcpy(prefix, s->topic_epoch, RSTREAM_EPOCH_LEN);
+	prefix[RSTREAM_EPOCH_LEN] = '-';
+	(void)evlog_set_prefix(&t->log, prefix, sizeof(prefix));
 	memcpy(t->name, name, len);
 	s->topics = nt;
 	s->topics[s->ntopics++] = t;
@@ -131,16 +158,18 @@ serve_topic_unhold(struct serve *s, struct topic *t)
 
 /*
  * Under mu, input has ended: with --id none, each topic that has events
- * ends with a bare "id: EPOCH-end", as /events does (serve_input.c), so
- * that a client that reconnects is answered 204, not sent the backlog
- * again. With ids, a client's last id already says it has everything.
+ * ends with a bare "id: EPOCH-end" (the topics' epoch), as /events does
+ * (serve_input.c), so that a client that reconnects is answered 204, not
+ * sent the backlog again. With ids, a client's last id already says it
+ * has everything.
  */
 void
 serve_topics_end(struct serve *s)
 {
 	struct sse_buf b = SSE_BUF_INIT;
 	char id[SERVE_ID_MAX];
-	size_t len = serve_id(s, 0, id), id_at = 0;
+	size_t len = serve_id_in(s->topic_epoch, strlen(s->topic_epoch), 0, id);
+	size_t id_at = 0;
 
 	if (s->ids || s->ntopics == 0 ||
 	    sse_serialize_id(&b, id, len, &id_at) != SSE_OK) {
@@ -188,7 +217,7 @@ serve_topic_emit(struct serve *s, const char *name, size_t len,
 {
 	struct sse_buf b = SSE_BUF_INIT;
 	struct topic *t;
-	char num[24];
+	char num[SERVE_ID_MAX];
 	size_t id_at = 0;
 	int rc = -1;
 
@@ -198,10 +227,9 @@ serve_topic_emit(struct serve *s, const char *name, size_t len,
 	if ((t = topic_get(s, name, len, true)) == NULL)
 		goto out;
 	if (!ev->has_id && s->ids) {
-		snprintf(
-		    num, sizeof(num), "%llu", (unsigned long long)t->seq + 1);
+		ev->id_len = serve_id_in(
+		    s->topic_epoch, RSTREAM_EPOCH_LEN, t->seq + 1, num);
 		ev->id = num;
-		ev->id_len = strlen(num);
 		ev->has_id = true;
 	}
 	*why = "invalid event";
@@ -224,58 +252,48 @@ out:
 	return rc;
 }
 
-/* A multi-topic Last-Event-ID, "b:7 a:5": the id of topic name, if any. */
+/* Whether a multi-topic Last-Event-ID names topic t; its id then. */
 static bool
-vector_id(const char *v, const char *name, char *id, size_t idsz)
+names(const struct httpd_open *op, const struct topic *t, const char **id,
+    size_t *len)
 {
-	size_t nlen = strlen(name), k;
-	const char *p = v, *end;
-
-	while (*p != '\0') {
-		end = p + strcspn(p, " ");
-		if ((size_t)(end - p) > nlen && memcmp(p, name, nlen) == 0 &&
-		    p[nlen] == ':') {
-			k = (size_t)(end - p) - nlen - 1;
-			if (k >= idsz)
-				return false;
-			memcpy(id, p + nlen + 1, k);
-			id[k] = '\0';
-			return true;
-		}
-		p = *end != '\0' ? end + 1 : end;
-	}
-	return false;
+	return sse_topic_id(
+	    op->last_id, op->last_len, t->name, strlen(t->name), id, len);
 }
 
 /*
  * Under mu: where sub i of c starts. Without an id, the backlog. With
- * one: a single topic's own id; a multi-topic id ("b:7 a:5") names each
- * topic's place, and a topic it does not name (none of it was sent yet)
- * starts at the oldest event held. An id that is not held, names none of
- * the topics, or has a NUL in it (no id we sent) is lost: everything
- * held, after the loss signal, as on /events. Returns whether lost.
+ * one: a single topic's own id; a multi-topic id ("b:E-7 a:E-5") names
+ * each topic's place, and a topic it does not name (none of it was sent
+ * yet) starts at the oldest event held. An id that is not held (another
+ * life's, one from the future, one evicted), names none of the topics, or
+ * has a NUL in it (no id we sent) is lost: everything held, after the
+ * loss signal, as on /events. Returns whether lost.
  */
 static bool
 sub_start(struct serve *s, struct tclient *c, size_t i,
     const struct httpd_open *op, bool named)
 {
 	struct sub *sb = &c->sub[i];
-	char id[ID_MAX + 1];
 	const char *want = NULL;
+	size_t len = 0;
 
 	if (op->last_id == NULL || op->last_len == 0) {
 		sb->cursor = evlog_backlog(&sb->t->log, (size_t)s->backlog);
 		return false;
 	}
-	if (c->n == 1)
+	if (c->n == 1) {
 		want = op->last_id;
-	else if (vector_id(op->last_id, sb->t->name, id, sizeof(id)))
-		want = id;
+		len = op->last_len;
+	} else if (!names(op, sb->t, &want, &len)) {
+		want = NULL;
+	}
 	if (memchr(op->last_id, 0, op->last_len) != NULL ||
 	    (want == NULL && !named) ||
 	    (want != NULL &&
-		evlog_find_id(&sb->t->log, want, strlen(want), &sb->cursor) ==
-		    -1)) {
+		((c->n > 1 && len > ID_MAX) || /* longer than we send */
+		    evlog_find_id(&sb->t->log, want, len, &sb->cursor) ==
+			-1))) {
 		sb->cursor = evlog_backlog(&sb->t->log, SIZE_MAX);
 		return true;
 	}
@@ -283,18 +301,21 @@ sub_start(struct serve *s, struct tclient *c, size_t i,
 		sb->cursor = evlog_backlog(&sb->t->log, SIZE_MAX);
 		return false;
 	}
-	snprintf(sb->last, sizeof(sb->last), "%s", want);
+	len = len < ID_MAX ? len : ID_MAX; /* only multi-topic ids use it */
+	memcpy(sb->last, want, len);
+	sb->last[len] = '\0';
 	return false;
 }
 
 /* Whether a multi-topic id names any of c's topics. */
 static bool
-names_any(const struct tclient *c, const char *v)
+names_any(const struct tclient *c, const struct httpd_open *op)
 {
-	char id[ID_MAX + 1];
+	const char *id;
+	size_t len;
 
 	for (size_t i = 0; i < c->n; i++)
-		if (vector_id(v, c->sub[i].t->name, id, sizeof(id)))
+		if (names(op, c->sub[i].t, &id, &len))
 			return true;
 	return false;
 }
@@ -336,7 +357,7 @@ serve_topics_open(
 	named = n == 1 ||
 	    (op->last_id != NULL &&
 		memchr(op->last_id, 0, op->last_len) == NULL &&
-		names_any(c, op->last_id));
+		names_any(c, op));
 	for (i = 0; i < n; i++) {
 		if (sub_start(s, c, i, op, named))
 			lost = true;

@@ -1,6 +1,8 @@
 /*
  * Topic names, checked: see topic.h.
  */
+#include <string.h>
+
 #include "topic.h"
 
 static bool
@@ -36,4 +38,27 @@ sse_topic_valid(const char *name, size_t len, const char **why)
 			return false;
 		}
 	return true;
+}
+
+bool
+sse_topic_id(const char *v, size_t vlen, const char *name, size_t nlen,
+    const char **id, size_t *idlen)
+{
+	const char *p = v, *end = v + vlen, *sp;
+	size_t k;
+
+	if (v == NULL)
+		return false;
+	for (;;) {
+		sp = memchr(p, ' ', (size_t)(end - p));
+		k = (size_t)((sp != NULL ? sp : end) - p);
+		if (k > nlen && p[nlen] == ':' && memcmp(p, name, nlen) == 0) {
+			*id = p + nlen + 1;
+			*idlen = k - nlen - 1;
+			return true;
+		}
+		if (sp == NULL)
+			return false;
+		p = sp + 1;
+	}
 }

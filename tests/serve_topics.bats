@@ -11,47 +11,68 @@ setup() {
 
 pub() { curl -sf --max-time 5 "$@"; }
 
+# tpub DATA NAME: publish DATA to topic NAME; T is then the topics' epoch,
+# from the id it got (a topic's ids are T-1, T-2 ...).
+tpub() {
+	local out
+	out=$(pub -d "$1" "http://127.0.0.1:$PORT/events/$2") || return 1
+	T=$(sed -n 's/^{"ids":\["\([0-9a-z]*\)-[0-9]*"\]}$/\1/p' <<<"$out")
+	[[ $T =~ ^[0-9a-z]{8}$ ]] || fail "no topic epoch in '$out'"
+}
+
+# tepoch NAME: T from the first id topic NAME (which has events) sends.
+tepoch() {
+	T=$(MAXT=0.5 get "/events/$1" | sed -n 's/^id: \([0-9a-z]*\)-[0-9]*$/\1/p' | head -n 1)
+	[[ $T =~ ^[0-9a-z]{8}$ ]] || fail "no topic epoch in /events/$1"
+}
+
 @test "topics: each has its own ids and history; /events is apart" {
 	serve --publish
-	pub -d one "http://127.0.0.1:$PORT/events/build" >/dev/null
+	tpub one build
+	# the topics' epoch is this process's, not the main stream's
+	[ "$T" != "$E" ]
 	pub -d two "http://127.0.0.1:$PORT/events/build" >/dev/null
 	run pub -d x "http://127.0.0.1:$PORT/events/deploy"
-	assert_output '{"ids":["1"]}'
+	assert_output "{\"ids\":[\"$T-1\"]}"
 	pub -d main "http://127.0.0.1:$PORT/events" >/dev/null
 	run get /events/build
-	assert_output "$(printf 'id: 1\ndata: one\n\nid: 2\ndata: two\n')"
+	assert_output "$(printf 'id: %s-1\ndata: one\n\nid: %s-2\ndata: two\n' "$T" "$T")"
 	run get /events/deploy
-	assert_output "$(printf 'id: 1\ndata: x\n')"
+	assert_output "$(printf 'id: %s-1\ndata: x\n' "$T")"
 	run get /events
 	assert_output "$(printf 'id: %s-1\ndata: main\n' "$E")"
 	# resume by id, and the backlog of a new client
-	run get -H 'Last-Event-ID: 1' /events/build
-	assert_output "$(printf 'id: 2\ndata: two\n')"
+	run get -H "Last-Event-ID: $T-1" /events/build
+	assert_output "$(printf 'id: %s-2\ndata: two\n' "$T")"
+	# an id of the main stream is none of a topic's
+	run get -H "Last-Event-ID: $E-1" /events/build
+	assert_line 'event: sse-lost'
+	assert_line 'data: one'
 	stop_bg
 	serve --publish --backlog 1
-	pub -d one "http://127.0.0.1:$PORT/events/t" >/dev/null
+	tpub one t
 	pub -d two "http://127.0.0.1:$PORT/events/t" >/dev/null
 	run get /events/t
-	assert_output "$(printf 'id: 2\ndata: two\n')"
+	assert_output "$(printf 'id: %s-2\ndata: two\n' "$T")"
 }
 
 @test "topics: several on one connection, each event's id naming every topic's place, and resuming by it" {
 	serve --publish
-	pub -d a1 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	tpub a1 a
 	pub -d b1 "http://127.0.0.1:$PORT/events/b" >/dev/null
 	run get '/events?topic=a&topic=b'
-	assert_line 'id: a:1'
-	assert_line 'id: b:1 a:1'
+	assert_line "id: a:$T-1"
+	assert_line "id: b:$T-1 a:$T-1"
 	pub -d a2 "http://127.0.0.1:$PORT/events/a" >/dev/null
-	run get -H 'Last-Event-ID: b:1 a:1' '/events?topic=a&topic=b'
-	assert_output "$(printf 'id: a:2 b:1\ndata: a2\n')"
+	run get -H "Last-Event-ID: b:$T-1 a:$T-1" '/events?topic=a&topic=b'
+	assert_output "$(printf 'id: a:%s-2 b:%s-1\ndata: a2\n' "$T" "$T")"
 	# live: a client waiting gets new events of either topic
-	bg_get "$BATS_TEST_TMPDIR/live" -H 'Last-Event-ID: a:2 b:1' '/events?topic=a&topic=b'
+	bg_get "$BATS_TEST_TMPDIR/live" -H "Last-Event-ID: a:$T-2 b:$T-1" '/events?topic=a&topic=b'
 	sleep 0.3
 	pub -d b2 "http://127.0.0.1:$PORT/events/b" >/dev/null
 	wait_file "$BATS_TEST_TMPDIR/live" '^data: b2$'
 	run grep '^id: ' "$BATS_TEST_TMPDIR/live"
-	assert_output 'id: b:2 a:2'
+	assert_output "id: b:$T-2 a:$T-2"
 }
 
 @test "topics: a bad name is a 400, too many topics a refusal" {
@@ -82,24 +103,24 @@ pub() { curl -sf --max-time 5 "$@"; }
 	wait_file "$ERR" 'line 2'
 	run pub -H 'Content-Type: application/json' --data-binary \
 		$'{"topic":"t","data":"posted"}\n{"data":"to /events"}' "http://127.0.0.1:$PORT/events"
-	assert_output "{\"ids\":[\"2\",\"$E-1\"]}"
+	assert_output --regexp "^\\{\"ids\":\\[\"[0-9a-z]{8}-2\",\"$E-1\"\\]\\}\$"
 	run get /events/t
 	assert_line 'data: posted'
 }
 
 @test "topics: --retry first, and sse-lost for an id no longer held" {
 	serve --publish --retry 500
-	pub -d one "http://127.0.0.1:$PORT/events/t" >/dev/null
+	tpub one t
 	run get /events/t
 	assert_line --index 0 'retry: 500'
 	assert_line 'data: one'
-	run get -H 'Last-Event-ID: 999' /events/t
+	run get -H "Last-Event-ID: $T-999" /events/t
 	assert_line 'event: sse-lost'
-	assert_line 'data: {"lastEventId":"999"}'
+	assert_line "data: {\"lastEventId\":\"$T-999\"}"
 	assert_line 'data: one'
-	run get -H 'Last-Event-ID: t:999' '/events?topic=t&topic=u'
+	run get -H "Last-Event-ID: t:$T-999" '/events?topic=t&topic=u'
 	assert_line 'event: sse-lost'
-	assert_line 'id: t:1'
+	assert_line "id: t:$T-1"
 }
 
 @test "topics: /metrics counts each topic's events and history" {
@@ -126,33 +147,34 @@ pub() { curl -sf --max-time 5 "$@"; }
 
 @test "topics: an id of none of the topics, or with a NUL, gets sse-lost; one naming some resumes them (#17)" {
 	serve --publish
-	pub -d a1 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	tpub a1 a
 	pub -d b1 "http://127.0.0.1:$PORT/events/b" >/dev/null
 	local id
-	for id in 'zz:1' 'garbage'; do
-		run get -D - -H "Last-Event-ID: $id" '/events?topic=a&topic=b'
+	for id in "zz:$T-1" 'garbage' "$T-1" 'a:' ':' "a:$T-1:" "a:$T-x"; do
+		MAXT=0.5 run get -D - -H "Last-Event-ID: $id" '/events?topic=a&topic=b'
 		assert_line 'event: sse-lost'
 		assert_line --partial 'Last-Event-ID: earliest'
 		assert_line 'data: a1'
 		assert_line 'data: b1'
 	done
-	run get -H 'Last-Event-ID: a:999 b:1' '/events?topic=a&topic=b'
+	run get -H "Last-Event-ID: a:$T-999 b:$T-1" '/events?topic=a&topic=b'
 	assert_line 'event: sse-lost'
 	assert_line 'data: a1'
 	refute_line 'data: b1'
-	run get '/events/a?lastEventId=1%00evil'
+	run get "/events/a?lastEventId=$T-1%00evil"
 	assert_line 'event: sse-lost'
 	assert_line 'data: a1'
 	# b not named: nothing of it was sent yet, so all of it, no signal
-	run get -H 'Last-Event-ID: a:1' '/events?topic=a&topic=b'
-	assert_output "$(printf 'id: b:1 a:1\ndata: b1\n')"
+	run get -H "Last-Event-ID: a:$T-1" '/events?topic=a&topic=b'
+	assert_output "$(printf 'id: b:%s-1 a:%s-1\ndata: b1\n' "$T" "$T")"
 }
 
 @test "topics: their streams end at the end of input, and a client with everything gets 204 (#22)" {
 	serve --input json
 	feed '{"topic":"a","data":"a1"}' '{"topic":"b","data":"b1"}' '{"topic":"a","data":"a2"}'
 	until_has /events/a 'a2'
-	bg_get "$BATS_TEST_TMPDIR/one" -H 'Last-Event-ID: 2' /events/a
+	tepoch a
+	bg_get "$BATS_TEST_TMPDIR/one" -H "Last-Event-ID: $T-2" /events/a
 	local one=$BG_PID
 	bg_get "$BATS_TEST_TMPDIR/two" '/events?topic=a&topic=b'
 	local two=$BG_PID
@@ -164,9 +186,9 @@ pub() { curl -sf --max-time 5 "$@"; }
 	[ "$WAITED" -eq 0 ]
 	run grep -c '^data: ' "$BATS_TEST_TMPDIR/two"
 	assert_output 3
-	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Last-Event-ID: 2' "http://127.0.0.1:$PORT/events/a"
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Last-Event-ID: $T-2" "http://127.0.0.1:$PORT/events/a"
 	assert_output 204
-	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Last-Event-ID: a:2 b:1' "http://127.0.0.1:$PORT/events?topic=a&topic=b"
+	run curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "Last-Event-ID: a:$T-2 b:$T-1" "http://127.0.0.1:$PORT/events?topic=a&topic=b"
 	assert_output 204
 	run sse listen -f '{data}\n' "http://127.0.0.1:$PORT/events/a"
 	assert_success
@@ -185,16 +207,16 @@ pub() { curl -sf --max-time 5 "$@"; }
 
 @test "topics: a topic named twice is followed once (#16)" {
 	serve --publish
-	pub -d a1 "http://127.0.0.1:$PORT/events/a" >/dev/null
+	tpub a1 a
 	run get '/events?topic=a&topic=a'
-	assert_output "$(printf 'id: 1\ndata: a1\n')"
+	assert_output "$(printf 'id: %s-1\ndata: a1\n' "$T")"
 	run get '/events/a?topic=a&topic=b'
-	assert_output "$(printf 'id: a:1\ndata: a1\n')"
+	assert_output "$(printf 'id: a:%s-1\ndata: a1\n' "$T")"
 }
 
 @test "topics: a publish over --max-topics is refused whole, naming the line; /metrics counts topic events (#18)" {
 	serve --publish --max-topics 2
-	pub -d x "http://127.0.0.1:$PORT/events/a" >/dev/null
+	tpub x a
 	pub -d x "http://127.0.0.1:$PORT/events/b" >/dev/null
 	run curl -s -w ' %{http_code}' --max-time 2 -H 'Content-Type: application/json' --data-binary \
 		$'{"topic":"a","data":"1"}\n{"topic":"zzz","data":"2"}\n{"topic":"b","data":"3"}' \
@@ -202,9 +224,9 @@ pub() { curl -sf --max-time 5 "$@"; }
 	assert_output "{\"error\":\"too many topics (--max-topics): cannot make 'zzz'\",\"line\":2}
  409"
 	run get /events/a
-	assert_output "$(printf 'id: 1\ndata: x\n')"
+	assert_output "$(printf 'id: %s-1\ndata: x\n' "$T")"
 	run get /events/b
-	assert_output "$(printf 'id: 1\ndata: x\n')"
+	assert_output "$(printf 'id: %s-1\ndata: x\n' "$T")"
 	pub -d m "http://127.0.0.1:$PORT/events" >/dev/null
 	run sh -c "curl -sf --max-time 2 http://127.0.0.1:$PORT/metrics | /usr/bin/python3 '$TESTS_DIR/prom_check.py'"
 	assert_success
@@ -226,7 +248,7 @@ pub() { curl -sf --max-time 5 "$@"; }
 		sleep 0.1
 	done
 	run pub -d hello "http://127.0.0.1:$PORT/events/build"
-	assert_output '{"ids":["1"]}'
+	assert_output --regexp '^\{"ids":\["[0-9a-z]{8}-1"\]\}$'
 	# a topic with events stays, followed or not
 	run curl -sf --max-time 2 "http://127.0.0.1:$PORT/metrics"
 	assert_line 'sse_topics 1'
@@ -250,9 +272,99 @@ pub() { curl -sf --max-time 5 "$@"; }
 @test "topics: a JSON line's own topic wins over the path's, as sse-serve(1) says (#23)" {
 	serve --publish
 	run pub -H 'Content-Type: application/json' -d '{"topic":"b","data":"x"}' "http://127.0.0.1:$PORT/events/a"
-	assert_output '{"ids":["1"]}'
+	assert_output --regexp '^\{"ids":\["[0-9a-z]{8}-1"\]\}$'
+	tepoch b
 	run get /events/b
-	assert_output "$(printf 'id: 1\ndata: x\n')"
+	assert_output "$(printf 'id: %s-1\ndata: x\n' "$T")"
 	run get /events/a
 	assert_output ''
+}
+
+# restart ARGS...: SIGKILL the server, start it again on its port.
+restart() {
+	local port=$PORT
+	kill -KILL "$SRV"
+	wait_exit "$SRV"
+	exec 8>&-
+	rm -f "$IN"
+	mkfifo "$IN"
+	serve -p "$port" "$@"
+}
+
+# pubs TOPIC DATA...: publish each DATA to TOPIC (/events for "").
+pubs() {
+	local t=$1 d
+	shift
+	for d in "$@"; do
+		pub -d "$d" "http://127.0.0.1:$PORT/events${t:+/$t}" >/dev/null || return 1
+	done
+}
+
+# A client that reconnects with an id of the last life: the loss signal
+# and the new life from its oldest event, never the new life's event 4 as
+# the old one's event 4. Within one life, resuming stays exact.
+old_life_lost() {
+	local old=$1
+	MAXT=1 run get -D - -H "Last-Event-ID: $old-3" /events/a
+	assert_line --partial 'Last-Event-ID: earliest'
+	assert_line 'event: sse-lost'
+	assert_line "data: {\"lastEventId\":\"$old-3\"}"
+	[ "$(grep -c '^data: n' <<<"$output")" -eq 5 ] || fail "not all of the new life: $output"
+	[ "$(grep -m 1 '^id: ' <<<"$output")" = "id: $T-1" ] || fail "$output"
+	MAXT=1 run get -D - -H "Last-Event-ID: a:$old-3 b:$old-1" '/events?topic=a&topic=b'
+	assert_line --partial 'Last-Event-ID: earliest'
+	assert_line 'event: sse-lost'
+	[ "$(grep -c '^data: n' <<<"$output")" -eq 5 ] || fail "not all of the new life: $output"
+	assert_line 'data: m1'
+	# one topic of the old life, one of this one: only the old is lost
+	MAXT=1 run get -H "Last-Event-ID: a:$old-3 b:$T-1" '/events?topic=a&topic=b'
+	assert_line 'event: sse-lost'
+	[ "$(grep -c '^data: n' <<<"$output")" -eq 5 ] || fail "not all of the new life: $output"
+	refute_line 'data: m1'
+	# this life's ids resume exactly: no gap, nothing twice
+	MAXT=1 run get -H "Last-Event-ID: $T-3" /events/a
+	assert_output "$(printf 'id: %s-4\ndata: n4\n\nid: %s-5\ndata: n5\n' "$T" "$T")"
+	MAXT=1 run get -H "Last-Event-ID: a:$T-3 b:$T-1" '/events?topic=a&topic=b'
+	assert_output "$(printf 'id: a:%s-4 b:%s-1\ndata: n4\n\nid: a:%s-5 b:%s-1\ndata: n5\n' "$T" "$T" "$T" "$T")"
+}
+
+@test "topics: a restart: a client with an id of the last life gets sse-lost, never the new life's events as its continuation (#25)" {
+	serve --publish
+	tpub o1 a
+	pubs a o2 o3
+	pubs b l1
+	local old=$T
+	MAXT=1 run get -H "Last-Event-ID: $T-2" /events/a
+	assert_output "$(printf 'id: %s-3\ndata: o3\n' "$T")"
+	restart --publish
+	tpub n1 a
+	[ "$T" != "$old" ] || fail "the topics' epoch $T again after a restart"
+	pubs a n2 n3 n4 n5
+	pubs b m1
+	old_life_lost "$old"
+}
+
+@test "topics: a restart with --journal: the main stream resumes exactly, topics (not journaled) get sse-lost (#25)" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --publish --journal "$J"
+	pubs "" e1 e2
+	tpub o1 a
+	pubs a o2 o3
+	pubs b l1
+	local old=$T epoch=$E
+	restart --publish --journal "$J"
+	[ "$E" = "$epoch" ] || fail "a new main epoch $E after $epoch"
+	pubs "" e3
+	tpub n1 a
+	[ "$T" != "$old" ] || fail "the topics' epoch $T again after a restart"
+	[ "$T" != "$E" ]
+	pubs a n2 n3 n4 n5
+	pubs b m1
+	MAXT=1 run get -D - -H "Last-Event-ID: $E-1" /events
+	refute_line --partial 'Last-Event-ID'
+	refute_line 'event: sse-lost'
+	assert_line "id: $E-2"
+	assert_line "id: $E-3"
+	[ "$(grep -c '^id: ' <<<"$output")" -eq 2 ] || fail "$output"
+	old_life_lost "$old"
 }
