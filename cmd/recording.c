@@ -241,18 +241,19 @@ load_line(struct loader *l, const char *p, size_t len, bool cut)
 	size_t i;
 	int rc;
 
-	for (i = 0; i < len && strchr(" \t\r", p[i]) != NULL; i++)
-		;
-	if (i == len)
-		return 0; /* blank lines are allowed: editing is */
 	/* Most lines are events in the writer's own shape: no JSON tree. */
-	if (sse_rec_read_event(p, len, &e, &l->scratch) == 1) {
+	if (len > 0 && p[0] == '{' &&
+	    sse_rec_read_event(p, len, &e, &l->scratch) == 1) {
 		if (sse_rec_check(&l->check, &e) == -1)
 			return load_error(l, l->check.err);
 		if ((rc = keep(l, &e)) == 0)
 			l->rec->end_t = e.t;
 		return rc;
 	}
+	for (i = 0; i < len && strchr(" \t\r", p[i]) != NULL; i++)
+		;
+	if (i == len)
+		return 0; /* blank lines are allowed: editing is */
 	if ((o = parse_line(l, p, len, cut)) == NULL)
 		return EXIT_STREAM;
 	if (!json_is_object(o)) {

@@ -67,7 +67,21 @@ struct player {
 	uint64_t nsent; /* events played, for --stall-after */
 	int64_t now; /* monotonic us, as last read by wait_for() */
 	unsigned unread; /* entries played since */
+	int64_t wall; /* wall-clock ms for the output, or -1: read it */
 };
+
+/*
+ * The wall clock for an event's output (a {time} in -f): read when the
+ * monotonic one is, not once an event (it was a tenth of a --no-delay
+ * run), so at most 64 entries played flat out share a reading.
+ */
+static int64_t
+wall_ms(struct player *p)
+{
+	if (p->wall < 0)
+		p->wall = now_wall_ms();
+	return p->wall;
+}
 
 enum { PLAY_ON, PLAY_STOP, PLAY_SIGNAL, PLAY_TIMEOUT };
 
@@ -89,6 +103,7 @@ wait_for(struct player *p, int64_t due, enum output_result *r)
 	if (due <= p->now && p->unread++ < 64)
 		return PLAY_ON;
 	p->unread = 0;
+	p->wall = -1;
 	now = p->now = now_mono_us();
 	if (now >= p->deadline)
 		return PLAY_TIMEOUT;
@@ -158,7 +173,7 @@ play_stdout(struct player *p, long first, enum output_result *r)
 					return PLAY_STOP;
 				continue;
 			}
-			*r = output_event(&p->out, &ev, now_wall_ms());
+			*r = output_event(&p->out, &ev, wall_ms(p));
 			if (*r != OUTPUT_CONTINUE)
 				return PLAY_STOP;
 			if ((st = stall(p, r)) != PLAY_ON)
@@ -206,6 +221,7 @@ replay_stdout(const struct sse_recording *rec, const struct replay_opts *o,
 	}
 	p.out.interrupted = &sig_caught;
 	p.start = now_mono_us();
+	p.wall = -1;
 	p.deadline =
 	    oo->timeout_ms >= 0 ? p.start + oo->timeout_ms * 1000 : INT64_MAX;
 	if (p.deadline != INT64_MAX &&

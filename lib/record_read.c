@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "scan.h"
 #include "utf8.h"
 
 struct span {
@@ -52,48 +53,64 @@ hex4(const char *p, const char *end, unsigned *u)
 	return 0;
 }
 
-static int
-put_utf8(struct sse_buf *b, unsigned cp)
+/* The UTF-8 bytes of cp at w; after them. */
+static char *
+put_utf8(char *w, unsigned cp)
 {
-	char u[4];
-	size_t n;
-
 	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
+		*w++ = (char)cp;
 	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
+		*w++ = (char)(0xc0 | cp >> 6);
+		*w++ = (char)(0x80 | (cp & 0x3f));
 	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
+		*w++ = (char)(0xe0 | cp >> 12);
+		*w++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*w++ = (char)(0x80 | (cp & 0x3f));
 	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
+		*w++ = (char)(0xf0 | cp >> 18);
+		*w++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*w++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*w++ = (char)(0x80 | (cp & 0x3f));
 	}
-	return sse_buf_add(b, u, n);
+	return w;
 }
 
-/* One escape after the backslash at p; the new p, or NULL. */
+/*
+ * One escape after the backslash at p, its bytes written at *w (never
+ * more than the escape's own); the new p, or NULL.
+ */
 static const char *
-escape(const char *p, const char *end, struct sse_buf *b)
+escape(const char *p, const char *end, char **w)
 {
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *k;
 	unsigned cp, lo;
 
 	if (++p >= end)
 		return NULL;
-	if (*p != 'u') {
-		if ((k = memchr(from, *p, sizeof(from) - 1)) == NULL)
-			return NULL;
-		return sse_buf_addch(b, to[k - from]) == -1 ? NULL : p + 1;
+	switch (*p) {
+	case '"':
+	case '\\':
+	case '/':
+		*(*w)++ = *p;
+		return p + 1;
+	case 'b':
+		*(*w)++ = '\b';
+		return p + 1;
+	case 'f':
+		*(*w)++ = '\f';
+		return p + 1;
+	case 'n':
+		*(*w)++ = '\n';
+		return p + 1;
+	case 'r':
+		*(*w)++ = '\r';
+		return p + 1;
+	case 't':
+		*(*w)++ = '\t';
+		return p + 1;
+	case 'u':
+		break;
+	default:
+		return NULL;
 	}
 	if (hex4(p + 1, end, &cp) == -1)
 		return NULL;
@@ -107,35 +124,72 @@ escape(const char *p, const char *end, struct sse_buf *b)
 		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 		p += 6;
 	}
-	return put_utf8(b, cp) == -1 ? NULL : p;
+	*w = put_utf8(*w, cp);
+	return p;
 }
 
-/* A JSON string at p (its opening quote), decoded into b; after it, or NULL. */
+/* A byte that ends a run of a JSON string: '"', '\\' or a control. */
+static inline bool
+special(unsigned char c)
+{
+	return c == '"' || c == '\\' || c < 0x20;
+}
+
+/*
+ * A JSON string at p (its opening quote), decoded into b; after it, or
+ * NULL. Decoded bytes are never more than the quoted ones, so b has room
+ * for them all (and 8 more) from the start: runs between escapes are
+ * copied 8 bytes at a time, found with SWAR, with no call a run. The
+ * bytes are checked as UTF-8 once, at the end, and only when one is not
+ * ASCII: what escapes decode to is valid UTF-8 and starts no sequence
+ * short, so the whole is valid exactly when every run is.
+ */
 static const char *
 string(const char *p, const char *end, struct sse_buf *b, struct span *s)
 {
-	const char *run;
+	uint64_t w, m, hi = 0;
+	unsigned char c;
+	char *d, *start;
 
-	if (p >= end || *p++ != '"')
+	if (p >= end || *p++ != '"' ||
+	    sse_buf_reserve(b, (size_t)(end - p) + 8) == -1)
 		return NULL;
 	s->off = b->len;
+	d = start = b->p + b->len;
 	for (;;) {
-		for (run = p; p < end && *p != '"' && *p != '\\' &&
-		     (unsigned char)*p >= 0x20;
-		     p++)
-			;
-		if (p > run) {
-			if (!sse_utf8_valid(run, (size_t)(p - run)) ||
-			    sse_buf_add(b, run, (size_t)(p - run)) == -1)
-				return NULL;
+		if (end - p >= 8) {
+			memcpy(&w, p, 8);
+			memcpy(d, &w, 8);
+			hi |= w;
+			/* '"', '\\', below 0x20: exact for the lowest */
+			m = swar_eq(w, '"') | swar_eq(w, '\\') |
+			    ((w - SSE_ONES * 0x20) & ~w & SSE_HIGHS);
+			if (m == 0) {
+				p += 8;
+				d += 8;
+				continue;
+			}
+			m = (uint64_t)__builtin_ctzll(m) >> 3;
+			p += m;
+			d += m;
+		} else {
+			while (p < end && !special(c = (unsigned char)*p)) {
+				hi |= c;
+				*d++ = (char)c;
+				p++;
+			}
 		}
 		if (p >= end || (unsigned char)*p < 0x20)
 			return NULL;
 		if (*p == '"')
 			break;
-		if ((p = escape(p, end, b)) == NULL)
+		if ((p = escape(p, end, &d)) == NULL)
 			return NULL;
 	}
+	if ((hi & SSE_HIGHS) != 0 &&
+	    !sse_utf8_valid(start, (size_t)(d - start)))
+		return NULL;
+	b->len = (size_t)(d - b->p);
 	s->len = b->len - s->off;
 	return p + 1;
 }
