@@ -34,6 +34,8 @@ struct loader {
 	struct sse_parser parser; /* plain files */
 	struct sse_rec_lines lines; /* recordings; before the kind is known */
 	enum sse_rec_sniff kind;
+	size_t max_event; /* the data of one event, 0 for no bound */
+	size_t max_line; /* a recording's line, 0 for no bound */
 };
 
 static int
@@ -200,6 +202,17 @@ keep_request(struct loader *l, json_t *o, const struct sse_rec_entry *e)
 	return 0;
 }
 
+/* Past --max-event-size: exit 7, as sse listen. */
+static int
+too_big(const struct loader *l, const char *what)
+{
+	char m[160];
+
+	snprintf(m, sizeof(m), "%s --max-event-size (%zu bytes)", what,
+	    l->max_event);
+	return load_error(l, m);
+}
+
 /* Keep what plays: events, lone retries, chunks. */
 static int
 keep(struct loader *l, struct sse_rec_entry *e)
@@ -209,6 +222,10 @@ keep(struct loader *l, struct sse_rec_entry *e)
 		e->ev.data_len = e->text_len;
 	} else if (e->kind != SSE_REC_EVENT && e->kind != SSE_REC_RETRY)
 		return 0;
+	if (l->max_event > 0 && e->ev.data_len > l->max_event)
+		return too_big(l,
+		    e->kind == SSE_REC_CHUNK ? "a chunk longer than"
+					     : "an event's data longer than");
 	if (sse_recording_add(l->rec, e->kind, e->t, &e->ev) == -1)
 		return load_error(l, "out of memory");
 	return 0;
@@ -241,6 +258,9 @@ load_line(struct loader *l, const char *p, size_t len, bool cut)
 	size_t i;
 	int rc;
 
+	if (l->max_line > 0 && len > l->max_line)
+		return too_big(
+		    l, "a line longer than any event could take with");
 	/* Most lines are events in the writer's own shape: no JSON tree. */
 	if (len > 0 && p[0] == '{' &&
 	    sse_rec_read_event(p, len, &e, &l->scratch) == 1) {
@@ -288,6 +308,12 @@ json_lines(struct loader *l, bool end)
 		if ((rc = load_line(l, p, len, cut)) != 0)
 			return rc;
 	}
+	/* A line with no end in sight is not read whole. */
+	if (l->max_line > 0 && l->lines.pend.len - l->lines.off > l->max_line) {
+		l->line++;
+		return too_big(
+		    l, "a line longer than any event could take with");
+	}
 	return 0;
 }
 
@@ -298,6 +324,12 @@ feed_plain(struct loader *l, const char *p, size_t len)
 
 	if (rc == SSE_OK)
 		return 0;
+	if (rc == SSE_ERR_TOO_BIG && l->max_event > 0) {
+		msg_errx("'%s': an event or line longer than --max-event-size "
+			 "(%zu bytes)",
+		    l->path, l->max_event);
+		return EXIT_STREAM;
+	}
 	msg_errx("'%s': %s", l->path,
 	    rc == SSE_ERR_ABORTED ? "out of memory" : sse_strerror(rc));
 	return EXIT_STREAM;
@@ -404,6 +436,9 @@ recording_load(struct sse_recording *rec, const char *path, size_t max_event)
 	l.path = strcmp(path, "-") == 0 ? "(stdin)" : path;
 	l.retry = -1;
 	l.kind = SSE_REC_MORE;
+	l.max_event = max_event;
+	/* JSON's escapes take 6 bytes for one at most, fields a few more. */
+	l.max_line = max_event > 0 ? 6 * max_event + 4096 : 0;
 	sse_buf_init(&l.scratch, 0);
 	cb.ctx = &l;
 	sse_parser_init(&l.parser, &cb, max_event);

@@ -266,7 +266,7 @@ cmd_replay_exec(int argc, char **argv)
 		return rc == 1 ? cmd_help(&cmd_replay_entry)
 			       : cmd_usage(&cmd_replay_entry);
 	}
-	if ((rc = recording_load(&rec, c.o.file, 0)) != 0) {
+	if ((rc = recording_load(&rec, c.o.file, c.o.max_event)) != 0) {
 		replay_cli_release(&c);
 		return rc;
 	}

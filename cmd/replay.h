@@ -3,6 +3,7 @@
 #define SSE_REPLAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "httpd.h"
@@ -16,6 +17,7 @@ struct replay_opts {
 	    pace; /* --speed, --no-delay, --max-gap, --rate, --exact */
 	long long loops; /* --loop: plays in all, 0 forever */
 	const char *from_id;
+	size_t max_event; /* --max-event-size */
 	int64_t stall_ms; /* --stall, -1 none */
 	long long stall_after;
 	/* --serve and its faults */

@@ -13,6 +13,7 @@
 #include "msg.h"
 #include "opts.h"
 #include "output.h"
+#include "parser.h"
 #include "replay.h"
 
 void
@@ -22,6 +23,7 @@ replay_cli_init(struct replay_cli *c)
 	c->o.pace.speed = 1;
 	c->o.pace.max_gap_ms = -1;
 	c->o.loops = 1;
+	c->o.max_event = SSE_DEFAULT_MAX_EVENT;
 	c->o.stall_ms = -1;
 	c->o.stall_after = 1;
 	c->o.retry_ms = -1;
@@ -81,6 +83,20 @@ opt_httpd(void *base, const struct opts_row *row, const char *arg, char *why,
 	c->httpd = true;
 	c->keepalive |= row->id == HTTPD_OPT_KEEPALIVE;
 	return httpd_opt(&c->ho, row->id, arg, "replay") == 1 ? 0 : -1;
+}
+
+/* A recording's line may take 6 bytes a byte of data (\u0000): bounded. */
+static int
+opt_max_event(void *base, const struct opts_row *row, const char *arg,
+    char *why, size_t whysz)
+{
+	(void)row;
+	(void)arg;
+	if (((struct replay_cli *)base)->o.max_event > SIZE_MAX / 8) {
+		snprintf(why, whysz, "too large");
+		return -1;
+	}
+	return 0;
 }
 
 #define RO(f) offsetof(struct replay_cli, o.f)
@@ -154,6 +170,9 @@ static const struct opts_row serve_rows[] = {
 	.help = "send 'retry: MS' first on every connection",
 	.max = INT32_MAX},
     {.kind = OPTS_SECTION, .help = "\nOther:"},
+    {OPTS_ROW("max-event-size", 0, OPTS_SIZE, RO(max_event), "SIZE"),
+	.help = "exit 7 on a larger event (default 1M)", .min = 1,
+	.call = opt_max_event},
     {OPTS_ROW("help", 'h', OPTS_HELP, 0, NULL),
 	.help = "show this help and exit"},
 };

@@ -5,7 +5,7 @@
 _sse_opts_main='-h --help -V --version'
 _sse_opts_listen='-h --help -f --format -e --event -n --max-events --until --timeout -H --header -X --request -d --data --data-binary --json -u --user --oauth2-bearer -A --user-agent -k --insecure --compressed --cacert --proxy --connect-timeout --max-redirs --no-reconnect --max-reconnects --retry-delay --retry-max-delay --retry-on-http-error --last-event-id --idle-timeout --max-event-size --record --record-chunks -v --verbose -q --quiet --reconnect --retry-connect --match --until-match --until-data -o --output -i --include -m --max-time -N --no-buffer -L --location -s --silent --comments --state --exec --exec-stop --color --expect'
 _sse_opts_serve='-h --help --input -e --event --id --retry --max-event-size --end-event --exit-on-eof --max-stall --history --history-bytes --backlog --stderr --restart --restart-delay --kill-after --max-topics --redis --stream --journal --fsync --journal-export -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --publish --publish-token --publish-token-file --max-publish-size --access-log --metrics-token --metrics-token-file --token-file'
-_sse_opts_replay='-h --help --speed --no-delay --max-gap --rate --loop --from-id --exact --stall --stall-after -f --format -e --event -n --max-events --until --timeout --serve -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --disconnect-after --fail-first --status --retry --match --until-match --until-data --color'
+_sse_opts_replay='-h --help --speed --no-delay --max-gap --rate --loop --from-id --exact --stall --stall-after -f --format -e --event -n --max-events --until --timeout --serve -b --bind -p --port --cors --token --tls-cert --tls-key --max-clients --keepalive --no-viewer --disconnect-after --fail-first --status --retry --match --until-match --until-data --color --max-event-size'
 
 # Completes the value of an option; returns 1 when prev takes no value.
 _sse_value() {
@@ -81,7 +81,8 @@ _sse_value() {
 		replay:-n | replay:--max-events | replay:--until | replay:--timeout | \
 		replay:-b | replay:--bind | replay:-p | replay:--port | replay:--cors | \
 		replay:--token | replay:--max-clients | replay:--keepalive | \
-		replay:--disconnect-after | replay:--fail-first | replay:--retry) ;;
+		replay:--disconnect-after | replay:--fail-first | replay:--retry | \
+		replay:--max-event-size) ;;
 	replay:--match) ;;
 	replay:--until-match) ;;
 	replay:--until-data) ;;

@@ -137,3 +137,4 @@ complete -c sse -n "__fish_seen_subcommand_from replay" -l match -x -d 'print on
 complete -c sse -n "__fish_seen_subcommand_from replay" -l until-match -x -d 'exit 0 after an event whose data matches'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l until-data -x -d 'exit 0 after an event whose data is TEXT'
 complete -c sse -n "__fish_seen_subcommand_from replay" -l color -x -d 'colour pretty output: auto, always or never'
+complete -c sse -n "__fish_seen_subcommand_from replay" -l max-event-size -x -d 'exit 7 on a larger event'

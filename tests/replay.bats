@@ -686,3 +686,31 @@ EOS
 	run --separate-stderr curl -sS -o /dev/null -w '%{http_code}' -X POST "${base}/other"
 	assert_output 405
 }
+
+@test "replay --max-event-size: a larger event exits 7, in a recording and a plain file; a line with no end is not read whole" {
+	local big
+	big=$(head -c 2000 /dev/zero | tr '\0' x)
+	rec "$T/big.jsonl" 0:a 10:"$big" 20:b
+	# the default (1M) plays it
+	run sse replay --no-delay -f '{data}\n' "$T/big.jsonl"
+	assert_success
+	assert_line --index 1 "$big"
+	run sse replay --no-delay -f '{data}\n' --max-event-size 1K "$T/big.jsonl"
+	[ "$status" -eq 7 ] || fail "exit $status: $output"
+	assert_line "sse: replay: '$T/big.jsonl' line 4: an event's data longer than --max-event-size (1024 bytes)"
+	run sse replay --no-delay -f '{data}\n' --max-event-size 2000 "$T/big.jsonl"
+	assert_success
+	# a plain text/event-stream file
+	printf 'data: a\n\ndata: %s\n\n' "$big" >"$T/big.sse"
+	run sse replay --no-delay -f '{data}\n' --max-event-size 1K "$T/big.sse"
+	[ "$status" -eq 7 ] || fail "exit $status: $output"
+	assert_line "sse: replay: '$T/big.sse': an event or line longer than --max-event-size (1024 bytes)"
+	# 64 MB with no line end: refused after the first block read (past
+	# six times the size), never held whole
+	{ head -1 "$T/big.jsonl"; head -c 64000000 /dev/zero; } >"$T/noeol.jsonl"
+	run sse replay --no-delay --max-event-size 1K "$T/noeol.jsonl"
+	[ "$status" -eq 7 ] || fail "exit $status: $output"
+	assert_line "sse: replay: '$T/noeol.jsonl' line 2: a line longer than any event could take with --max-event-size (1024 bytes)"
+	run sse replay --max-event-size 0 "$T/big.jsonl"
+	assert_failure 2
+}
