@@ -463,7 +463,7 @@ at_next(struct journal_at *at)
 static bool
 is_our_id(const struct journal_at *at, const char *id, size_t len)
 {
-	return at->epoch_len > 0 && len == at->id_len &&
+	return at->epoch_len > 0 && at->id_len > 0 && len == at->id_len &&
 	    memcmp(id, at->id, len) == 0;
 }
 
@@ -674,7 +674,7 @@ journal_rec_get(struct journal_at *at, const char *b, size_t n,
 			return -1;
 		}
 	} else if ((u[0] & ID_MASK) == ID_OURS) {
-		if (at->epoch_len == 0) {
+		if (at->epoch_len == 0 || at->id_len == 0) {
 			*why = "a record's id is not in its form";
 			return -1;
 		}

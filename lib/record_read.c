@@ -152,7 +152,7 @@ string(const char *p, const char *end, struct sse_buf *b, struct span *s)
 	char *d, *start;
 
 	if (p >= end || *p++ != '"' ||
-	    sse_buf_reserve(b, (size_t)(end - p) + 8) == -1)
+	    sse_buf_room(b, (size_t)(end - p) + 8) == -1)
 		return NULL;
 	s->off = b->len;
 	d = start = b->p + b->len;
