@@ -5,6 +5,9 @@
  * chunked encoding, as a real SSE server sends an unbounded stream, then
  * the last chunk and a close. One client at a time, at most -k clients.
  *
+ * -t: every event has an "event:" and an "id:" line (a typed stream, as
+ * many real servers send), not data alone.
+ *
  * Prints "port PORT events N bytes B" on stdout once it listens.
  */
 #include <errno.h>
@@ -100,9 +103,9 @@ main(int argc, char **argv)
 	uint64_t events = 0;
 	long clients = 10, i;
 	char *stream;
-	int l, fd, c, one = 1;
+	int l, fd, c, one = 1, typed = 0;
 
-	while ((c = getopt(argc, argv, "s:k:")) != -1) {
+	while ((c = getopt(argc, argv, "s:k:t")) != -1) {
 		switch (c) {
 		case 's':
 			size = (size_t)num(optarg, 1024, 1e12, "size");
@@ -110,9 +113,12 @@ main(int argc, char **argv)
 		case 'k':
 			clients = (long)num(optarg, 1, 1e6, "client count");
 			break;
+		case 't':
+			typed = 1;
+			break;
 		default:
-			fprintf(
-			    stderr, "usage: blast [-s BYTES] [-k CLIENTS]\n");
+			fprintf(stderr,
+			    "usage: blast [-t] [-s BYTES] [-k CLIENTS]\n");
 			return 2;
 		}
 	}
@@ -121,9 +127,13 @@ main(int argc, char **argv)
 		err(1, "malloc");
 	/* Small events, as a log or a ticker sends: about 50 bytes each. */
 	while (len < size - 128) {
+		events++;
+		if (typed)
+			len += (size_t)sprintf(stream + len,
+			    "event: tick\nid: %" PRIu64 "\n", events);
 		len += (size_t)sprintf(stream + len,
 		    "data: {\"seq\":%" PRIu64 ",\"msg\":\"tick tock\"}\n\n",
-		    ++events);
+		    events);
 	}
 	l = listen_loopback(16, &a);
 	printf("port %d events %" PRIu64 " bytes %zu\n", ntohs(a.sin_port),

@@ -482,7 +482,7 @@ output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
 		if (out->buf.len >= OUTPUT_BATCH &&
 		    (r = write_buf(out)) != OUTPUT_CONTINUE)
 			return r;
-		if (sse_format_run(&out->fmt, &out->buf, raw, len, id, id_len,
+		if (sse_format_run(&out->fmt, &out->buf, raw, len, &id, &id_len,
 			unix_ms, OUTPUT_BATCH, &taken) != 0) {
 			msg_errx(
 			    "cannot format %zu events of %zu bytes", n, len);

@@ -338,6 +338,19 @@ add_json_tight(struct sse_buf *out, const struct sse_event *ev,
 	return 0;
 }
 
+/*
+ * A JSON string at w: read in place when it lies in the run being
+ * formatted (lo..lim), else copied first as sse_json_put() does.
+ */
+static inline __attribute__((always_inline)) char *
+put_str(char *w, const char *s, size_t len, const char *lo, const char *lim)
+{
+	if (lim != NULL && (uintptr_t)s >= (uintptr_t)lo &&
+	    (uintptr_t)s <= (uintptr_t)lim)
+		return sse_json_put_in(w, s, len, lim);
+	return sse_json_put(w, s, len);
+}
+
 #define JSON_MESSAGE "{\"event\":\"message\",\"data\":"
 
 /*
@@ -345,9 +358,9 @@ add_json_tight(struct sse_buf *out, const struct sse_event *ev,
  * member as json_time() made it: room for the worst case is asked for
  * once, then the strings are written with no checks.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 add_json(struct sse_buf *out, const struct sse_event *ev,
-    const struct sse_format *f, bool nl)
+    const struct sse_format *f, bool nl, const char *lo, const char *lim)
 {
 	size_t n = ev->type_len + ev->data_len + ev->id_len;
 	char *w;
@@ -365,17 +378,17 @@ add_json(struct sse_buf *out, const struct sse_event *ev,
 		w += sizeof(JSON_MESSAGE) - 1;
 	} else {
 		memcpy(w, "{\"event\":", 9);
-		w = sse_json_put(w + 9, ev->type, ev->type_len);
+		w = put_str(w + 9, ev->type, ev->type_len, lo, lim);
 		memcpy(w, ",\"data\":", 8);
 		w += 8;
 	}
-	w = sse_json_put(w, ev->data, ev->data_len);
+	w = put_str(w, ev->data, ev->data_len, lo, lim);
 	if (ev->id_len == 0) {
 		memcpy(w, ",\"id\":\"\"", 8);
 		w += 8;
 	} else {
 		memcpy(w, ",\"id\":", 6);
-		w = sse_json_put(w + 6, ev->id, ev->id_len);
+		w = put_str(w + 6, ev->id, ev->id_len, lo, lim);
 	}
 	/* Copied whole (it fits the room asked for); LF or not. */
 	memcpy(w, f->tmember, SSE_FORMAT_TIME_MAX);
@@ -421,7 +434,7 @@ add_template(struct sse_buf *out, struct sse_format *f,
 			break;
 		case OP_JSON:
 			json_time(f, unix_ms);
-			rc = add_json(out, ev, f, false);
+			rc = add_json(out, ev, f, false, NULL, NULL);
 			break;
 		case OP_PATH:
 			if (f->path_fn != NULL)
@@ -446,7 +459,7 @@ sse_format_event(struct sse_format *f, struct sse_buf *out,
 		break;
 	case SSE_FMT_JSON:
 		json_time(f, unix_ms);
-		rc = add_json(out, ev, f, true) == -1;
+		rc = add_json(out, ev, f, true, NULL, NULL) == -1;
 		break;
 	case SSE_FMT_DATA:
 	case SSE_FMT_DATA0:
@@ -483,18 +496,19 @@ sse_format_runs(const struct sse_format *f)
 }
 
 /*
- * One event of a run. Short data is copied 32 bytes at once when as many
- * can be read (lim: the run's end) and written; the rest is overwritten.
+ * One event of a run (lo..lim). Short data is copied 32 bytes at once
+ * when as many can be read and written; the rest is overwritten. JSON
+ * strings in the run are read in place.
  */
 static inline int
 run_event(const struct sse_format *f, struct sse_buf *out,
-    const struct sse_event *ev, const char *lim)
+    const struct sse_event *ev, const char *lo, const char *lim)
 {
 	size_t n = ev->data_len;
 	char *w;
 
 	if (f->kind == SSE_FMT_JSON)
-		return add_json(out, ev, f, true);
+		return add_json(out, ev, f, true, lo, lim);
 	if (n <= 32 && lim - ev->data >= 32 && sse_buf_room(out, 33) == 0) {
 		w = out->p + out->len;
 		memcpy(w, ev->data, 32);
@@ -510,19 +524,77 @@ run_event(const struct sse_format *f, struct sse_buf *out,
 }
 
 /*
- * The run's lines end in LF alone and hold no CR: each event is found by
- * its line ends, 64 bytes at a time (scan.h), not parsed again.
+ * The line ends of a run, taken in order, none skipped: with SSE2 the
+ * lowest bit of a 64-byte block's mask, cleared as it is taken (cheaper
+ * than asking for the first line end after a place).
+ */
+struct run_lines {
+	struct eolscan sc;
+	const char *at; /* without SSE2: where the next line starts */
+};
+
+static inline void
+run_lines_init(struct run_lines *rl, const char *s, const char *end)
+{
+	eolscan_init(&rl->sc, s, end);
+	rl->at = s;
+}
+
+/* The next CR or LF, or the end. */
+static inline __attribute__((always_inline)) const char *
+run_eol(struct run_lines *rl)
+{
+#ifdef __SSE2__
+	struct eolscan *sc = &rl->sc;
+	const char *e;
+
+	while (sc->mask == 0) {
+		if (sc->end - sc->base <= 64)
+			return sc->end;
+		sc->base += 64;
+		sc->mask = eol_mask64(sc->base, sc->end);
+	}
+	e = sc->base + __builtin_ctzll(sc->mask);
+	sc->mask &= sc->mask - 1;
+	return e;
+#else
+	const char *e = eolscan_next(&rl->sc, rl->at);
+
+	rl->at = e < rl->sc.end ? e + 1 : e;
+	return e;
+#endif
+}
+
+/*
+ * A run's line at s that starts with name (n bytes): where it ends, the LF;
+ * NULL if it does not start so or does not end in LF.
+ */
+static inline __attribute__((always_inline)) const char *
+run_line(struct run_lines *rl, const char *s, const char *end, const char *name,
+    size_t n)
+{
+	const char *e = run_eol(rl);
+
+	if (e == end || *e != '\n' || (size_t)(e - s) < n ||
+	    memcmp(s, name, n) != 0)
+		return NULL;
+	return e;
+}
+
+/*
+ * Each event of the run by its line ends, found 64 bytes at a time, not
+ * parsed again; a line end that is a CR, or anything not of the shape,
+ * makes the bytes invalid.
  */
 int
 sse_format_run(struct sse_format *f, struct sse_buf *out, const char *raw,
-    size_t len, const char *id, size_t id_len, int64_t unix_ms, size_t until,
+    size_t len, const char **id, size_t *id_len, int64_t unix_ms, size_t until,
     size_t *taken)
 {
 	const char *s = raw, *end = raw + len, *eol;
 	size_t old = out->len;
+	struct run_lines rl;
 	struct sse_event ev;
-	struct eolscan sc;
-	bool ids;
 
 	*taken = 0;
 	if (!sse_format_runs(f))
@@ -536,27 +608,34 @@ sse_format_run(struct sse_format *f, struct sse_buf *out, const char *raw,
 	if (f->kind == SSE_FMT_JSON)
 		json_time(f, unix_ms);
 	sse_event_init(&ev);
-	ev.id = id;
-	ev.id_len = id_len;
-	ids = len >= 4 && memcmp(raw, "id: ", 4) == 0;
-	eolscan_init(&sc, s, end);
+	ev.id = *id;
+	ev.id_len = *id_len;
+	run_lines_init(&rl, s, end);
 	while (s < end) {
-		if (ids) {
-			if (end - s < 4 || memcmp(s, "id: ", 4) != 0 ||
-			    (eol = eolscan_next(&sc, s)) == end)
+		ev.type = SSE_DEFAULT_TYPE;
+		ev.type_len = sizeof(SSE_DEFAULT_TYPE) - 1;
+		if (*s == 'e') {
+			if ((eol = run_line(&rl, s, end, "event: ", 7)) == NULL)
+				goto invalid;
+			ev.type = s + 7;
+			ev.type_len = (size_t)(eol - ev.type);
+			s = eol + 1;
+		}
+		if (s < end && *s == 'i') {
+			if ((eol = run_line(&rl, s, end, "id: ", 4)) == NULL)
 				goto invalid;
 			ev.id = s + 4;
 			ev.id_len = (size_t)(eol - ev.id);
 			s = eol + 1;
 		}
-		if (end - s < 6 || memcmp(s, "data: ", 6) != 0 ||
-		    (eol = eolscan_next(&sc, s)) == end || end - eol < 2 ||
-		    eol[1] != '\n')
+		/* The data line, then the blank line. */
+		if ((eol = run_line(&rl, s, end, "data: ", 6)) == NULL ||
+		    run_eol(&rl) != eol + 1 || eol[1] != '\n')
 			goto invalid;
 		ev.data = s + 6;
 		ev.data_len = (size_t)(eol - ev.data);
 		s = eol + 2;
-		if (run_event(f, out, &ev, end) == -1) {
+		if (run_event(f, out, &ev, raw, end) == -1) {
 			out->len = old;
 			return SSE_ERR_TOO_BIG;
 		}
@@ -564,6 +643,8 @@ sse_format_run(struct sse_format *f, struct sse_buf *out, const char *raw,
 			break;
 	}
 	*taken = (size_t)(s - raw);
+	*id = ev.id;
+	*id_len = ev.id_len;
 	return SSE_OK;
 invalid:
 	out->len = old;

@@ -81,19 +81,21 @@ int sse_format_event(struct sse_format *, struct sse_buf *out,
     const struct sse_event *ev, int64_t unix_ms);
 /*
  * Append the events of a run (len bytes, as sse_parser_set_run() hands
- * them over: all "data: D\n\n", or all "id: I\n" "data: D\n\n")
- * formatted as sse_format_event() formats each of them: type "message",
- * data D, and as id I, or for "data: D" events the last event ID before
- * the run (id, id_len), all received at unix_ms. until > 0: stop after
- * the event that brings out to until bytes or more, so that the caller
- * may write them out and go on from there (each event may repeat a long
- * last event ID: a run's output is not bounded by its size). *taken: the
- * bytes of raw done with. Raw, json, data and data0; SSE_ERR_INVALID for
- * the others or for bytes not of that shape, SSE_ERR_TOO_BIG at out's
- * cap, and then out is as it was and *taken 0.
+ * them over: each "event: T\n" if typed, "id: I\n" if it has an id, then
+ * "data: D\n\n") formatted as sse_format_event() formats each of them:
+ * type T or "message", data D, and as id the last I so far, at first the
+ * last event ID before the run (*id, *id_len), all received at unix_ms.
+ * until > 0: stop after the event that brings out to until bytes or more,
+ * so that the caller may write them out and go on from there (each event
+ * may repeat a long last event ID: a run's output is not bounded by its
+ * size). *taken: the bytes of raw done with, and *id, *id_len the last
+ * event ID after them (a view into raw, or what it was), for the call
+ * that goes on. Raw, json, data and data0; SSE_ERR_INVALID for the others
+ * or for bytes not of that shape, SSE_ERR_TOO_BIG at out's cap, and then
+ * out is as it was and *taken 0.
  */
 int sse_format_run(struct sse_format *, struct sse_buf *out, const char *raw,
-    size_t len, const char *id, size_t id_len, int64_t unix_ms, size_t until,
+    size_t len, const char **id, size_t *id_len, int64_t unix_ms, size_t until,
     size_t *taken);
 /* Whether sse_format_run() takes this format. */
 bool sse_format_runs(const struct sse_format *);

@@ -300,6 +300,23 @@ sse_json_put(char *w, const char *s, size_t len)
 	return w;
 }
 
+char *
+sse_json_put_in(char *w, const char *s, size_t len, const char *lim)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t n;
+
+	if ((size_t)(lim - s) - len < 16)
+		return sse_json_put(w, s, len);
+	*w++ = '"';
+	while (p < end) {
+		n = (size_t)(end - p);
+		w = put_block(w, &p, n < 64 ? n : 64, end);
+	}
+	*w++ = '"';
+	return w;
+}
+
 int
 sse_json_str(struct sse_buf *out, const char *s, size_t len)
 {

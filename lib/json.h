@@ -23,5 +23,12 @@ int sse_json_str(struct sse_buf *out, const char *s, size_t len);
  * SSE_JSON_ROOM(len) bytes (the caller checked): returns its end.
  */
 char *sse_json_put(char *w, const char *s, size_t len);
+/*
+ * The same, for a string that lies in a buffer that can be read up to lim
+ * (lim >= s + len): when 16 bytes past the string can be read, it is read
+ * in place, not copied first (short strings, a run's type or id, cost
+ * little more than their copy).
+ */
+char *sse_json_put_in(char *w, const char *s, size_t len, const char *lim);
 
 #endif

@@ -299,70 +299,153 @@ run_data(
 }
 
 /*
+ * The line end after e, the one before it: lines of a run are taken in
+ * order, so with SSE2 the lowest bit of the scanner's mask is e's, cleared
+ * to find the next (cheaper than eolscan_next's search from a place).
+ */
+static inline __attribute__((always_inline)) const char *
+next_eol(struct eolscan *sc, const char *e)
+{
+#ifdef __SSE2__
+	(void)e;
+	sc->mask &= sc->mask - 1;
+	while (sc->mask == 0) {
+		if (sc->end - sc->base <= 64)
+			return sc->end;
+		sc->base += 64;
+		sc->mask = eol_mask64(sc->base, sc->end);
+	}
+	return sc->base + __builtin_ctzll(sc->mask);
+#else
+	return eolscan_next(sc, e + 1);
+#endif
+}
+
+/*
+ * Whether the line l..eol is "NAME V" (name: "event: " or "id: ", n its
+ * length) with a value of at most lim bytes, ASCII (below hi), ending in
+ * LF and followed by another line within the buffer.
+ */
+static inline bool
+run_field(const char *l, const char *eol, const char *end, const char *hi,
+    size_t lim, const char *name, size_t n)
+{
+	return eol <= hi && end - eol >= 2 && *eol == '\n' &&
+	    (size_t)(eol - l) >= n && (size_t)(eol - l) <= lim &&
+	    memcmp(l, name, n) == 0;
+}
+
+/*
+ * One event of a run, from the line l (ending at e) on: where it ends (past
+ * its blank line), or NULL if it is not of the shape; *id: its id's value
+ * (*idlen bytes), NULL if it has no id line.
+ */
+static inline __attribute__((always_inline)) const char *
+run_one(const struct sse_parser *p, struct eolscan *sc, const char *l,
+    const char *e, const char *end, const char *hi, size_t lim, bool first,
+    const char **id, size_t *idlen, bool *moved)
+{
+	*id = NULL;
+	/* l is a whole line, so one byte at l can be read. */
+	if (*l == 'e') {
+		if (!run_field(l, e, end, hi, p->max_event, "event: ", 7) ||
+		    e - l == 7 ||
+		    (e - l == 14 && memcmp(l + 7, "message", 7) == 0))
+			return NULL; /* empty or "message": no line for it */
+		l = e + 1;
+		e = next_eol(sc, e);
+		*moved = true;
+	}
+	if (*l == 'i') {
+		if (!run_field(l, e, end, hi, p->max_event, "id: ", 4))
+			return NULL;
+		*id = l + 4;
+		*idlen = (size_t)(e - *id);
+		if (has_nul(*id, *idlen))
+			return NULL;
+		l = e + 1;
+		e = next_eol(sc, e);
+		*moved = true;
+	} else if (first && p->id_pending)
+		return NULL;
+	return run_data(l, e, end, hi, lim) ? e + 2 : NULL;
+}
+
+/*
  * For p->run, at the start of an event (RAW_START: no line of it seen, so
- * no field of it set): the events from the line s (ending at eol) on that
- * are all "data: D\n\n" (not after an id-only block: id_pending would set
- * has_id, though the bytes have no id field), or all "id: I\ndata: D\n\n"
- * (I without NUL), each within the caps; hi: the first byte >= 0x80 at or
- * after s. Returns where the run ends (s if it is empty), with *rc set.
+ * no field of it set): the events from the line s (ending at eol) on, as
+ * long as each is what sse_serialize writes for it: "event: T\n" (T not
+ * empty nor "message") if it has a type, "id: I\n" (I without NUL) if it
+ * has an id field, "data: D\n", then the blank line, each within the caps;
+ * hi: the first byte >= 0x80 at or after s. The first event has an id
+ * line if an id-only block came before it (id_pending: it has has_id
+ * set, which its bytes would not say). The last event ID is set to the
+ * run's last I once the run has been handed over, so that the run
+ * callback sees the one before it. Returns where the run ends (s if it is
+ * empty), with *rc set.
  */
 static const char *
 data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
     const char *eol, const char *end, const char *hi, int *rc)
 {
-	const char *start = s, *id = NULL, *d, *de;
-	size_t lim = p->max_event, n = 0, idlen = 0;
-	struct eolscan save;
+	const char *start = s, *id = NULL, *next, *nid;
+	size_t lim = p->max_event, n = 0, idlen = 0, nidlen = 0;
+	bool moved = false;
 
 	if (lim > 6 && p->max_data < lim - 6)
 		lim = p->max_data + 6;
 	*rc = SSE_OK;
-	if (eol - s >= 4 && memcmp(s, "id: ", 4) == 0) {
-		/* The id line, then the data line (looked for from a copy of
-		 * the line scanner, so that the caller may go back to s). */
-		while (eol <= hi && end - eol >= 2 && *eol == '\n' &&
-		    eol - s >= 4 && (size_t)(eol - s) <= p->max_event &&
-		    memcmp(s, "id: ", 4) == 0 &&
-		    !has_nul(s + 4, (size_t)(eol - s) - 4)) {
-			save = *sc;
-			d = eol + 1;
-			de = eolscan_next(sc, d);
-			if (!run_data(d, de, end, hi, lim)) {
-				*sc = save;
-				break;
-			}
-			id = s + 4;
-			idlen = (size_t)(eol - id);
-			n++;
-			s = de + 2;
-			if (s == end)
-				break;
-			eol = eolscan_next(sc, s);
-		}
-	} else if (!p->id_pending) {
+	/* Events of data alone first, the most common, with the least to
+	 * look at (not after an id-only block: see above). */
+	if (!p->id_pending) {
 		while (run_data(s, eol, end, hi, lim)) {
 			n++;
-			s = eol + 2;
-			if (s == end)
-				break;
-			eol = eolscan_next(sc, s);
+			if ((s = eol + 2) == end)
+				goto done;
+			/* Past the blank line's LF, to the next line's end. */
+			eol = next_eol(sc, next_eol(sc, eol));
 		}
 	}
+	for (;;) {
+		moved = false;
+		next = run_one(
+		    p, sc, s, eol, end, hi, lim, n == 0, &nid, &nidlen, &moved);
+		if (next == NULL) {
+			/* The scanner went past s: back to s. */
+			if (moved)
+				eolscan_init(sc, s, end);
+			break;
+		}
+		if (nid != NULL) {
+			id = nid;
+			idlen = nidlen;
+		}
+		n++;
+		if ((s = next) == end)
+			break;
+		eol = next_eol(sc, next_eol(sc, s - 2));
+	}
+done:
 	if (n == 0)
 		return start;
-	/* The last id of the run is the last event ID string. */
-	if (id != NULL) {
-		if (sse_buf_set(&p->lastid, id, idlen) == -1) {
-			*rc = sse__fail(p, SSE_ERR_TOO_BIG);
-			return start;
-		}
-		p->id_pending = false;
+	/* Room for the run's last id before the run is handed over. */
+	if (id != NULL && sse__set(p, &p->idbuf, id, idlen) != SSE_OK) {
+		*rc = p->err;
+		return start;
 	}
-	/* A line that starts "data: " or "id: " has no BOM to strip. */
+	/* A line that starts "data: ", "id: " or "event: " has no BOM. */
 	p->bom_done = true;
 	p->nevents += n;
+	p->id_pending = false;
 	if (p->run(p->cb.ctx, start, (size_t)(s - start), n) != 0)
 		*rc = sse__fail(p, SSE_ERR_ABORTED);
+	/* The last id of the run is now the last event ID string. */
+	if (id != NULL) {
+		struct sse_buf t = p->lastid;
+
+		p->lastid = p->idbuf;
+		p->idbuf = t;
+	}
 	return s;
 }
 

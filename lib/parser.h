@@ -106,19 +106,20 @@ void sse_parser_set_default_retry(struct sse_parser *, uint64_t ms);
  */
 void sse_parser_set_max_data(struct sse_parser *, size_t max);
 /*
- * For relaying a stream as it came: consecutive events of the most common
- * shapes then come to run as one span of their bytes (len bytes, n >= 1
- * events) instead of through the event callback one by one. A run is of
- * one shape, exactly (LF line ends, ASCII, nothing else in the events, all
- * in the buffer being fed):
- *   "data: D\n\n"         message events with data D, has_id false and
- *                         the current last event ID (so not the event
- *                         right after an id-only block, whose has_id is
- *                         set), or
- *   "id: I\ndata: D\n\n"  message events with data D, has_id set and last
- *                         event ID I (I without NUL); the last I is the
- *                         last event ID string during the call.
- * The span is what sse_serialize writes for them. ctx is the callbacks'
+ * For relaying a stream as it came: consecutive events in their canonical
+ * form then come to run as one span of their bytes (len bytes, n >= 1
+ * events) instead of through the event callback one by one. Each event of
+ * a run is exactly what sse_serialize writes for it, all in the buffer
+ * being fed, with LF line ends and ASCII only:
+ *   "event: T\n"   if its type T is not "message" (T not empty), then
+ *   "id: I\n"      if it has an id field (I without NUL): has_id set and
+ *                  last event ID I, then
+ *   "data: D\n\n"  its data D (one line).
+ * An event without an id line has has_id false and the last event ID of
+ * the event before it (so a run does not start right after an id-only
+ * block, which sets has_id of the next event). During the call the last
+ * event ID string (sse_parser_last_id) is still the one from before the
+ * run; the run's last I becomes it after the call. ctx is the callbacks'
  * ctx; run returns non-zero to stop, and feed then returns ABORTED. NULL
  * (the default) turns this off.
  */

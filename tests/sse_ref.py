@@ -7,7 +7,8 @@ code with sse. Standard library only.
 Usage: sse_ref.py SEED DIR
 
 Writes to DIR a random stream (seeded: the same SEED gives the same bytes)
-that is mostly events of the shapes the parser hands over as runs, mixed
+that is mostly events of the shapes the parser hands over as runs (data,
+an id line, an event line, as sse_serialize writes them), mixed
 with everything that must break a run (id-only blocks, event, retry and
 unknown fields, comments, ids with NUL, CR and CRLF line ends, a BOM,
 non-ASCII, invalid UTF-8, U+2028), and:
@@ -92,11 +93,21 @@ def stream(r):
     parts = [b"\xef\xbb\xbf"] if r.random() < 0.5 else []
     for _ in range(400):
         k = r.random()
-        if k < 0.4:
+        if k < 0.3:
             parts.append(b"data: " + text(r, r.random() < 0.7) + b"\n\n")
-        elif k < 0.65:
+        elif k < 0.5:
             parts.append(b"id: " + text(r, r.random() < 0.8)[:12] +
                          b"\ndata: " + text(r, r.random() < 0.7) + b"\n\n")
+        elif k < 0.7:
+            # typed, as sse_serialize writes them (in runs), now and then
+            # not quite (type message or empty, id first: one by one)
+            t = r.choice([b"tick", b"t", text(r, r.random() < 0.8)[:10],
+                          b"message", b""])
+            i = (b"id: " + text(r, r.random() < 0.8)[:12] + b"\n"
+                 if r.random() < 0.7 else b"")
+            ev = b"event: " + t + b"\n"
+            parts.append((i + ev if r.random() < 0.1 else ev + i) +
+                         b"data: " + text(r, r.random() < 0.7) + b"\n\n")
         else:
             parts.append(r.choice([
                 b"id: " + text(r, False)[:8] + nl() + nl(),

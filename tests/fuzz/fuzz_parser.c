@@ -202,7 +202,7 @@ fmt_run(void *ctx, const char *raw, size_t len, size_t n)
 	(void)n;
 	id = sse_parser_last_id(&k->p, &idlen);
 	while (len > 0) {
-		if (sse_format_run(&k->f, &k->out, raw, len, id, idlen, 0,
+		if (sse_format_run(&k->f, &k->out, raw, len, &id, &idlen, 0,
 			k->step ? k->out.len + k->step : 0, &taken) != SSE_OK ||
 		    taken == 0 || taken > len)
 			abort(); /* a run the parser made is not a run */

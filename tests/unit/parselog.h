@@ -126,34 +126,42 @@ rec_run_line(const char *s, const char *end, const char *prefix, bool id)
 
 /*
  * A run (sse_parser_set_run): each of its n events logged as rec_event
- * logs one, after checking that the span is n times "data: D\n\n" (the
- * last event ID unchanged) or n times "id: I\ndata: D\n\n" (the last I is
- * now the last event ID), with I and D ASCII and without CR or LF, which
- * is what sse_serialize writes for them (raw_bad counts spans that are
- * not).
+ * logs one, after checking that the span is n events each "event: T\n" (T
+ * neither empty nor "message") or nothing, "id: I\n" or nothing, then
+ * "data: D\n\n", with T, I and D ASCII and without CR or LF (I without
+ * NUL), which is what sse_serialize writes for them; an event without an
+ * id line has the last event ID before it; during the call the parser's
+ * last event ID is still the one before the run (raw_bad counts spans
+ * that are not so). The run's last I is checked to be the parser's last
+ * event ID by the next event or run, which logs it.
  */
 SSE_HARNESS static int
 rec_run(void *ctx, const char *raw, size_t len, size_t n)
 {
 	struct rec *r = ctx;
-	const char *s = raw, *end = raw + len, *e, *id;
+	const char *s = raw, *end = raw + len, *e;
 	struct sse_event ev;
-	bool ids = len > 3 && memcmp(raw, "id: ", 4) == 0;
-	size_t k, idlen;
+	size_t k;
 	int stop = 0;
 
 	sse_event_init(&ev);
-	id = sse_parser_last_id(&r->p, &idlen);
-	if (!ids) {
-		ev.id = id;
-		ev.id_len = idlen;
-	}
+	ev.id = sse_parser_last_id(&r->p, &ev.id_len);
 	for (k = 0; k < n && stop == 0; k++) {
-		if (ids) {
-			if ((e = rec_run_line(s, end, "id: ", true)) == NULL) {
+		ev.type = SSE_DEFAULT_TYPE;
+		ev.type_len = sizeof(SSE_DEFAULT_TYPE) - 1;
+		if ((e = rec_run_line(s, end, "event: ", false)) != NULL) {
+			ev.type = s + 7;
+			ev.type_len = (size_t)(e - ev.type);
+			if (ev.type_len == 0 ||
+			    (ev.type_len == 7 &&
+				memcmp(ev.type, "message", 7) == 0)) {
 				r->raw_bad++;
 				return 1;
 			}
+			s = e + 1;
+		}
+		ev.has_id = false;
+		if ((e = rec_run_line(s, end, "id: ", true)) != NULL) {
 			ev.has_id = true;
 			ev.id = s + 4;
 			ev.id_len = (size_t)(e - ev.id);
@@ -171,10 +179,6 @@ rec_run(void *ctx, const char *raw, size_t len, size_t n)
 		s = e + 2;
 	}
 	if (stop == 0 && s != end)
-		r->raw_bad++;
-	/* The parser's last event ID is the last event's. */
-	if (stop == 0 && ids &&
-	    (idlen != ev.id_len || memcmp(id, ev.id, idlen) != 0))
 		r->raw_bad++;
 	return stop;
 }

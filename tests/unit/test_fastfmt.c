@@ -87,12 +87,16 @@ ref_json(struct sse_buf *b, const char *s, size_t len)
 
 /*
  * s through the fast path (room to spare), the tight path (a buffer
- * capped at the exact length) and the reference: false on a difference.
+ * capped at the exact length), read in place (sse_json_put_in, with 16
+ * bytes after it that can be read, and with 15) and the reference: false
+ * on a difference.
  */
 static bool
 json_same(const char *s, size_t len)
 {
 	struct sse_buf ref = SSE_BUF_INIT, fast = SSE_BUF_INIT, tight;
+	char *in, *w, *put;
+	size_t lim;
 	bool same;
 
 	ref_json(&ref, s, len);
@@ -104,6 +108,23 @@ json_same(const char *s, size_t len)
 	    memcmp(tight.p, ref.p, ref.len) == 0 &&
 	    json_valid(ref.p, ref.len) &&
 	    json_decodes_to(ref.p, ref.len, s, len);
+	for (lim = 15; lim <= 16 && same; lim++) {
+		/* Exactly sized, so that ASan sees a read past lim. */
+		in = malloc(len + lim);
+		put = malloc(SSE_JSON_ROOM(len));
+		if (in == NULL || put == NULL)
+			same = false;
+		else {
+			if (len > 0)
+				memcpy(in, s, len);
+			memset(in + len, '"', lim);
+			w = sse_json_put_in(put, in, len, in + len + lim);
+			same = (size_t)(w - put) == ref.len &&
+			    memcmp(put, ref.p, ref.len) == 0;
+		}
+		free(in);
+		free(put);
+	}
 	sse_buf_release(&ref);
 	sse_buf_release(&fast);
 	sse_buf_release(&tight);
@@ -255,8 +276,8 @@ on_run(void *ctx, const char *raw, size_t len, size_t n)
 	do {
 		if (k->split)
 			until = k->out.len + 1 + rnd_below(120);
-		if (sse_format_run(&k->f, &k->out, raw, len, id, idlen, k->now,
-			until, &taken) != 0 ||
+		if (sse_format_run(&k->f, &k->out, raw, len, &id, &idlen,
+			k->now, until, &taken) != 0 ||
 		    taken == 0) {
 			k->err++;
 			return 0;
@@ -342,6 +363,13 @@ static const char *const pieces[] = {
     "id: n\0ul\ndata: z\n\n",
     "event: t\"y\ndata: typed\n\n",
     "event: message\ndata: m\n\n",
+    "event: tick\nid: 5\ndata: typed, with an id\n\n",
+    "event: tock\nid: \ndata: typed, id cleared\n\n",
+    "event: \ndata: empty type\n\n",
+    "event:nospace\ndata: q\n\n",
+    "id: 3\nevent: late\ndata: id first\n\n",
+    "event: a\nevent: b\ndata: two types\n\n",
+    "event: t\nid: 4\n\n",
     "data: a\ndata: b\n\n",
     "data: crlf\r\n\r\n",
     "data: cr\r\r",
@@ -392,38 +420,64 @@ runs(void)
 	"{\"event\":\"message\",\"data\":\"a\",\"id\":\"i\","                  \
 	"\"time\":\"2026-12-09T01:02:03.456Z\"}\n"
 
+#define TA7 "{\"event\":\"t\",\"data\":\"a\",\"id\":\"7\","
+#define B7 "{\"event\":\"message\",\"data\":\"b\",\"id\":\"7\","
+
 static void
 run_errors(void)
 {
 	struct sse_format f;
 	struct sse_buf out = SSE_BUF_INIT, small;
-	size_t taken;
+	const char *id = "", *run;
+	size_t taken, idl = 0;
 
 	sse_format_init(&f, "json", NULL, 0);
 	sse_buf_addstr(&out, "kept");
-	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n", 17, "", 0, T0, 0,
-	       &taken) == SSE_ERR_INVALID &&
+	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n", 17, &id, &idl, T0,
+	       0, &taken) == SSE_ERR_INVALID &&
 		out.len == 4 && taken == 0,
 	    "run cut short: invalid, buffer unchanged");
-	ok(sse_format_run(&f, &out, "data: a\n\nx", 10, "", 0, T0, 0, &taken) ==
-		    SSE_ERR_INVALID &&
+	ok(sse_format_run(&f, &out, "data: a\n\nx", 10, &id, &idl, T0, 0,
+	       &taken) == SSE_ERR_INVALID &&
 		out.len == 4 && taken == 0,
 	    "run with bytes of another shape: invalid, buffer unchanged");
-	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n\n", 18, "i", 1, T0, 5,
-	       &taken) == SSE_OK &&
+	ok(sse_format_run(&f, &out,
+	       "event: t\ndata: a\n\nid: 1\nevent: t\n"
+	       "data: b\n\n",
+	       37, &id, &idl, T0, 0, &taken) == SSE_ERR_INVALID &&
+		out.len == 4 && taken == 0,
+	    "run with an id before a type: invalid, buffer unchanged");
+	id = "i";
+	idl = 1;
+	ok(sse_format_run(&f, &out, "data: a\n\ndata: b\n\n", 18, &id, &idl, T0,
+	       5, &taken) == SSE_OK &&
 		taken == 9 && out.len == 4 + sizeof(ONE_A) - 1 &&
-		memcmp(out.p + 4, ONE_A, sizeof(ONE_A) - 1) == 0,
+		memcmp(out.p + 4, ONE_A, sizeof(ONE_A) - 1) == 0 && idl == 1 &&
+		*id == 'i',
 	    "until: one event past the mark, then it stops");
+	run = "event: t\nid: 7\ndata: a\n\ndata: b\n\n";
+	sse_buf_reset(&out);
+	ok(sse_format_run(&f, &out, run, strlen(run), &id, &idl, T0, 5,
+	       &taken) == SSE_OK &&
+		taken == 24 && idl == 1 && id == run + 13,
+	    "until: the last event ID after the events taken, for the next "
+	    "call");
+	ok(sse_format_run(&f, &out, run + taken, strlen(run) - taken, &id, &idl,
+	       T0, 0, &taken) == SSE_OK &&
+		taken == 9 && idl == 1 && id == run + 13 &&
+		memmem(out.p, out.len, B7, sizeof(B7) - 1) != NULL &&
+		memcmp(out.p, TA7, sizeof(TA7) - 1) == 0,
+	    "and the next call goes on with it");
 	sse_buf_init(&small, 80);
-	ok(sse_format_run(&f, &small, "data: a\n\ndata: b\n\n", 18, "", 0, T0,
-	       0, &taken) == SSE_ERR_TOO_BIG &&
+	ok(sse_format_run(&f, &small, "data: a\n\ndata: b\n\n", 18, &id, &idl,
+	       T0, 0, &taken) == SSE_ERR_TOO_BIG &&
 		small.len == 0 && taken == 0,
 	    "run past the cap: too big, buffer unchanged");
 	sse_buf_release(&small);
 	sse_format_release(&f);
 	sse_format_init(&f, "pretty", NULL, 0);
 	ok(!sse_format_runs(&f) &&
-		sse_format_run(&f, &out, "data: a\n\n", 9, "", 0, T0, 0,
+		sse_format_run(&f, &out, "data: a\n\n", 9, &id, &idl, T0, 0,
 		    &taken) == SSE_ERR_INVALID,
 	    "pretty takes no runs");
 	sse_format_release(&f);

@@ -774,9 +774,9 @@ runs(void)
 	runs_are("data: a\n\nid: 7\ndata: b\n\nid: 8\ndata: c\n\ndata: d\n\n"
 		 "data: e\n\n",
 	    SIZE_MAX, 0,
-	    "R1[data: a\n\n]R2[id: 7\ndata: b\n\nid: 8\ndata: c\n\n]"
-	    "R2[data: d\n\ndata: e\n\n]",
-	    "runs: of one shape each, data alone or id and data");
+	    "R5[data: a\n\nid: 7\ndata: b\n\nid: 8\ndata: c\n\ndata: d\n\n"
+	    "data: e\n\n]",
+	    "runs: events with an id line and without mix");
 	runs_are("id: 1\ndata: a\n\nid: \ndata: b\n\nid:2\ndata: c\n\n"
 		 "id: 3\ndata:d\n\nid: 4\ndata: e\n\n",
 	    SIZE_MAX, 0,
@@ -790,9 +790,9 @@ runs(void)
 	    "runs: not with two ids, a type, two data lines, nor an id-only "
 	    "block (an id with NUL: the T() cases in ids() run with runs too)");
 	runs_are("id: 5\n\nid: 6\ndata: a\n\ndata: b\n\n", SIZE_MAX, 0,
-	    "R1[id: 6\ndata: a\n\n]R1[data: b\n\n]",
-	    "runs: an id run after an id-only block, and the change is then "
-	    "not carried to the next event");
+	    "R2[id: 6\ndata: a\n\ndata: b\n\n]",
+	    "runs: one after an id-only block if its first event has an id "
+	    "(the next one's has_id is not set: parselog.h checks it)");
 	runs_are("id: 1\ndata: a\n\nid: 2\ndata: b|\n\nid: 3\ndata: c\n\n",
 	    SIZE_MAX, 0, "R1[id: 1\ndata: a\n\n]E[b#2!]R1[id: 3\ndata: c\n\n]",
 	    "runs: an id event split across feeds comes alone");
@@ -803,8 +803,25 @@ runs(void)
 	    SIZE_MAX, 0, "R1[data: a\n\n]E[b#5!]R1[data: c\n\n]E[d#!]",
 	    "runs: not the event after an id-only block, which has has_id");
 	runs_are("data: a\n\nevent: t\ndata: b\n\n: c\ndata: d\n\n", SIZE_MAX,
-	    0, "R1[data: a\n\n]E[b#]E[d#]",
-	    "runs: not with a type, not after a comment");
+	    0, "R2[data: a\n\nevent: t\ndata: b\n\n]E[d#]",
+	    "runs: with a type; not after a comment");
+	runs_are("event: t\nid: 1\ndata: a\n\nevent: u\ndata: b\n\n"
+		 "id: 2\ndata: c\n\n",
+	    SIZE_MAX, 0,
+	    "R3[event: t\nid: 1\ndata: a\n\nevent: u\ndata: b\n\n"
+	    "id: 2\ndata: c\n\n]",
+	    "runs: type and id lines in the serializer's order, each when "
+	    "there");
+	runs_are("event: message\ndata: a\n\nevent: \ndata: b\n\n"
+		 "event:t\ndata: c\n\nid: 1\nevent: t\ndata: d\n\n"
+		 "event: t\nevent: u\ndata: e\n\nevent: \xC3\xA9\ndata: f\n\n",
+	    SIZE_MAX, 0, "E[a#]E[b#]E[c#]E[d#1!]E[e#1]E[f#1]",
+	    "runs: not with type message or empty (no line in the "
+	    "serializer's bytes), no space, an id before the type, two types, "
+	    "UTF-8 in the type");
+	runs_are("event: t\n\ndata: a\n\nevent: t\nid: 1\n\ndata: b\n\n",
+	    SIZE_MAX, 0, "R1[data: a\n\n]E[b#1!]",
+	    "runs: a block with a type and no data is dropped, then a run");
 	runs_are("data:a\n\ndata: a\r\n\r\ndata: a\ndata: b\n\n"
 		 "data: \xC3\xA9\n\n",
 	    SIZE_MAX, 0, "E[a#]E[a#]E[a\nb#]E[\xC3\xA9#]",
