@@ -25,6 +25,13 @@
 
 /* Redirects followed per connection, as the Fetch standard allows. */
 #define LISTEN_MAX_REDIRS 20
+/*
+ * The default --connect-timeout, TLS handshake included (undici's): an
+ * https:// URL to a port that never answers the handshake, such as a plain
+ * HTTP server waiting for a request head, fails in seconds, not in
+ * libcurl's 300.
+ */
+#define LISTEN_CONNECT_TIMEOUT_MS 10000
 /* The response headers kept for -v and the hooks. */
 #define LISTEN_MAX_HEADERS (256 * 1024)
 /* A refused response's body shown under the message (-v: more), and how
@@ -100,7 +107,7 @@ struct listen_opts {
 	int verbose; /* -v */
 	bool quiet; /* -q */
 	long long max_redirs;
-	int64_t connect_timeout_ms; /* 0: libcurl's default */
+	int64_t connect_timeout_ms; /* 0: libcurl's default (300 s) */
 	int64_t idle_timeout_ms; /* -1: none */
 	int64_t retry_delay_ms;
 	int64_t retry_max_ms;

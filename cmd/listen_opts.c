@@ -29,6 +29,7 @@ listen_opts_init(struct listen_opts *o)
 	o->retry_max_ms = SSE_ES_BACKOFF_MAX_MS;
 	o->max_reconnects = -1;
 	o->retry_connect_ms = -1;
+	o->connect_timeout_ms = LISTEN_CONNECT_TIMEOUT_MS;
 	o->max_event = SSE_DEFAULT_MAX_EVENT;
 }
 

@@ -94,6 +94,28 @@ EOF
 	[[ $stderr != *retrying* ]]
 }
 
+@test "exit 3: https:// to a port that never answers the TLS handshake (a plain HTTP server waiting for a head) gives up after the default connect timeout, 10 s" {
+	local port t0 t1
+	port=$(free_port)
+	# accepts, reads, never answers, for 60 s (sse serve holds such a
+	# connection for its 30 s head timeout)
+	start_bg python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+c, _ = s.accept()
+c.recv(4096)
+time.sleep(60)' "$port"
+	wait_port "$port"
+	t0=$(date +%s)
+	run --separate-stderr timeout -k 5 25 sse listen "https://127.0.0.1:$port/events"
+	t1=$(date +%s)
+	assert_failure 3
+	[[ $stderr == *"'https://127.0.0.1:$port/events'"* ]] || fail "stderr: $stderr"
+	[ $((t1 - t0)) -ge 9 ] && [ $((t1 - t0)) -le 15 ] || fail "exit after $((t1 - t0)) s"
+}
+
 @test "exit 3: the connection is lost mid-stream, with --no-reconnect" {
 	serve <<'EOF'
 send "data: a\n\n"
