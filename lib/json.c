@@ -225,6 +225,14 @@ put_block(char *w, const unsigned char **pp, size_t n, const unsigned char *end)
 	while (m != 0) {
 		q = b + (size_t)__builtin_ctzll(m);
 		w = copy_plain(w, p, (size_t)(q - p));
+		/* Quotes first: data that is JSON has many. */
+		if (*q == '"') {
+			memcpy(w, "\\\"", 2);
+			w += 2;
+			p = q + 1;
+			m &= m - 1;
+			continue;
+		}
 		if (*q < 0x80) {
 			w = escape_ascii(w, *q);
 			p = q + 1;
