@@ -5,12 +5,12 @@
  * a browser's request with a few KiB of cookies; in a pool big enough for
  * that, an idle stream keeps a page for its head and another for
  * libmicrohttpd's records of it at least, even once the rest of the pool
- * is given back (door_wrote): 10.4 KiB a plain stream against 6.6 KiB
- * (bench/README.md, analysis 7). So we accept connections ourselves,
- * peek at the request head (MSG_PEEK: nothing is consumed), and hand each
- * connection to one of two daemons: the small-pool one when the head fits
- * its pool, the large-pool one otherwise (and for TLS, whose bytes cannot
- * be peeked). The small door closes each connection after its answer, so
+ * is given back (door_wrote): about 4 KiB more a plain stream than in
+ * the small pool (bench/README.md, analysis 7). So we accept connections
+ * ourselves, peek at the request head (MSG_PEEK: nothing is consumed), and
+ * hand each connection to one of two daemons: the small-pool one when the
+ * head fits its pool, the large-pool one otherwise (and for TLS, whose
+ * bytes cannot be peeked). The small door closes each connection after its answer, so
  * every request it serves is one that was measured. A connection that has
  * not sent its whole head waits, without a pool, in a FIFO bounded in time
  * (HEAD_MS) and in number (MAX_PENDING: the oldest is dropped first).

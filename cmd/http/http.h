@@ -56,9 +56,10 @@
 #define MAX_PENDING 1024 /* connections still sending their head */
 /*
  * The response's own buffer, used only when the stream is not chunked
- * (HTTP/1.0): chunked streams are written straight into the pool.
+ * (HTTP/1.0): chunked streams are written straight into the pool. Every
+ * stream has one, so it is small: 0.8 KiB an idle stream less than 1 KiB.
  */
-#define BLOCK_SIZE 1024
+#define BLOCK_SIZE 256
 #define GRACE_MS 5000
 #define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
 #define COALESCE_US 2000
