@@ -115,7 +115,8 @@ static long n_started, n_connected, n_failed, n_closed, n_done, n_active;
 static long fail_refused, fail_status, fail_other;
 static uint64_t conn_hist[HBUCKETS], conn_lat_max;
 static struct sockaddr_in dst;
-static char request[4096];
+/* Room for a browser's head with 16 KB of cookies. */
+static char request[32768];
 static size_t request_len;
 
 static unsigned
