@@ -81,7 +81,10 @@ serve_id(const struct serve *s, uint64_t n, char *out)
  * that reconnects after input ended would be sent the backlog again and
  * again. The stream ends with a bare "id: EPOCH-end" field instead: no
  * event (an empty dispatch fires nothing, WHATWG 9.2.6), but the client's
- * last event ID, with which its reconnection is answered 204.
+ * last event ID, with which its reconnection is answered 204. It ends this
+ * run only: it goes into the history, never into the journal, so that a
+ * server started again on the journal continues the stream without the
+ * last run's end in the middle of it; and it takes no number.
  */
 static void
 end_mark(struct serve *s)
@@ -96,7 +99,7 @@ end_mark(struct serve *s)
 		return;
 	}
 	pp = &s->pend[s->npend++];
-	pp->n = ++s->seq; /* it takes a number, as an event */
+	pp->n = s->seq + 1; /* never journaled */
 	pp->off = old;
 	pp->len = s->batch.len - old;
 	pp->has_id = true;
@@ -318,9 +321,17 @@ end_of_input(struct serve *s, bool skipping)
 	}
 	/* Publishing, the stream goes on after the input's end. */
 	end = !s->publish || s->exit_on_eof;
-	if (end && !s->ids && s->redis == NULL)
-		end_mark(s);
-	hub_flush(s, end);
+	if (end && !s->ids && s->redis == NULL) {
+		hub_flush(s, false); /* the events, on disk first */
+		if (!s->journal_failed) {
+			end_mark(s);
+			hub_append(s, &s->batch, s->pend, s->npend, true);
+		}
+		s->npend = 0;
+		sse_buf_reset(&s->batch);
+	} else {
+		hub_flush(s, end);
+	}
 	if (s->exit_on_eof)
 		httpd_drain(s->h);
 }

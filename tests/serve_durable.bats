@@ -354,3 +354,23 @@ restart() {
 		[ "$(stat -c %a "$f")" = 600 ] || fail "$f: $(stat -c %a "$f")"
 	done
 }
+
+@test "serve durable: --journal --id none: a restart continues the stream without the last run's end mark in it" {
+	local J=$BATS_TEST_TMPDIR/j
+	serve --journal "$J" --id none --exit-on-eof
+	feed 1 2
+	end_input
+	wait_exit "$SRV"
+	[ "$WAITED" -eq 0 ]
+	serve --journal "$J" --id none -p "$PORT"
+	feed 3
+	until_has /events 'data: 3'
+	# a new client: the events of both runs, and no "id: EPOCH-end"
+	run get /events
+	assert_output "$(printf 'data: 1\n\ndata: 2\n\ndata: 3\n')"
+	# this run's end is marked as ever
+	end_input
+	until_has /events 'id: '
+	run get /events
+	assert_output "$(printf 'data: 1\n\ndata: 2\n\ndata: 3\n\nid: %s-end\n' "$E")"
+}
