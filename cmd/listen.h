@@ -135,6 +135,7 @@ struct listen {
 	CURLM *multi;
 	struct curl_slist *req_headers; /* this attempt's request headers */
 	struct sse_parser parser;
+	struct sse_run_event run_index[256]; /* see listen_parser_relay */
 	struct output out;
 	struct listen_hooks hooks;
 

@@ -93,7 +93,8 @@ on_run(void *ctx, const char *raw, size_t len, size_t n)
 
 	id = sse_parser_last_id(&l->parser, &id_len);
 	return output_said(l,
-	    output_events_raw(&l->out, raw, len, n, id, id_len, l->chunk_ms));
+	    output_events_raw(&l->out, raw, len, n,
+		sse_parser_run_index(&l->parser), id, id_len, l->chunk_ms));
 }
 
 /* "If the field value consists of only ASCII digits, then interpret the
@@ -170,8 +171,13 @@ void
 listen_parser_relay(struct listen *l)
 {
 	if (l->out.runs && l->hooks.event == NULL && l->o->state == NULL &&
-	    l->o->exec == NULL && l->o->expect == NULL)
+	    l->o->exec == NULL && l->o->expect == NULL) {
 		sse_parser_set_run(&l->parser, on_run);
+		/* The formats that format each event take it from the index. */
+		if (!l->out.plain)
+			sse_parser_set_run_index(&l->parser, l->run_index,
+			    sizeof(l->run_index) / sizeof(l->run_index[0]));
+	}
 }
 
 /* A refused response's body: its start is kept for the message. */

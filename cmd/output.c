@@ -467,7 +467,8 @@ output_block(struct output *out, const char *type, size_t len)
 
 enum output_result
 output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
-    const char *id, size_t id_len, int64_t unix_ms)
+    const struct sse_run_event *idx, const char *id, size_t id_len,
+    int64_t unix_ms)
 {
 	enum output_result r;
 	size_t taken;
@@ -478,7 +479,20 @@ output_events_raw(struct output *out, const char *raw, size_t len, size_t n,
 	if (out->plain)
 		return hold(out, raw, len);
 	/* A batch at a time: the events may repeat a long last event ID. */
-	while (len > 0) {
+	while (idx != NULL && n > 0) {
+		if (out->buf.len >= OUTPUT_BATCH &&
+		    (r = write_buf(out)) != OUTPUT_CONTINUE)
+			return r;
+		if (sse_format_run_index(&out->fmt, &out->buf, raw, len, idx, n,
+			&id, &id_len, unix_ms, OUTPUT_BATCH, &taken) != 0) {
+			msg_errx(
+			    "cannot format %zu events of %zu bytes", n, len);
+			return out->state = OUTPUT_FAILED;
+		}
+		idx += taken;
+		n -= taken;
+	}
+	while (idx == NULL && len > 0) {
 		if (out->buf.len >= OUTPUT_BATCH &&
 		    (r = write_buf(out)) != OUTPUT_CONTINUE)
 			return r;

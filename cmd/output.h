@@ -180,12 +180,14 @@ enum output_result output_event_raw(struct output *, const struct sse_event *,
 /*
  * n events that need no filtering (out->runs is set), as their raw-format
  * bytes (sse_parser_set_run()), received at unix_ms; id: the last event ID
- * before them. In the
+ * before them; idx: their index (sse_parser_run_index()), or NULL. In the
  * raw format they are held back as output_event_raw() holds them, in the
- * others formatted at once (sse_format_run()).
+ * others formatted at once (sse_format_run(), sse_format_run_index() when
+ * there is an index).
  */
 enum output_result output_events_raw(struct output *, const char *raw,
-    size_t len, size_t n, const char *id, size_t id_len, int64_t unix_ms);
+    size_t len, size_t n, const struct sse_run_event *idx, const char *id,
+    size_t id_len, int64_t unix_ms);
 /*
  * A comment line (text after the colon) received at unix_ms: printed with
  * --comments in the raw, json and pretty formats. CONTINUE, or the sticky

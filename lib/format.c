@@ -650,3 +650,55 @@ invalid:
 	out->len = old;
 	return SSE_ERR_INVALID;
 }
+
+int
+sse_format_run_index(struct sse_format *f, struct sse_buf *out, const char *raw,
+    size_t len, const struct sse_run_event *idx, size_t n, const char **id,
+    size_t *id_len, int64_t unix_ms, size_t until, size_t *done)
+{
+	const char *end = raw + len;
+	size_t old = out->len, i;
+	struct sse_event ev;
+
+	*done = 0;
+	if (!sse_format_runs(f))
+		return SSE_ERR_INVALID;
+	if (f->kind == SSE_FMT_RAW) {
+		if (sse_buf_add(out, raw, len) == -1)
+			return SSE_ERR_TOO_BIG;
+		*done = n;
+		return SSE_OK;
+	}
+	if (f->kind == SSE_FMT_JSON)
+		json_time(f, unix_ms);
+	sse_event_init(&ev);
+	ev.id = *id;
+	ev.id_len = *id_len;
+	for (i = 0; i < n; i++) {
+		ev.data = raw + idx[i].data;
+		ev.data_len = idx[i].data_len;
+		if (idx[i].type_len > 0) {
+			ev.type = raw + idx[i].type;
+			ev.type_len = idx[i].type_len;
+		} else {
+			ev.type = SSE_DEFAULT_TYPE;
+			ev.type_len = sizeof(SSE_DEFAULT_TYPE) - 1;
+		}
+		if (idx[i].has_id) {
+			ev.id = raw + idx[i].id;
+			ev.id_len = idx[i].id_len;
+		}
+		if (run_event(f, out, &ev, raw, end) == -1) {
+			out->len = old;
+			return SSE_ERR_TOO_BIG;
+		}
+		if (until > 0 && out->len >= until) {
+			i++;
+			break;
+		}
+	}
+	*done = i;
+	*id = ev.id;
+	*id_len = ev.id_len;
+	return SSE_OK;
+}

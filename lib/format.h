@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "event.h"
+#include "parser.h"
 
 enum sse_format_kind {
 	SSE_FMT_RAW,
@@ -97,6 +98,15 @@ int sse_format_event(struct sse_format *, struct sse_buf *out,
 int sse_format_run(struct sse_format *, struct sse_buf *out, const char *raw,
     size_t len, const char **id, size_t *id_len, int64_t unix_ms, size_t until,
     size_t *taken);
+/*
+ * The same for a run whose events the parser indexed (n of them,
+ * sse_parser_run_index(); trusted, not checked against raw): *done is the
+ * events done with, the others as for sse_format_run().
+ */
+int sse_format_run_index(struct sse_format *, struct sse_buf *out,
+    const char *raw, size_t len, const struct sse_run_event *idx, size_t n,
+    const char **id, size_t *id_len, int64_t unix_ms, size_t until,
+    size_t *done);
 /* Whether sse_format_run() takes this format. */
 bool sse_format_runs(const struct sse_format *);
 /*

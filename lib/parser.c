@@ -343,15 +343,19 @@ run_field(const char *l, const char *eol, const char *end, const char *hi,
 static inline __attribute__((always_inline)) const char *
 run_one(const struct sse_parser *p, struct eolscan *sc, const char *l,
     const char *e, const char *end, const char *hi, size_t lim, bool first,
-    const char **id, size_t *idlen, bool *moved)
+    const char **type, size_t *tlen, const char **id, size_t *idlen,
+    const char **data, bool *moved)
 {
 	*id = NULL;
+	*tlen = 0;
 	/* l is a whole line, so one byte at l can be read. */
 	if (*l == 'e') {
 		if (!run_field(l, e, end, hi, p->max_event, "event: ", 7) ||
 		    e - l == 7 ||
 		    (e - l == 14 && memcmp(l + 7, "message", 7) == 0))
 			return NULL; /* empty or "message": no line for it */
+		*type = l + 7;
+		*tlen = (size_t)(e - *type);
 		l = e + 1;
 		e = next_eol(sc, e);
 		*moved = true;
@@ -368,6 +372,7 @@ run_one(const struct sse_parser *p, struct eolscan *sc, const char *l,
 		*moved = true;
 	} else if (first && p->id_pending)
 		return NULL;
+	*data = l + 6;
 	return run_data(l, e, end, hi, lim) ? e + 2 : NULL;
 }
 
@@ -384,12 +389,14 @@ run_one(const struct sse_parser *p, struct eolscan *sc, const char *l,
  * callback sees the one before it. Returns where the run ends (s if it is
  * empty), with *rc set.
  */
-static const char *
-data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
-    const char *eol, const char *end, const char *hi, int *rc)
+static inline __attribute__((always_inline)) const char *
+data_run_as(struct sse_parser *p, struct eolscan *sc, const char *s,
+    const char *eol, const char *end, const char *hi, int *rc, bool index)
 {
-	const char *start = s, *id = NULL, *next, *nid;
-	size_t lim = p->max_event, n = 0, idlen = 0, nidlen = 0;
+	const char *start = s, *id = NULL, *next, *nid, *type = NULL, *data;
+	size_t lim = p->max_event, n = 0, idlen = 0, nidlen = 0, tlen;
+	size_t cap = index ? p->ridx_cap : SIZE_MAX;
+	struct sse_run_event *x;
 	bool moved = false;
 
 	if (lim > 6 && p->max_data < lim - 6)
@@ -398,7 +405,15 @@ data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
 	/* Events of data alone first, the most common, with the least to
 	 * look at (not after an id-only block: see above). */
 	if (!p->id_pending) {
-		while (run_data(s, eol, end, hi, lim)) {
+		while (n < cap && run_data(s, eol, end, hi, lim)) {
+			if (index) {
+				x = &p->ridx[n];
+				x->data = (size_t)(s - start) + 6;
+				x->data_len = (size_t)(eol - s) - 6;
+				x->type = x->type_len = 0;
+				x->id = x->id_len = 0;
+				x->has_id = false;
+			}
 			n++;
 			if ((s = eol + 2) == end)
 				goto done;
@@ -406,10 +421,10 @@ data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
 			eol = next_eol(sc, next_eol(sc, eol));
 		}
 	}
-	for (;;) {
+	while (n < cap) {
 		moved = false;
-		next = run_one(
-		    p, sc, s, eol, end, hi, lim, n == 0, &nid, &nidlen, &moved);
+		next = run_one(p, sc, s, eol, end, hi, lim, n == 0, &type,
+		    &tlen, &nid, &nidlen, &data, &moved);
 		if (next == NULL) {
 			/* The scanner went past s: back to s. */
 			if (moved)
@@ -419,6 +434,16 @@ data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
 		if (nid != NULL) {
 			id = nid;
 			idlen = nidlen;
+		}
+		if (index) {
+			x = &p->ridx[n];
+			x->data = (size_t)(data - start);
+			x->data_len = (size_t)(next - 2 - data);
+			x->type = tlen > 0 ? (size_t)(type - start) : 0;
+			x->type_len = tlen;
+			x->has_id = nid != NULL;
+			x->id = nid != NULL ? (size_t)(nid - start) : 0;
+			x->id_len = nid != NULL ? nidlen : 0;
 		}
 		n++;
 		if ((s = next) == end)
@@ -437,8 +462,10 @@ done:
 	p->bom_done = true;
 	p->nevents += n;
 	p->id_pending = false;
+	p->ridx_on = index;
 	if (p->run(p->cb.ctx, start, (size_t)(s - start), n) != 0)
 		*rc = sse__fail(p, SSE_ERR_ABORTED);
+	p->ridx_on = false;
 	/* The last id of the run is now the last event ID string. */
 	if (id != NULL) {
 		struct sse_buf t = p->lastid;
@@ -447,6 +474,16 @@ done:
 		p->idbuf = t;
 	}
 	return s;
+}
+
+/* data_run_as() compiled twice: with no index, no index to write. */
+static const char *
+data_run(struct sse_parser *p, struct eolscan *sc, const char *s,
+    const char *eol, const char *end, const char *hi, int *rc)
+{
+	if (p->ridx != NULL)
+		return data_run_as(p, sc, s, eol, end, hi, rc, true);
+	return data_run_as(p, sc, s, eol, end, hi, rc, false);
 }
 
 int
@@ -594,6 +631,20 @@ sse_parser_set_run(struct sse_parser *p,
     int (*run)(void *ctx, const char *raw, size_t len, size_t n))
 {
 	p->run = run;
+}
+
+void
+sse_parser_set_run_index(
+    struct sse_parser *p, struct sse_run_event *idx, size_t cap)
+{
+	p->ridx = cap > 0 ? idx : NULL;
+	p->ridx_cap = cap;
+}
+
+const struct sse_run_event *
+sse_parser_run_index(const struct sse_parser *p)
+{
+	return p->ridx_on ? p->ridx : NULL;
 }
 
 void

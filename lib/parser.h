@@ -45,6 +45,17 @@ struct sse_parser_cb {
 /* Chromium's EventSource::kDefaultReconnectDelay. */
 #define SSE_DEFAULT_RETRY_MS 3000u
 
+/*
+ * An event of a run (sse_parser_set_run_index), as offsets into the run's
+ * span: its data; its type, or type_len 0 for "message" (no event line);
+ * its id when has_id (an id line), else the last event ID of the event
+ * before it.
+ */
+struct sse_run_event {
+	size_t data, data_len, type, type_len, id, id_len;
+	bool has_id;
+};
+
 struct sse_parser {
 	struct sse_parser_cb cb;
 	size_t max_event;
@@ -68,6 +79,9 @@ struct sse_parser {
 	uint64_t default_retry; /* what an empty retry field resets to */
 	size_t max_data; /* longest data an event may have */
 	int (*run)(void *ctx, const char *raw, size_t len, size_t n);
+	struct sse_run_event *ridx; /* see sse_parser_set_run_index */
+	size_t ridx_cap;
+	bool ridx_on; /* during a run callback: ridx holds its events */
 	int (*dropped)(void *ctx, const char *type, size_t type_len);
 	uint64_t nevents;
 	uint64_t nbytes;
@@ -125,6 +139,16 @@ void sse_parser_set_max_data(struct sse_parser *, size_t max);
  */
 void sse_parser_set_run(struct sse_parser *,
     int (*run)(void *ctx, const char *raw, size_t len, size_t n));
+/*
+ * With sse_parser_set_run(): also write each run's events into idx (cap
+ * entries, cap >= 1, the caller's), where the run callback finds them
+ * (sse_parser_run_index) rather than looking for them again in the span;
+ * a run is then at most cap events. NULL (the default): no index.
+ */
+void sse_parser_set_run_index(
+    struct sse_parser *, struct sse_run_event *idx, size_t cap);
+/* During a run callback: its n events, or NULL when there is no index. */
+const struct sse_run_event *sse_parser_run_index(const struct sse_parser *);
 /*
  * Be told of each block that ends with no data and so dispatches nothing
  * ("If the data buffer is an empty string, set the data buffer and the

@@ -170,6 +170,7 @@ struct fmt_sink {
 	struct sse_format f;
 	struct sse_buf out;
 	size_t step; /* sse_format_run's until, past out's length; 0: none */
+	struct sse_run_event idx[5]; /* runs indexed when step is odd */
 };
 
 SSE_HARNESS static int
@@ -199,9 +200,19 @@ fmt_run(void *ctx, const char *raw, size_t len, size_t n)
 	size_t idlen, taken;
 	const char *id;
 
-	(void)n;
+	const struct sse_run_event *x = sse_parser_run_index(&k->p);
+
 	id = sse_parser_last_id(&k->p, &idlen);
-	while (len > 0) {
+	while (x != NULL && n > 0) {
+		if (sse_format_run_index(&k->f, &k->out, raw, len, x, n, &id,
+			&idlen, 0, k->step ? k->out.len + k->step : 0,
+			&taken) != SSE_OK ||
+		    taken == 0 || taken > n)
+			abort(); /* the index of a run is not its events */
+		x += taken;
+		n -= taken;
+	}
+	while (x == NULL && len > 0) {
 		if (sse_format_run(&k->f, &k->out, raw, len, &id, &idlen, 0,
 			k->step ? k->out.len + k->step : 0, &taken) != SSE_OK ||
 		    taken == 0 || taken > len)
@@ -225,6 +236,8 @@ fmt_feed(struct fmt_sink *k, const char *spec, bool runs, size_t step,
 	k->step = step;
 	if (runs)
 		sse_parser_set_run(&k->p, fmt_run);
+	if (runs && step % 2 == 1)
+		sse_parser_set_run_index(&k->p, k->idx, 1 + step % 5);
 	(void)sse_parser_feed(&k->p, s, n);
 }
 

@@ -764,6 +764,52 @@ runs_are(const char *s, size_t max_data, int stop, const char *want,
 	sse_parser_release(&w.p);
 }
 
+/* A run's index (sse_parser_set_run_index), as "n:" then each event. */
+static char index_log[256];
+
+static int
+index_run(void *ctx, const char *raw, size_t len, size_t n)
+{
+	const struct sse_run_event *x = sse_parser_run_index(ctx);
+	size_t i, at = strlen(index_log);
+
+	(void)len;
+	at +=
+	    (size_t)snprintf(index_log + at, sizeof(index_log) - at, "%zu:", n);
+	for (i = 0; x != NULL && i < n && at < sizeof(index_log); i++)
+		at += (size_t)snprintf(index_log + at, sizeof(index_log) - at,
+		    "[%.*s|%.*s|%s%.*s]", (int)x[i].type_len, raw + x[i].type,
+		    (int)x[i].data_len, raw + x[i].data, x[i].has_id ? "#" : "",
+		    (int)x[i].id_len, raw + x[i].id);
+	return 0;
+}
+
+static void
+run_index(void)
+{
+	struct sse_parser_cb cb = {runs_event, NULL, NULL, NULL};
+	struct sse_run_event idx[2];
+	struct sse_parser p;
+	static const char s[] = "data: a\n\nevent: t\nid: 1\ndata: bb\n\n"
+				"id: \ndata: c\n\ndata: d\n\n";
+	struct runs w;
+
+	memset(&w, 0, sizeof(w));
+	cb.ctx = &w;
+	sse_parser_init(&p, &cb, 0);
+	p.cb.ctx = &p;
+	sse_parser_set_run(&p, index_run);
+	sse_parser_set_run_index(&p, idx, 2);
+	index_log[0] = '\0';
+	ok(sse_parser_feed(&p, s, sizeof(s) - 1) == SSE_OK &&
+		strcmp(index_log, "2:[|a|][t|bb|#1]2:[|c|#][|d|]") == 0 &&
+		sse_parser_run_index(&p) == NULL,
+	    "run index: each event's type, data and id line, runs of at most "
+	    "its size (got '%s')",
+	    index_log);
+	sse_parser_release(&p);
+}
+
 static void
 runs(void)
 {
@@ -908,6 +954,7 @@ main(void)
 	raw_spans();
 	dropped();
 	runs();
+	run_index();
 	line_endings();
 	bom();
 	fields();
