@@ -463,8 +463,18 @@ at_next(struct journal_at *at)
 static bool
 is_our_id(const struct journal_at *at, const char *id, size_t len)
 {
-	return at->epoch_len > 0 && at->id_len > 0 && len == at->id_len &&
-	    memcmp(id, at->id, len) == 0;
+	uint64_t a, b, c, d;
+
+	if (at->epoch_len == 0 || at->id_len == 0 || len != at->id_len)
+		return false;
+	if (len < 8 || len > 16)
+		return memcmp(id, at->id, len) == 0;
+	/* The usual id, 8 to 16 bytes: two words each, overlapping. */
+	memcpy(&a, id, 8);
+	memcpy(&b, id + len - 8, 8);
+	memcpy(&c, at->id, 8);
+	memcpy(&d, at->id + len - 8, 8);
+	return a == c && b == d;
 }
 
 void
@@ -556,7 +566,7 @@ journal_rec_put(
 	}
 	body = hn + r->len - skip;
 	if (body > JOURNAL_REC_MAX ||
-	    sse_buf_room(out, 4 + LEN_MAX + body) == -1)
+	    sse_buf_room(out, 4 + LEN_MAX + body + 8) == -1)
 		return SSE_ERR_TOO_BIG;
 	w = (unsigned char *)out->p + out->len;
 	p = w + 4;
@@ -566,7 +576,13 @@ journal_rec_put(
 	if (skip == 0) {
 		memcpy(p, r->bytes, r->len);
 	} else {
-		memcpy(p, r->bytes, r->id_off);
+		/* "id: " before the id, as serve writes it: one word (what
+		 * it copies past the offset is written over, or lies past
+		 * the record, in the room kept for it) */
+		if (r->id_off <= 8 && r->len >= 8)
+			memcpy(p, r->bytes, 8);
+		else
+			memcpy(p, r->bytes, r->id_off);
 		memcpy(p + r->id_off, r->bytes + r->id_off + skip,
 		    r->len - r->id_off - skip);
 	}
