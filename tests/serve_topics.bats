@@ -368,3 +368,37 @@ old_life_lost() {
 	[ "$(grep -c '^id: ' <<<"$output")" -eq 2 ] || fail "$output"
 	old_life_lost "$old"
 }
+
+@test "topics: with --redis they are each node's own: an id of one node's topic gets sse-lost on another (#25)" {
+	command -v redis-server >/dev/null || skip "redis-server is not installed"
+	local sock=$BATS_TEST_TMPDIR/redis.sock tries=100 one two
+	start_bg redis-server --port 0 --unixsocket "$sock" --save '' \
+		--appendonly no --dir "$BATS_TEST_TMPDIR" --logfile "$BATS_TEST_TMPDIR/redis.log"
+	until [ "$(redis-cli -s "$sock" ping 2>/dev/null)" = PONG ]; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || fail "redis-server did not start"
+		sleep 0.05
+	done
+	serve --redis "unix://$sock" --input json
+	feed '{"topic":"a","data":"o1"}' '{"topic":"a","data":"o2"}' '{"topic":"a","data":"o3"}'
+	until_has /events/a o3
+	tepoch a
+	one=$T
+	# a second node, its own input
+	exec 8>&-
+	IN=$BATS_TEST_TMPDIR/in2
+	mkfifo "$IN"
+	serve --redis "unix://$sock" --input json
+	feed '{"topic":"a","data":"n1"}' '{"topic":"a","data":"n2"}' '{"topic":"a","data":"n3"}' \
+		'{"topic":"a","data":"n4"}' '{"topic":"a","data":"n5"}'
+	until_has /events/a n5
+	tepoch a
+	two=$T
+	[ "$one" != "$two" ] || fail "both nodes' topics in epoch $one"
+	MAXT=1 run get -D - -H "Last-Event-ID: $one-3" /events/a
+	assert_line --partial 'Last-Event-ID: earliest'
+	assert_line 'event: sse-lost'
+	[ "$(grep -c '^data: n' <<<"$output")" -eq 5 ] || fail "not all of this node's: $output"
+	MAXT=1 run get -H "Last-Event-ID: $two-3" /events/a
+	assert_output "$(printf 'id: %s-4\ndata: n4\n\nid: %s-5\ndata: n5\n' "$two" "$two")"
+}
