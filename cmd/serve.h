@@ -96,6 +96,12 @@ struct serve {
 	 * loop thread nothing.
 	 */
 	bool waiters;
+	/*
+	 * A wake was sent and no client has taken anything since: the loop
+	 * may be holding it (cmd/http/loop.c), so the next append wakes it
+	 * again, which lets the held event leave with the new one at once.
+	 */
+	bool unserved;
 	/* named topics (serve_topic.c) */
 	struct topic **topics;
 	size_t ntopics;

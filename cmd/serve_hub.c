@@ -154,7 +154,8 @@ hub_append(struct serve *s, const struct sse_buf *batch,
 		s->ended = true;
 		serve_topics_end(s);
 	}
-	wake = s->waiters || end;
+	wake = s->waiters || s->unserved || end;
+	s->unserved = s->waiters || s->unserved;
 	s->waiters = false;
 	pthread_mutex_unlock(&s->mu);
 	if (wake && s->h != NULL) /* not while --redis fills the log */
@@ -193,6 +194,7 @@ static void
 client_moved(struct serve *s, struct client *c)
 {
 	s->takes++;
+	s->unserved = false;
 	if (s->stalled) { /* a client is back: wait for the fastest again */
 		s->stalled = false;
 		s->refresh = true;

@@ -62,7 +62,12 @@
 #define BLOCK_SIZE 256
 #define GRACE_MS 5000
 #define EXTRA_CONNS 64 /* beyond max_clients, to answer 503 and serve / */
-#define COALESCE_US 2000
+/*
+ * Coalescing (loop.c): a wake is held for at most HOLD_K times what a
+ * flush of the waiting streams costs, and never longer than HOLD_MAX_US.
+ */
+#define HOLD_K 3
+#define HOLD_MAX_US 250000
 
 /* What an epoll event of ours names, besides our own descriptors. */
 enum { W_CONN = 1, W_PENDING };
@@ -132,8 +137,11 @@ struct httpd {
 	long npending;
 	atomic_bool wake; /* set by httpd_wake_all() */
 	atomic_bool wake_now; /* set by httpd_wake_now() */
-	bool wake_due; /* a wake waits for the interval to end */
+	bool wake_due; /* a wake is held (loop.c: coalescing) */
+	int64_t held_until; /* ... until then at the latest (us) */
 	int64_t woke_at; /* when a wake last resumed the streams (us) */
+	int64_t flush_us; /* what a flush costs (moving average, us) */
+	bool flushing; /* the streams were resumed, the loop is busy */
 	bool pwait2; /* epoll_pwait2() works here */
 	atomic_bool drain; /* set by httpd_drain() */
 	bool draining; /* the loop has seen the drain */

@@ -3,13 +3,18 @@
  * connections still sending their head, the two daemons, a wake eventfd
  * and a signalfd: the only way signals reach us) and drives everything.
  *
- * Wakes are coalesced in time: the waiting streams are resumed at most once
- * every COALESCE_US. A wake that comes later than that after the last
- * resume (an isolated event) resumes them at once; one that comes sooner
- * (events in quick succession) waits for the rest of the interval, so the
- * events that arrive meanwhile leave in one send per client instead of
- * one each. httpd_wake_now() (a producer that waits for its clients) is
- * never deferred.
+ * Wakes are coalesced only while it pays. A wake that comes when the
+ * streams were last resumed longer ago than the hold window (an isolated
+ * event, a low rate) resumes them at once. One that comes sooner is held:
+ * the next wake (the next event: the source wakes again while no stream
+ * took the last one) resumes them at once, so that both events leave in
+ * one send per client, the second with no delay, the first one gap late;
+ * if none comes, the window's end does. The window is HOLD_K times what a
+ * flush of the streams costs (the loop's time to write them, measured):
+ * a few microseconds for one client, so that delay stays negligible where
+ * holding saves little, and milliseconds for thousands, where it halves
+ * the sends. httpd_wake_now() (a producer that waits for its clients) is
+ * never held.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -105,8 +110,8 @@ loop_timeout_us(struct httpd *h)
 	/* Streams that are not suspended may be lost (stream_check_lost). */
 	if (h->src.lost != NULL && (size_t)h->nstreams > h->nheap)
 		t = sooner(t, h->lost_at, now);
-	if (h->wake_due) { /* the rest of the coalescing interval */
-		d = h->woke_at + COALESCE_US - now_us();
+	if (h->wake_due) { /* the rest of the hold window */
+		d = h->held_until - now_us();
 		d = d < 0 ? 0 : d;
 		if (t < 0 || d < t)
 			t = d;
@@ -202,7 +207,19 @@ loop_accept(struct httpd *h)
 		door_accept(h);
 }
 
-/* A drain, and the wakes whose coalescing interval is over. */
+/* How long a wake may be held (us): a few flushes' time. */
+static int64_t
+hold_window(const struct httpd *h)
+{
+	int64_t w = HOLD_K * h->flush_us;
+
+	return w < HOLD_MAX_US ? w : HOLD_MAX_US;
+}
+
+/*
+ * A drain, and the wakes: resume the streams now, hold the wake, or let a
+ * held one's window end.
+ */
 static void
 loop_wakes(struct httpd *h)
 {
@@ -217,17 +234,43 @@ loop_wakes(struct httpd *h)
 	}
 	if (atomic_exchange(&h->pub_wake, false))
 		publish_resume_done(h);
-	if (atomic_exchange(&h->wake, false))
-		h->wake_due = true;
-	if (h->wake_due) {
-		us = now_us();
-		if (atomic_exchange(&h->wake_now, false) ||
-		    us - h->woke_at >= COALESCE_US) {
-			h->wake_due = false;
-			h->woke_at = us;
-			stream_resume_all(h);
+	us = now_us();
+	if (atomic_exchange(&h->wake, false)) {
+		/* A second wake while one is held, or a producer waiting:
+		 * at once. So is an isolated one. */
+		if (!atomic_exchange(&h->wake_now, false) && !h->wake_due &&
+		    us - h->woke_at < hold_window(h)) {
+			h->wake_due = true;
+			h->held_until = us + hold_window(h);
+			return;
 		}
-	}
+	} else if (!h->wake_due || us < h->held_until)
+		return;
+	h->wake_due = false;
+	h->woke_at = us;
+	if (h->nheap == 0)
+		return;
+	stream_resume_all(h);
+	h->flushing = true;
+}
+
+/*
+ * A flush lasts from the wake that resumed the streams until the loop has
+ * nothing left to do at once (libmicrohttpd writes a resumed stream over
+ * two or more of its runs): what it cost, as a moving average.
+ */
+static void
+loop_flushed(struct httpd *h, int64_t timeout)
+{
+	int64_t d, cap = 2 * h->flush_us + 1000;
+
+	if (!h->flushing || timeout == 0)
+		return;
+	h->flushing = false;
+	/* One flush that the machine stalled does not stretch the window
+	 * much: a sample counts for at most twice the average and 1 ms. */
+	d = now_us() - h->woke_at;
+	h->flush_us = (3 * h->flush_us + (d < cap ? d : cap)) / 4;
 }
 
 int
@@ -235,9 +278,12 @@ httpd_run(struct httpd *h)
 {
 	struct epoll_event evs[64];
 	int n, signo;
+	int64_t t;
 
 	for (;;) {
-		n = loop_wait(h, evs, 64, loop_timeout_us(h));
+		t = loop_timeout_us(h);
+		loop_flushed(h, t);
+		n = loop_wait(h, evs, 64, t);
 		if (n == -1 && errno != EINTR)
 			break;
 		signo = loop_events(h, evs, n < 0 ? 0 : n);
