@@ -183,6 +183,12 @@ string(const char *p, const char *end, struct sse_buf *b, struct span *s)
 			return NULL;
 		if (*p == '"')
 			break;
+		/* JSON in JSON: \" most of all, at once */
+		if (end - p >= 2 && (p[1] == '"' || p[1] == '\\')) {
+			*d++ = p[1];
+			p += 2;
+			continue;
+		}
 		if ((p = escape(p, end, &d)) == NULL)
 			return NULL;
 	}
