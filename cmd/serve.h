@@ -45,6 +45,7 @@ struct client {
 	uint64_t seq0; /* events before its first cursor (events out) */
 	char *pre; /* sent before the log: retry, the lost signal */
 	size_t pre_len, pre_off;
+	bool waiting; /* it answered WAIT: suspended until a wake */
 };
 
 LIST_HEAD(client_list, client);
@@ -97,9 +98,11 @@ struct serve {
 	 */
 	bool waiters;
 	/*
-	 * A wake was sent and no client has taken anything since: the loop
-	 * may be holding it (cmd/http/loop.c), so the next append wakes it
-	 * again, which lets the held event leave with the new one at once.
+	 * A wake was sent and no waiting client has been resumed since: the
+	 * loop may be holding it (cmd/http/loop.c), so the next append wakes
+	 * it again, which lets the held event leave with the new one at once.
+	 * (Clients that were not waiting, still sending an earlier flush, do
+	 * not count: they take new events without a wake.)
 	 */
 	bool unserved;
 	/* named topics (serve_topic.c) */

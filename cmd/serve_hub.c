@@ -194,7 +194,10 @@ static void
 client_moved(struct serve *s, struct client *c)
 {
 	s->takes++;
-	s->unserved = false;
+	if (c->waiting) { /* resumed: the loop answered the last wake */
+		c->waiting = false;
+		s->unserved = false;
+	}
 	if (s->stalled) { /* a client is back: wait for the fastest again */
 		s->stalled = false;
 		s->refresh = true;
@@ -296,8 +299,8 @@ hub_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 		return HTTPD_ABORT; /* too slow: it may resume by id */
 	}
 	if (avail == 0) {
-		if (n == 0 && !ended)
-			s->waiters = true; /* the next append must wake it */
+		if (n == 0 && !ended) /* the next append must wake it */
+			s->waiters = c->waiting = true;
 		pthread_mutex_unlock(&s->mu);
 		if (n > 0)
 			return (ssize_t)n;
@@ -317,7 +320,7 @@ hub_read(void *ctx, void *client, char *buf, size_t max, int64_t *deadline)
 	if (n > 0)
 		client_moved(s, c);
 	if (n == 0 && !ended)
-		s->waiters = true;
+		s->waiters = c->waiting = true;
 	pthread_mutex_unlock(&s->mu);
 	if (n > 0)
 		return (ssize_t)n;

@@ -141,6 +141,8 @@ struct httpd {
 	int64_t held_until; /* ... until then at the latest (us) */
 	int64_t woke_at; /* when a wake last resumed the streams (us) */
 	int64_t flush_us; /* what a flush costs (moving average, us) */
+	int64_t flush_last; /* what the last one took */
+	size_t flush_n; /* the streams it resumed */
 	bool flushing; /* the streams were resumed, the loop is busy */
 	bool pwait2; /* epoll_pwait2() works here */
 	atomic_bool drain; /* set by httpd_drain() */

@@ -250,6 +250,7 @@ loop_wakes(struct httpd *h)
 	h->woke_at = us;
 	if (h->nheap == 0)
 		return;
+	h->flush_n = h->nheap;
 	stream_resume_all(h);
 	h->flushing = true;
 }
@@ -257,20 +258,25 @@ loop_wakes(struct httpd *h)
 /*
  * A flush lasts from the wake that resumed the streams until the loop has
  * nothing left to do at once (libmicrohttpd writes a resumed stream over
- * two or more of its runs): what it cost, as a moving average.
+ * two or more of its runs), or until three quarters of those streams are
+ * suspended again (with thousands of clients some are always being
+ * written to): what it cost, as a moving average.
  */
 static void
 loop_flushed(struct httpd *h, int64_t timeout)
 {
-	int64_t d, cap = 2 * h->flush_us + 1000;
+	int64_t d, m;
 
-	if (!h->flushing || timeout == 0)
+	if (!h->flushing ||
+	    (timeout == 0 && h->nheap < h->flush_n - h->flush_n / 4))
 		return;
 	h->flushing = false;
-	/* One flush that the machine stalled does not stretch the window
-	 * much: a sample counts for at most twice the average and 1 ms. */
+	/* A flush that the machine stalled does not stretch the window: a
+	 * sample is the lesser of this flush and the one before. */
 	d = now_us() - h->woke_at;
-	h->flush_us = (3 * h->flush_us + (d < cap ? d : cap)) / 4;
+	m = d < h->flush_last ? d : h->flush_last;
+	h->flush_last = d;
+	h->flush_us = (h->flush_us + m) / 2;
 }
 
 int
