@@ -16,6 +16,7 @@
  * (HEAD_MS) and in number (MAX_PENDING: the oldest is dropped first).
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -158,6 +159,15 @@ lost_peer_timeout(struct httpd *h, int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &uto, sizeof(uto));
 }
 
+/* Whether a connection waits in the listening socket's queue. */
+static bool
+queued(int lfd)
+{
+	struct pollfd p = {.fd = lfd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 /* Accept what the listening socket holds (a bounded batch per call). */
 void
 door_accept(struct httpd *h)
@@ -173,6 +183,16 @@ door_accept(struct httpd *h)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				h->accept_ready = false;
+				return;
+			}
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    !queued(h->lfd)) {
+				/*
+				 * accept(2) fails for want of a descriptor
+				 * before it looks at its queue: with nobody
+				 * waiting, there is nothing to make room for.
+				 */
 				h->accept_ready = false;
 				return;
 			}
