@@ -198,7 +198,7 @@ dist:
 	    echo "make dist: cannot create DISTDIR '$(DISTDIR)'" >&2; exit 1; }
 	echo '$(patsubst %-dirty,%,$(VERSION))' >$(BUILD)/dist/VERSION
 	git archive --format=tar.gz --prefix=$(DIST)/ \
-	    --add-file=$(BUILD)/dist/VERSION -o $(DISTDIR)/$(DIST).tar.gz HEAD
+	    --add-file=$(BUILD)/dist/VERSION -o '$(DISTDIR)/$(DIST).tar.gz' HEAD
 
 # The Debian package, ../sse_VERSION_ARCH.deb (see debian/ and README).
 deb:

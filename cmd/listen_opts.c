@@ -209,7 +209,7 @@ static const struct opts_row listen_rows[] = {
     {OPTS_ROW("proxy", 0, OPTS_STR, LO(proxy), "URL"),
 	.help = "use this proxy (default: the *_proxy variables)"},
     {OPTS_ROW("connect-timeout", 0, OPTS_SECONDS, LO(connect_timeout_ms), "SECS"),
-	.help = "give up connecting after SECS"},
+	.help = "give up connecting after SECS (default 10, TLS included)"},
     {OPTS_ROW("location", 'L', OPTS_FLAG, LO(curl_noop), NULL),
 	.help = "accepted, as curl's: redirects are followed"},
     {OPTS_ROW("max-redirs", 0, OPTS_INT, LO(max_redirs), "N"),

@@ -346,6 +346,10 @@ stream_life(struct serve *s)
 		msg_warnx("epoch %s: a new life after %llu events in the "
 			  "journal, ids %s-%llu on",
 		    s->epoch, next - 1, s->epoch, next);
+	else if (!s->ids)
+		msg_warnx("epoch %s: a new stream (--id none: events carry no "
+			  "id of ours)",
+		    s->epoch);
 	else
 		msg_warnx(
 		    "epoch %s: a new stream, ids %s-1 on", s->epoch, s->epoch);

@@ -31,7 +31,7 @@ complete -c sse -n "__fish_seen_subcommand_from listen" -s k -l insecure -d 'do 
 complete -c sse -n "__fish_seen_subcommand_from listen" -l compressed -d 'ask for a compressed response'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l cacert -r -F -d 'CA certificates (PEM)'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l proxy -x -d 'proxy URL'
-complete -c sse -n "__fish_seen_subcommand_from listen" -l connect-timeout -x -d 'give up connecting after SECS'
+complete -c sse -n "__fish_seen_subcommand_from listen" -l connect-timeout -x -d 'give up connecting after SECS (default 10, TLS included)'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l max-redirs -x -d 'follow at most N redirects'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l no-reconnect -d 'exit when the stream ends'
 complete -c sse -n "__fish_seen_subcommand_from listen" -l max-reconnects -x -d 'reconnect at most N times'

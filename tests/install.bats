@@ -109,6 +109,9 @@ sections() {
 	run mk dist DISTDIR="$d/new/dir"
 	assert_success
 	compgen -G "$d/new/dir/sse-*.tar.gz" >/dev/null || fail "$(ls -R "$d/new")"
+	run mk dist DISTDIR="$d/with space"
+	assert_success
+	compgen -G "$d/with space/sse-*.tar.gz" >/dev/null || fail "$(ls -R "$d")"
 	: >"$d/file"
 	run mk dist DISTDIR="$d/file/dir"
 	assert_failure

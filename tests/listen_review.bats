@@ -120,6 +120,23 @@ counter() {
 	lsn_prints $'b\na' --expect "$T/golden.sse" -f data "$SURL"
 }
 
+@test "review2 #1: --expect: a multi-topic golden file matches the next run, place by place" {
+	srv 'printf "{\"topic\":\"a\",\"data\":\"x\"}\n{\"topic\":\"b\",\"data\":\"y\"}\n"; sleep 30' --input json
+	lsn -q --record "$T/golden.jsonl" -n 2 -f data "$SURL?topic=a&topic=b" >/dev/null
+	stop_bg
+	srv 'printf "{\"topic\":\"a\",\"data\":\"x\"}\n{\"topic\":\"b\",\"data\":\"y\"}\n"; sleep 30' --input json
+	lsn_prints $'x\ny' --expect "$T/golden.jsonl" -f data "$SURL?topic=a&topic=b"
+	# a place's counter, a topic's name and the number of places count
+	local bad
+	for bad in 'b:q1-1 a:q1-2' 'b:q1-1 c:q1-1' 'b:q1-1' 'b:q1-1 a:q1-1 c:q1-1'; do
+		printf 'id: a:q1-1\ndata: x\n\nid: %s\ndata: y\n\n' "$bad" >"$T/g.sse"
+		run --separate-stderr lsn --expect "$T/g.sse" -f data "$SURL?topic=a&topic=b"
+		assert_failure 9
+	done
+	printf 'id: a:q1-1\ndata: x\n\nid: b:q1-1 a:q1-1\ndata: y\n\n' >"$T/g.sse"
+	lsn_prints $'x\ny' --expect "$T/g.sse" -f data "$SURL?topic=a&topic=b"
+}
+
 @test "11: --expect says the exit status it returns; an empty file is met at once; --help lists it after --exec-stop" {
 	srv 'printf "a\nb\nc\n"; sleep 30'
 	printf 'data: a\n\ndata: b\n\ndata: c\n\ndata: d\n\n' >"$T/g.sse"

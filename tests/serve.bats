@@ -417,6 +417,10 @@ heads() {
 	feed_sync x
 	run get /events
 	assert_output "$(printf 'event: log\ndata: x\n')"
+	# Its start-up line announces no ids it will never send (review2 #8).
+	run grep -c "epoch $E: a new stream (--id none: events carry no id of ours)" "$ERR"
+	assert_output 1
+	refute grep -q "ids $E-1 on" "$ERR"
 }
 
 @test "serve: --input sse relays types, ids, retry and multi-line data" {
