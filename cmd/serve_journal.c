@@ -216,8 +216,8 @@ boot_id(char out[64])
  * unless the machine went down meanwhile: a reboot with a server that
  * did not sync every batch may have lost the tail clients saw.
  */
-static bool
-tail_may_be_lost(struct journal *j)
+bool
+jr_tail_may_be_lost(struct journal *j)
 {
 	char buf[128] = "", boot[64];
 	ssize_t n;
@@ -268,33 +268,17 @@ mark_written(struct journal *j, uint64_t n)
 	}
 }
 
-/*
- * The journal must hold every event "written" says was: one that ends
- * before lost its tail (a newest segment deleted or cut) after it was
- * written, and its numbers would be used again for other events.
- */
+/* "written", kept open to mark each batch (jr_rebuild checked it). */
 static int
-check_written(struct serve *s, struct journal *j)
+open_written(struct journal *j)
 {
-	char line[32];
-	unsigned long long n;
-	ssize_t k;
-
 	j->writtenfd =
 	    openat(j->dirfd, "written", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (j->writtenfd == -1) {
 		msg_err("--journal: cannot open '%s'", jr_path(j, "written"));
 		return -1;
 	}
-	k = pread(j->writtenfd, line, sizeof(line) - 1, 0);
-	line[k > 0 ? k : 0] = '\0';
-	if (s->journal_lost || sscanf(line, "%llu", &n) != 1 || n <= s->seq)
-		return 0;
-	msg_errx("--journal: '%s' ends at event %llu, but events up to %llu "
-		 "were written: its newest segment was deleted or cut; move "
-		 "the directory aside to start a new stream",
-	    j->dir, (unsigned long long)s->seq, n);
-	return -1;
+	return 0;
 }
 
 /* Lock the directory (made if need be) against a second server. */
@@ -394,10 +378,10 @@ serve_journal_open(struct serve *s)
 		msg_err("--journal: cannot read '%s'", j->dir);
 		return EXIT_ERROR;
 	}
-	s->journal_lost = tail_may_be_lost(j);
+	s->journal_lost = jr_tail_may_be_lost(j);
 	if (newest_epoch(s, j) == 0)
 		serve_prefix(s);
-	if (jr_rebuild(s, j) == -1 || check_written(s, j) == -1)
+	if (jr_rebuild(s, j) == -1 || open_written(j) == -1)
 		return EXIT_ERROR;
 	return 0;
 }

@@ -58,6 +58,8 @@ struct scan {
 	struct journal_at at; /* where the segment being read stands */
 	struct sse_buf ev; /* an event whose id the record implied */
 	size_t good; /* bytes of the file up to the last whole record */
+	/* "written": events up to it were written whole (0: no check). */
+	uint64_t written;
 };
 
 /* "DIR/NAME" for messages (a static buffer). */
@@ -72,5 +74,10 @@ int jr_list_segments(struct journal *);
  * last whole record (a torn tail dropped). Sets s->seq and s->epoch.
  */
 int jr_rebuild(struct serve *, struct journal *);
+/*
+ * The last server did not stop cleanly and the machine restarted since:
+ * the tail it wrote may be lost, and "written" is no check.
+ */
+bool jr_tail_may_be_lost(struct journal *);
 
 #endif

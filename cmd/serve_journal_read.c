@@ -1,8 +1,10 @@
 /*
  * Reading serve's journal back: the segments in order, each record
  * checked (lib/journal.c), into the history on start, or out as a
- * recording (--journal-export). A torn last record is dropped with a
- * warning; any other damage is an error naming the file and offset.
+ * recording (--journal-export), by the same checks. A torn last record
+ * (one "written" does not count yet) is dropped with a warning; any other
+ * damage is an error naming the file and offset, and so is a journal that
+ * ends before the event "written" names.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -169,7 +171,8 @@ scan_records(struct scan *sc, struct seg *sg, const char *b, size_t n)
 	while (off < n) {
 		k = journal_rec_get(
 		    &sc->at, b + off, n - off, &r, &sc->ev, &why);
-		if (k < 0 && sc->last && torn(b, off, n)) {
+		if (k < 0 && sc->last && sc->at.next > sc->written &&
+		    torn(b, off, n)) {
 			msg_warnx("--journal: '%s' ends with a torn record "
 				  "(offset %zu, a crash while writing): "
 				  "dropped",
@@ -239,6 +242,54 @@ scan_segment(struct scan *sc, size_t i, char *epoch)
 }
 
 /*
+ * "written": the number of the last event written whole, 0 when it is no
+ * check (a journal without it, or one whose tail a reboot may have lost).
+ * Read before the segments are listed: a running server marks it only
+ * after the segments hold the events.
+ */
+static uint64_t
+read_written(struct journal *j, bool lost)
+{
+	char line[32] = "";
+	unsigned long long n;
+	ssize_t k;
+	int fd;
+
+	if (lost ||
+	    (fd = openat(j->dirfd, "written", O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	k = pread(fd, line, sizeof(line) - 1, 0);
+	close(fd);
+	line[k > 0 ? k : 0] = '\0';
+	return sscanf(line, "%llu", &n) == 1 ? (uint64_t)n : 0;
+}
+
+/*
+ * Every segment, in order; its newest header's epoch into epoch. 1 when
+ * the newest segment has not even a header. The journal must hold every
+ * event "written" says was: one that ends before lost its tail (a newest
+ * segment deleted or cut) after it was written, and its numbers would be
+ * used again for other events.
+ */
+static int
+scan_all(struct scan *sc, char *epoch)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < sc->j->nsegs && rc == 0; i++)
+		rc = scan_segment(sc, i, epoch);
+	if (rc == -1 || sc->written < sc->at.next)
+		return rc;
+	msg_errx("--journal: '%s' ends at event %llu, but events up to %llu "
+		 "were written: its newest segment was deleted or cut; move "
+		 "the directory aside to start a new stream",
+	    sc->j->dir, (unsigned long long)(sc->at.next - 1),
+	    (unsigned long long)sc->written);
+	return -1;
+}
+
+/*
  * Rebuild the history from the segments; the last one is cut after its
  * last whole record (a torn tail dropped). Sets s->seq and s->epoch, and
  * where writing goes on (j->size, j->at).
@@ -250,13 +301,12 @@ jr_rebuild(struct serve *s, struct journal *j)
 	    .s = s,
 	    .j = j,
 	    .at = {.next = 1},
-	    .ev = SSE_BUF_INIT};
+	    .ev = SSE_BUF_INIT,
+	    .written = read_written(j, s->journal_lost)};
 	char epoch[JOURNAL_EPOCH_MAX + 1] = "", name[32];
-	size_t i;
-	int rc = 0;
+	int rc;
 
-	for (i = 0; i < j->nsegs && rc == 0; i++)
-		rc = scan_segment(&sc, i, epoch);
+	rc = scan_all(&sc, epoch);
 	sse_buf_release(&sc.ev);
 	if (rc == -1)
 		return -1;
@@ -335,19 +385,19 @@ serve_journal_export(const char *dir)
 	    .at = {.next = 1},
 	    .ev = SSE_BUF_INIT};
 	char epoch[JOURNAL_EPOCH_MAX + 1];
-	size_t i;
 	int rc = 0;
 
 	memset(&j, 0, sizeof(j));
 	j.dir = dir;
 	j.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (j.dirfd != -1) /* the checks serve's rebuild makes */
+		sc.written = read_written(&j, jr_tail_may_be_lost(&j));
 	if (j.dirfd == -1 || jr_list_segments(&j) == -1) {
 		msg_err("--journal: cannot read '%s'", dir);
 		rc = EXIT_ERROR;
 	}
-	for (i = 0; rc == 0 && i < j.nsegs; i++)
-		if (scan_segment(&sc, i, epoch) == -1)
-			rc = EXIT_ERROR;
+	if (rc == 0 && scan_all(&sc, epoch) == -1)
+		rc = EXIT_ERROR;
 	if (rc == 0 && export_start < 0) /* no event: a header alone */
 		(void)sse_rec_header(&out, dir, NULL, now_wall_ms());
 	if (out.len > 0 && fwrite(out.p, 1, out.len, stdout) != out.len)

@@ -179,6 +179,45 @@ restart() {
 	assert_output "sse: serve: --journal: '$seg' is corrupt at offset 64: a record's checksum is wrong"
 }
 
+@test "serve durable: --journal: a full-length last record with a wrong checksum is damage, not a torn write: serve and export exit 1" {
+	local J=$BATS_TEST_TMPDIR/j seg size
+	serve --journal "$J"
+	feed_sync aaaa bbbb cccc
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	seg=$(ls "$J"/*.ssej)
+	size=$(stat -c %s "$seg")
+	# the last record ends "cccc\n\n": flip a c, the length left whole
+	printf 'X' | dd of="$seg" bs=1 seek=$((size - 3)) conv=notrunc 2>/dev/null
+	local msg="^sse: serve: --journal: '$seg' is corrupt at offset [0-9]+: a record's checksum is wrong\$"
+	run sse serve -p 0 --journal "$J" </dev/null
+	assert_failure 1
+	assert_output --regexp "$msg"
+	run sse serve --journal "$J" --journal-export
+	assert_failure 1
+	assert_line --regexp "$msg"
+	refute_output --partial 'torn'
+}
+
+@test "serve durable: --journal: a deleted newest segment stops serve and export alike, exit 1" {
+	local J=$BATS_TEST_TMPDIR/j seg i
+	serve --journal "$J" --history 8
+	for i in $(seq 1 9); do feed_sync "e$i"; done
+	kill -TERM "$SRV"
+	wait_exit "$SRV"
+	seg=$(ls "$J"/*.ssej | tail -1)
+	[ "$(ls "$J"/*.ssej | wc -l)" -gt 1 ] || fail "one segment"
+	rm "$seg"
+	local msg
+	msg="sse: serve: --journal: '$J' ends at event $((10#$(basename "$seg" .ssej) - 1)), but events up to 9 were written: its newest segment was deleted or cut; move the directory aside to start a new stream"
+	run sse serve --journal "$J" --journal-export
+	assert_failure 1
+	assert_line "$msg"
+	run sse serve -p 0 --journal "$J" </dev/null
+	assert_failure 1
+	assert_output "$msg"
+}
+
 @test "serve durable: --journal in another format version is refused, saying so, exit 1" {
 	local J=$BATS_TEST_TMPDIR/j seg
 	serve --journal "$J"
