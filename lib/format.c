@@ -582,6 +582,28 @@ run_line(struct run_lines *rl, const char *s, const char *end, const char *name,
 }
 
 /*
+ * What both run formatters do first: refuse a format that takes no runs,
+ * copy a raw run whole (1: done), or stamp json's time and start ev at
+ * the id from before the run (0: go on).
+ */
+static int
+run_start(struct sse_format *f, struct sse_buf *out, const char *raw,
+    size_t len, const char *id, size_t id_len, int64_t unix_ms,
+    struct sse_event *ev)
+{
+	if (!sse_format_runs(f))
+		return SSE_ERR_INVALID;
+	if (f->kind == SSE_FMT_RAW)
+		return sse_buf_add(out, raw, len) == -1 ? SSE_ERR_TOO_BIG : 1;
+	if (f->kind == SSE_FMT_JSON)
+		json_time(f, unix_ms);
+	sse_event_init(ev);
+	ev->id = id;
+	ev->id_len = id_len;
+	return 0;
+}
+
+/*
  * Each event of the run by its line ends, found 64 bytes at a time, not
  * parsed again; a line end that is a CR, or anything not of the shape,
  * makes the bytes invalid.
@@ -595,21 +617,14 @@ sse_format_run(struct sse_format *f, struct sse_buf *out, const char *raw,
 	size_t old = out->len;
 	struct run_lines rl;
 	struct sse_event ev;
+	int r;
 
 	*taken = 0;
-	if (!sse_format_runs(f))
-		return SSE_ERR_INVALID;
-	if (f->kind == SSE_FMT_RAW) {
-		if (sse_buf_add(out, raw, len) == -1)
-			return SSE_ERR_TOO_BIG;
-		*taken = len;
-		return SSE_OK;
+	if ((r = run_start(f, out, raw, len, *id, *id_len, unix_ms, &ev)) !=
+	    0) {
+		*taken = r == 1 ? len : 0;
+		return r == 1 ? SSE_OK : r;
 	}
-	if (f->kind == SSE_FMT_JSON)
-		json_time(f, unix_ms);
-	sse_event_init(&ev);
-	ev.id = *id;
-	ev.id_len = *id_len;
 	run_lines_init(&rl, s, end);
 	while (s < end) {
 		ev.type = SSE_DEFAULT_TYPE;
@@ -659,21 +674,14 @@ sse_format_run_index(struct sse_format *f, struct sse_buf *out, const char *raw,
 	const char *end = raw + len;
 	size_t old = out->len, i;
 	struct sse_event ev;
+	int r;
 
 	*done = 0;
-	if (!sse_format_runs(f))
-		return SSE_ERR_INVALID;
-	if (f->kind == SSE_FMT_RAW) {
-		if (sse_buf_add(out, raw, len) == -1)
-			return SSE_ERR_TOO_BIG;
-		*done = n;
-		return SSE_OK;
+	if ((r = run_start(f, out, raw, len, *id, *id_len, unix_ms, &ev)) !=
+	    0) {
+		*done = r == 1 ? n : 0;
+		return r == 1 ? SSE_OK : r;
 	}
-	if (f->kind == SSE_FMT_JSON)
-		json_time(f, unix_ms);
-	sse_event_init(&ev);
-	ev.id = *id;
-	ev.id_len = *id_len;
 	for (i = 0; i < n; i++) {
 		ev.data = raw + idx[i].data;
 		ev.data_len = idx[i].data_len;
